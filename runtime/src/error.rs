@@ -1,0 +1,102 @@
+//! The library's error type: what a host operation on behalf of a guest can fail with.
+//!
+//! Every variant maps to one ABI error number ([`Error::code`]); the message is for the host's
+//! diagnostics, never shown to the guest.
+
+use std::fmt;
+
+use tern_abi::errno;
+
+/// Why a host operation on behalf of a guest failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A bad handle, an out-of-bounds pointer or length, a malformed URL, a buffer too small.
+    InvalidArgument(String),
+    /// The policy does not grant the URL. Holds the denial, which names the grant that would allow it.
+    PermissionDenied(String),
+    /// No such variable, argument, file or scheme.
+    NotFound(String),
+    /// The stream has ended.
+    Eof,
+    /// The resource does not support the operation.
+    Unsupported(String),
+    /// A limit was reached.
+    LimitExceeded(String),
+    /// The operation did not finish in time.
+    Timeout(String),
+    /// The remote end could not be reached or went away.
+    ConnectionFailed(String),
+    /// Anything else (an I/O error with no better mapping).
+    Unknown(String),
+}
+
+impl Error {
+    /// The ABI error number for this error (see `tern_abi::errno`).
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::InvalidArgument(_) => errno::INVALID_ARGUMENT,
+            Error::PermissionDenied(_) => errno::PERMISSION_DENIED,
+            Error::NotFound(_) => errno::NOT_FOUND,
+            Error::Eof => errno::EOF,
+            Error::Unsupported(_) => errno::UNSUPPORTED,
+            Error::LimitExceeded(_) => errno::LIMIT_EXCEEDED,
+            Error::Timeout(_) => errno::TIMEOUT,
+            Error::ConnectionFailed(_) => errno::CONNECTION_FAILED,
+            Error::Unknown(_) => errno::UNKNOWN,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidArgument(msg.into())
+    }
+
+    /// Shorthand for [`Error::Unsupported`].
+    pub fn unsupported(msg: impl Into<String>) -> Self {
+        Error::Unsupported(msg.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = errno::name(self.code()).unwrap_or("error");
+        match self {
+            Error::Eof => f.write_str(name),
+            Error::InvalidArgument(m)
+            | Error::PermissionDenied(m)
+            | Error::NotFound(m)
+            | Error::Unsupported(m)
+            | Error::LimitExceeded(m)
+            | Error::Timeout(m)
+            | Error::ConnectionFailed(m)
+            | Error::Unknown(m) => write!(f, "{name}: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        let msg = e.to_string();
+        match e.kind() {
+            K::NotFound => Error::NotFound(msg),
+            K::PermissionDenied => Error::PermissionDenied(msg),
+            K::InvalidInput | K::InvalidData => Error::InvalidArgument(msg),
+            K::UnexpectedEof => Error::Eof,
+            K::TimedOut | K::WouldBlock => Error::Timeout(msg),
+            K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe
+            | K::AddrNotAvailable => Error::ConnectionFailed(msg),
+            K::Unsupported => Error::Unsupported(msg),
+            _ => Error::Unknown(msg),
+        }
+    }
+}
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
