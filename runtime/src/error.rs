@@ -51,6 +51,22 @@ impl Error {
         Error::InvalidArgument(msg.into())
     }
 
+    /// The same error with `what` (a path, a URL) put in front of its message.
+    pub fn context(self, what: &str) -> Self {
+        let add = |m: String| format!("{what}: {m}");
+        match self {
+            Error::InvalidArgument(m) => Error::InvalidArgument(add(m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(add(m)),
+            Error::NotFound(m) => Error::NotFound(add(m)),
+            Error::Eof => Error::Eof,
+            Error::Unsupported(m) => Error::Unsupported(add(m)),
+            Error::LimitExceeded(m) => Error::LimitExceeded(add(m)),
+            Error::Timeout(m) => Error::Timeout(add(m)),
+            Error::ConnectionFailed(m) => Error::ConnectionFailed(add(m)),
+            Error::Unknown(m) => Error::Unknown(add(m)),
+        }
+    }
+
     /// Shorthand for [`Error::Unsupported`].
     pub fn unsupported(msg: impl Into<String>) -> Self {
         Error::Unsupported(msg.into())

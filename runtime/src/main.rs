@@ -1,1 +1,6 @@
-fn main(){}
+//! The `tern` binary.
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    tern::cli::main()
+}

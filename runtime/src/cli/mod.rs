@@ -1,0 +1,42 @@
+//! The `tern` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod run;
+
+/// tern: a minimal capability operating system for WebAssembly.
+#[derive(Parser, Debug)]
+#[command(name = "tern", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a WebAssembly module (.wasm or .wat) with only the capabilities you grant.
+    Run(run::RunArgs),
+}
+
+/// Parses the command line, runs the command, and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    match status {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            crate::cli::report(&format!("{e:#}"));
+            ExitCode::from(tern_abi::exit_status::RUNTIME_ERROR as u8)
+        }
+    }
+}
+
+/// Prints `error: …` on stderr, ignoring a closed stderr (there is nowhere else to say it).
+fn report(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+}

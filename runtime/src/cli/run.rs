@@ -1,0 +1,231 @@
+//! `tern run`: run a module locally, with the same environment as production.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use crate::engine::{Outcome, Runtime};
+use crate::process::Process;
+use crate::scheme::Stdio;
+use crate::Policy;
+
+/// Options of `tern run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Set an environment variable for the guest (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Grant URLs under this one: scheme, host, port and path prefix must match (repeatable).
+    #[arg(long = "allow", value_name = "URL")]
+    allow: Vec<String>,
+    /// Deny URLs under this one, even if granted (repeatable; deny wins).
+    #[arg(long = "deny", value_name = "URL")]
+    deny: Vec<String>,
+    /// Read grants, denials and limits from an Olin-format policy file.
+    #[arg(long = "policy", value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Stop the guest after this much fuel (roughly, WebAssembly instructions).
+    #[arg(long = "fuel", value_name = "N")]
+    fuel: Option<u64>,
+    /// Trap if the guest's memory would grow past N 64 KiB pages.
+    #[arg(long = "max-memory-pages", value_name = "N")]
+    max_memory_pages: Option<u32>,
+    /// Stop the guest after this much wall-clock time (e.g. 500ms, 2s, 1m).
+    #[arg(long = "timeout", value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Call this exported function instead of _start / cwa_main / main.
+    #[arg(long = "invoke", value_name = "NAME")]
+    invoke: Option<String>,
+    /// Print a summary of the run on stderr.
+    #[arg(long = "stats")]
+    stats: bool,
+    /// Print the run's figures as one JSON object, the last line on stderr.
+    #[arg(long = "stats-json")]
+    stats_json: bool,
+    /// The module: WebAssembly binary (.wasm) or text (.wat).
+    #[arg(value_name = "MODULE")]
+    module: PathBuf,
+    /// Arguments for the guest (its argument 0 is MODULE).
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    args: Vec<String>,
+}
+
+/// Builds the policy from a policy file and the flags (flags add to the file; deny always wins).
+fn policy(args: &RunArgs) -> Result<Policy> {
+    let mut policy = Policy::new();
+    if let Some(path) = &args.policy {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read policy {}", path.display()))?;
+        policy
+            .add_olin(&text)
+            .with_context(|| format!("policy {}", path.display()))?;
+    }
+    for url in &args.allow {
+        policy
+            .allow(url)
+            .with_context(|| format!("--allow {url}"))?;
+    }
+    for url in &args.deny {
+        policy.deny(url).with_context(|| format!("--deny {url}"))?;
+    }
+    let limits = &mut policy.limits;
+    limits.fuel = args.fuel.or(limits.fuel);
+    limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
+    limits.timeout = args.timeout.or(limits.timeout);
+    Ok(policy)
+}
+
+/// Runs the module and returns the exit status for the tern process.
+pub(super) fn run(args: RunArgs) -> Result<i32> {
+    let policy = Arc::new(policy(&args)?);
+    let name = args.module.display().to_string();
+    let bytes = std::fs::read(&args.module).with_context(|| format!("cannot read {name}"))?;
+    let runtime = Runtime::new();
+    let module = runtime.compile(&bytes).with_context(|| name.clone())?;
+
+    let mut guest_args = vec![name.clone()];
+    guest_args.extend(args.args.iter().cloned());
+    let mut process = Process::new(&name, guest_args, policy, Stdio::inherit());
+    for pair in &args.env {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--env {pair}: expected KEY=VALUE");
+        };
+        process.set_env(key, value);
+    }
+
+    let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
+        Ok(outcome) => outcome,
+        Err((e, _)) => bail!("{name}: {e}"),
+    };
+    let code = outcome.termination.exit_code();
+    if !matches!(outcome.termination, crate::Termination::Exited(_)) {
+        super::report(&format!("{name}: {}", outcome.termination));
+    }
+    if args.stats {
+        print_stats(&outcome, code);
+    }
+    if args.stats_json {
+        eprintln_safe(&stats_json(&outcome, code));
+    }
+    Ok(code)
+}
+
+fn eprintln_safe(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+fn print_stats(o: &Outcome, code: i32) {
+    let s = &o.process.stats;
+    eprintln_safe(&format!(
+        "tern: stats: exit {code} · {} · fuel {} · {} host calls · peak memory {} pages ({} KiB) · \
+         {} handles opened · {} B read · {} B written · {} denied{}",
+        format_duration(o.wall),
+        o.fuel_used,
+        s.host_calls,
+        o.peak_memory_pages,
+        o.peak_memory_pages * 64,
+        s.opened,
+        s.bytes_read,
+        s.bytes_written,
+        s.denied.len(),
+        if s.denied.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.denied.join(", "))
+        }
+    ));
+}
+
+/// The `--stats-json` object (hand-written: the only JSON tern run prints).
+pub fn stats_json(o: &Outcome, code: i32) -> String {
+    let s = &o.process.stats;
+    let denied: Vec<String> = s.denied.iter().map(|u| json_string(u)).collect();
+    format!(
+        "{{\"fuel_used\":{},\"host_calls\":{},\"peak_memory_pages\":{},\"wall_ms\":{:.3},\"exit_code\":{},\
+         \"termination\":{},\"handles_opened\":{},\"bytes_read\":{},\"bytes_written\":{},\"denied\":[{}]}}",
+        o.fuel_used,
+        s.host_calls,
+        o.peak_memory_pages,
+        o.wall.as_secs_f64() * 1000.0,
+        code,
+        json_string(&o.termination.to_string()),
+        s.opened,
+        s.bytes_read,
+        s.bytes_written,
+        denied.join(",")
+    )
+}
+
+/// A JSON string literal for `s`.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn format_duration(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (try 500ms, 2s, 1m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use ms, s, m or h)"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("2 weeks").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+}

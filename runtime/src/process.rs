@@ -1,0 +1,222 @@
+//! One guest instance's view of the world: handle table, arguments, environment, stdio, stats.
+//!
+//! [`Process::open`] is the only place a handle to the outside world is created: parse → normalise →
+//! [`Policy::check`] → scheme. Every ABI front-end (CWA, Dagger, WASI) goes through it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::normalize::normalize;
+use crate::scheme::{self, LogLevel, Resource, Stdio};
+use crate::{Error, Policy, Result};
+
+/// Counters a run reports with `--stats`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Calls the guest made into the host.
+    pub host_calls: u64,
+    /// URLs the policy denied, in order.
+    pub denied: Vec<String>,
+    /// Handles opened (including ones closed since).
+    pub opened: u64,
+    /// Bytes the guest read through handles.
+    pub bytes_read: u64,
+    /// Bytes the guest wrote through handles.
+    pub bytes_written: u64,
+}
+
+struct Entry {
+    url: Arc<str>,
+    resource: Box<dyn Resource>,
+}
+
+/// A guest's process state: what the ABI front-ends operate on.
+pub struct Process {
+    name: String,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    policy: Arc<Policy>,
+    stdio: Stdio,
+    handles: Vec<Option<Entry>>,
+    open_count: usize,
+    started: Instant,
+    /// Counters for `--stats`; front-ends count host calls here.
+    pub stats: Stats,
+}
+
+impl Process {
+    /// A process named `name` (for messages) with `args` (argument 0 is the program name).
+    pub fn new(
+        name: impl Into<String>,
+        args: Vec<String>,
+        policy: Arc<Policy>,
+        stdio: Stdio,
+    ) -> Self {
+        let handles = scheme::standard_streams(&stdio)
+            .into_iter()
+            .zip(["fd://0", "fd://1", "fd://2"])
+            .map(|(resource, url)| {
+                Some(Entry {
+                    url: url.into(),
+                    resource,
+                })
+            })
+            .collect();
+        Process {
+            name: name.into(),
+            args,
+            env: BTreeMap::new(),
+            policy,
+            stdio,
+            handles,
+            open_count: 3,
+            started: Instant::now(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Sets an environment variable the guest can read.
+    pub fn set_env(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.env.insert(key.into(), value.into());
+    }
+
+    /// The guest's name, as used in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The guest's arguments; argument 0 is the program name.
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// The guest's environment.
+    pub fn env(&self) -> &BTreeMap<String, String> {
+        &self.env
+    }
+
+    /// The policy this process runs under.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The guest's stdio and log streams.
+    pub fn stdio(&self) -> &Stdio {
+        &self.stdio
+    }
+
+    /// When the process was created (the origin of monotonic time).
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Writes a guest log line.
+    pub fn log(&self, level: LogLevel, message: &[u8]) {
+        self.stdio.log_line(level, None, message);
+    }
+
+    /// Opens a URL for the guest: the single capability choke point.
+    pub fn open(&mut self, raw_url: &str) -> Result<i32> {
+        let url = normalize(raw_url)?;
+        if !scheme::is_known(url.scheme()) {
+            return Err(Error::NotFound(format!(
+                "{url}: unknown scheme {:?}",
+                url.scheme()
+            )));
+        }
+        if let Err(denial) = self.policy.check(&url) {
+            self.stdio
+                .diagnostic(&format!("{}: denied: {denial}", self.name));
+            self.stats.denied.push(url.to_string());
+            return Err(denial.into());
+        }
+        let max = self.policy.limits.max_handles;
+        if self.open_count >= max {
+            return Err(Error::LimitExceeded(format!(
+                "{url}: the guest already has {max} open handles"
+            )));
+        }
+        let resource = scheme::open(&url, &self.stdio)?;
+        let entry = Entry {
+            url: url.as_str().into(),
+            resource,
+        };
+        let slot = self.handles.iter().position(Option::is_none);
+        let handle = match slot {
+            Some(i) => {
+                self.handles[i] = Some(entry);
+                i
+            }
+            None => {
+                self.handles.push(Some(entry));
+                self.handles.len() - 1
+            }
+        };
+        self.open_count += 1;
+        self.stats.opened += 1;
+        i32::try_from(handle).map_err(|_| Error::LimitExceeded("handle table full".into()))
+    }
+
+    fn entry(&mut self, handle: i32) -> Result<&mut Entry> {
+        usize::try_from(handle)
+            .ok()
+            .and_then(|i| self.handles.get_mut(i))
+            .and_then(Option::as_mut)
+            .ok_or_else(|| Error::invalid(format!("bad handle {handle}")))
+    }
+
+    /// The normalised URL a handle was opened with.
+    pub fn url_of(&self, handle: i32) -> Option<&str> {
+        let i = usize::try_from(handle).ok()?;
+        self.handles.get(i)?.as_ref().map(|e| &*e.url)
+    }
+
+    /// The resource behind a handle, for front-ends that need more than the stream calls.
+    pub fn resource(&mut self, handle: i32) -> Result<&mut dyn Resource> {
+        Ok(self.entry(handle)?.resource.as_mut())
+    }
+
+    /// Reads into `buf`; `Ok(0)` with a non-empty `buf` is the end of the stream.
+    pub fn read(&mut self, handle: i32, buf: &mut [u8]) -> Result<usize> {
+        let n = self.entry(handle)?.resource.read(buf)?;
+        self.stats.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    /// Writes `buf` and returns how many bytes were accepted.
+    pub fn write(&mut self, handle: i32, buf: &[u8]) -> Result<usize> {
+        let n = self.entry(handle)?.resource.write(buf)?;
+        self.stats.bytes_written += n as u64;
+        Ok(n)
+    }
+
+    /// Flushes a handle.
+    pub fn flush(&mut self, handle: i32) -> Result<()> {
+        self.entry(handle)?.resource.flush()
+    }
+
+    /// Closes a handle; its number becomes free for the next open.
+    pub fn close(&mut self, handle: i32) -> Result<()> {
+        self.entry(handle)?;
+        let slot = &mut self.handles[handle as usize];
+        let mut entry = slot.take().expect("entry() checked the slot");
+        self.open_count -= 1;
+        entry.resource.close()
+    }
+
+    /// Closes every handle, flushing what they buffer; called when the guest ends.
+    pub fn close_all(&mut self) {
+        for slot in &mut self.handles {
+            if let Some(mut entry) = slot.take() {
+                let _ = entry.resource.close();
+            }
+        }
+        self.open_count = 0;
+        // Handles 1 and 2 share the guest's streams with the host: flush them even if closed above.
+        let _ = scheme::lock(&self.stdio.stdout).flush();
+        let _ = scheme::lock(&self.stdio.stderr).flush();
+    }
+}
+
+use std::io::Write as _;

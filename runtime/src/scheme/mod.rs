@@ -1,0 +1,133 @@
+//! Schemes: the only code that touches the OS or the network.
+//!
+//! Each scheme is one file with one type implementing [`Resource`] and an `open` function. [`open`]
+//! dispatches on the URL's scheme; it is called only by [`crate::Process::open`], after the policy check.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use url::Url;
+
+use crate::{Error, Result};
+
+mod file;
+mod log;
+mod null;
+mod random;
+mod stdio;
+mod zero;
+
+pub use self::log::LogLevel;
+
+/// An open handle's behaviour: read, write, flush and close, each defaulting to "unsupported".
+pub trait Resource: Send {
+    /// Reads into `buf` and returns how many bytes were read; `Ok(0)` for a non-empty `buf` means the end.
+    fn read(&mut self, _buf: &mut [u8]) -> Result<usize> {
+        Err(Error::unsupported("this resource cannot be read"))
+    }
+
+    /// Writes from `buf` and returns how many bytes were accepted.
+    fn write(&mut self, _buf: &[u8]) -> Result<usize> {
+        Err(Error::unsupported("this resource cannot be written"))
+    }
+
+    /// Pushes buffered writes out.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Releases the resource; called once, when the handle is closed or the process ends.
+    fn close(&mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
+/// A stream shared between handles (the guest's stdout is handle 1 and every `fd://1` it opens).
+pub type Shared<T> = Arc<Mutex<T>>;
+
+/// Locks a shared stream, recovering from a poisoned lock: a stream has no invariant a panic could break.
+pub(crate) fn lock<T: ?Sized>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The guest's standard streams and the host log, as the embedder provides them.
+#[derive(Clone)]
+pub struct Stdio {
+    /// What the guest reads as stdin.
+    pub stdin: Shared<Box<dyn Read + Send>>,
+    /// Where the guest's stdout goes.
+    pub stdout: Shared<Box<dyn Write + Send>>,
+    /// Where the guest's stderr goes.
+    pub stderr: Shared<Box<dyn Write + Send>>,
+    /// Where guest log lines (`log_write`, `log://`) and the host's diagnostics about this guest go.
+    pub log: Shared<Box<dyn Write + Send>>,
+}
+
+impl Stdio {
+    /// The streams of the host process itself (what `tern run` uses).
+    pub fn inherit() -> Self {
+        Stdio::new(
+            Box::new(std::io::stdin()),
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+            Box::new(std::io::stderr()),
+        )
+    }
+
+    /// Streams from the given reader and writers.
+    pub fn new(
+        stdin: Box<dyn Read + Send>,
+        stdout: Box<dyn Write + Send>,
+        stderr: Box<dyn Write + Send>,
+        log: Box<dyn Write + Send>,
+    ) -> Self {
+        Stdio {
+            stdin: Arc::new(Mutex::new(stdin)),
+            stdout: Arc::new(Mutex::new(stdout)),
+            stderr: Arc::new(Mutex::new(stderr)),
+            log: Arc::new(Mutex::new(log)),
+        }
+    }
+
+    /// Writes one line to the host log, ignoring failure: a closed log must not stop the guest.
+    pub fn log_line(&self, level: LogLevel, prefix: Option<&str>, message: &[u8]) {
+        log::write_line(&self.log, level, prefix, message);
+    }
+
+    /// Writes a host diagnostic (`tern: …`) to the log stream.
+    pub fn diagnostic(&self, message: &str) {
+        let mut out = lock(&self.log);
+        let _ = writeln!(out, "tern: {message}");
+        let _ = out.flush();
+    }
+}
+
+/// Whether the runtime has a scheme by this name (the policy decides whether the guest may use it).
+pub fn is_known(scheme: &str) -> bool {
+    use tern_abi::scheme as s;
+    matches!(
+        scheme,
+        s::LOG | s::NULL | s::ZERO | s::RANDOM | s::FD | s::FILE
+    )
+}
+
+/// Opens a normalised, already-granted URL.
+pub fn open(url: &Url, stdio: &Stdio) -> Result<Box<dyn Resource>> {
+    use tern_abi::scheme as s;
+    match url.scheme() {
+        s::LOG => Ok(Box::new(log::open(url, stdio))),
+        s::NULL => Ok(Box::new(null::Null)),
+        s::ZERO => Ok(Box::new(zero::Zero)),
+        s::RANDOM => Ok(Box::new(random::Random)),
+        s::FD => stdio::open(url, stdio),
+        s::FILE => file::open(url),
+        other => Err(Error::NotFound(format!("no scheme {other:?}"))),
+    }
+}
+
+/// Opens the guest's stdin, stdout and stderr: handles 0, 1 and 2 of every process.
+pub fn standard_streams(stdio: &Stdio) -> [Box<dyn Resource>; 3] {
+    stdio::standard_streams(stdio)
+}
