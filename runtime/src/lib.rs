@@ -23,4 +23,4 @@ pub use engine::{LoadError, Outcome, Runtime, Termination};
 pub use error::{Error, Result};
 pub use policy::{Denial, Limits, Policy};
 pub use process::{Process, Stats};
-pub use scheme::{Resource, Stdio};
+pub use scheme::{Capture, Resource, Stdio};

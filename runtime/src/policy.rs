@@ -50,7 +50,7 @@ use crate::normalize::{decoded_segments, normalize};
 use crate::{Error, Result};
 
 /// Resource limits a guest runs under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Instructions (wasmi fuel) the guest may execute; `None` is unlimited.
     pub fuel: Option<u64>,

@@ -45,16 +45,16 @@ pub struct RunArgs {
     /// Print the run's figures as one JSON object, the last line on stderr.
     #[arg(long = "stats-json")]
     stats_json: bool,
-    /// The module: WebAssembly binary (.wasm) or text (.wat).
-    #[arg(value_name = "MODULE")]
-    module: PathBuf,
-    /// Arguments for the guest (its argument 0 is MODULE).
+    /// The module (WebAssembly binary .wasm or text .wat), then the guest's arguments: everything after
+    /// MODULE goes to the guest, even words that look like tern options.
     #[arg(
-        value_name = "ARGS",
+        value_name = "MODULE [ARGS]",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    args: Vec<String>,
+    command: Vec<String>,
 }
 
 /// Builds the policy from a policy file and the flags (flags add to the file; deny always wins).
@@ -85,13 +85,14 @@ fn policy(args: &RunArgs) -> Result<Policy> {
 /// Runs the module and returns the exit status for the tern process.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
     let policy = Arc::new(policy(&args)?);
-    let name = args.module.display().to_string();
-    let bytes = std::fs::read(&args.module).with_context(|| format!("cannot read {name}"))?;
+    let name = args.command[0].clone();
+    let bytes = std::fs::read(&name).with_context(|| format!("cannot read {name}"))?;
+    if name.ends_with(".wasm") && !bytes.starts_with(b"\0asm") {
+        bail!("{name}: not a WebAssembly binary (it does not start with \\0asm)");
+    }
     let runtime = Runtime::new();
     let module = runtime.compile(&bytes).with_context(|| name.clone())?;
-
-    let mut guest_args = vec![name.clone()];
-    guest_args.extend(args.args.iter().cloned());
+    let guest_args = args.command.clone();
     let mut process = Process::new(&name, guest_args, policy, Stdio::inherit());
     for pair in &args.env {
         let Some((key, value)) = pair.split_once('=') else {

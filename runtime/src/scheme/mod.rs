@@ -104,6 +104,38 @@ impl Stdio {
     }
 }
 
+/// An in-memory stream to hand a guest as stdout, stderr or log, and read back afterwards.
+#[derive(Clone, Default)]
+pub struct Capture(Shared<Vec<u8>>);
+
+impl Capture {
+    /// An empty capture.
+    pub fn new() -> Self {
+        Capture::default()
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        lock(&self.0).clone()
+    }
+
+    /// Everything written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.contents()).into_owned()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        lock(&self.0).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Whether the runtime has a scheme by this name (the policy decides whether the guest may use it).
 pub fn is_known(scheme: &str) -> bool {
     use tern_abi::scheme as s;
