@@ -184,7 +184,7 @@ impl Runtime {
         module: &Module,
         process: Process,
         entry: Option<&str>,
-    ) -> Result<Outcome, (LoadError, Process)> {
+    ) -> Result<Outcome, LoadError> {
         let limits = process.policy().limits.clone();
         let started = Instant::now();
         let state = HostState {
@@ -213,15 +213,14 @@ impl Runtime {
                 if let Some(termination) = classify(&error, &store, &meter) {
                     return Ok(finish(store, termination, &meter, started));
                 }
-                let process = store.into_data().process;
-                return Err((LoadError(format!("cannot instantiate: {error}")), process));
+                return Err(LoadError(format!("cannot instantiate: {error}")));
             }
         };
         store.data_mut().memory = instance.get_memory(&store, "memory");
 
         let (func, results) = match find_entry(&store, &instance, entry) {
             Ok(found) => found,
-            Err(e) => return Err((e, store.into_data().process)),
+            Err(e) => return Err(e),
         };
         let termination = meter.run_sliced(&mut store, func, results);
         Ok(finish(store, termination, &meter, started))

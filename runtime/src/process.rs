@@ -119,17 +119,17 @@ impl Process {
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        if !scheme::is_known(url.scheme()) {
-            return Err(Error::NotFound(format!(
-                "{url}: unknown scheme {:?}",
-                url.scheme()
-            )));
-        }
         if let Err(denial) = self.policy.check(&url) {
             self.stdio
                 .diagnostic(&format!("{}: denied: {denial}", self.name));
             self.stats.denied.push(url.to_string());
             return Err(denial.into());
+        }
+        if !scheme::is_known(url.scheme()) {
+            return Err(Error::NotFound(format!(
+                "{url}: unknown scheme {:?}",
+                url.scheme()
+            )));
         }
         let max = self.policy.limits.max_handles;
         if self.open_count >= max {

@@ -265,7 +265,12 @@ fn bad_handles_and_buffers_are_invalid_arguments() {
 
 #[test]
 fn unknown_scheme_empty_and_malformed_urls() {
-    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 12))", errno::NOT_FOUND), &[(0, "gopher://x/y")]), 1);
+    // Not granted: denied like anything else; granted but unknown to this runtime: not found.
+    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 12))", errno::PERMISSION_DENIED), &[(0, "gopher://x/y")]), 1);
+    let run = Guest::main(&is("(call $resource_open (i32.const 0) (i32.const 12))", errno::NOT_FOUND), &[(0, "gopher://x/y")])
+        .allow("gopher://x")
+        .run();
+    assert_eq!(run.code(), 1);
     assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 0))", errno::INVALID_ARGUMENT), &[]), 1);
     assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 9))", errno::INVALID_ARGUMENT), &[(0, "not a url")]), 1);
     assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 2))", errno::INVALID_ARGUMENT), &[(0, "\\ff\\fe")]), 1);

@@ -103,7 +103,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
 
     let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
         Ok(outcome) => outcome,
-        Err((e, _)) => bail!("{name}: {e}"),
+        Err(e) => bail!("{name}: {e}"),
     };
     let code = outcome.termination.exit_code();
     if !matches!(outcome.termination, crate::Termination::Exited(_)) {

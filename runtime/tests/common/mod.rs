@@ -100,7 +100,7 @@ impl Guest {
         }
         let outcome = match runtime.run(&module, process, self.entry.as_deref()) {
             Ok(o) => o,
-            Err((e, _)) => panic!("test module failed to start: {e}"),
+            Err(e) => panic!("test module failed to start: {e}"),
         };
         Run {
             outcome,
