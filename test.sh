@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite: what a newcomer runs, and what CI runs (.ci/run calls this).
+# It installs what the project needs that a fresh Rust machine lacks (rustup targets, Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "toolchain: rustup targets"
+# wasm32 targets build the guest SDK, the conformance suite and the WASI test programs.
+rustup target add wasm32-unknown-unknown wasm32-wasip1 >/dev/null 2>&1 || rustup target add wasm32-unknown-unknown wasm32-wasip1
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "unit and integration tests"
+cargo test --workspace --quiet 2>&1 | tee target/test.log | grep -E '^(test result|running|error|failures|---- )|panicked' || true
+if grep -qE 'test result: FAILED|error(\[|:)' target/test.log; then
+    echo "cargo test failed; see target/test.log"; exit 1
+fi
+
+step "examples"
+cargo build --release --quiet -p tern
+./target/release/tern run examples/hello.wat | grep -q "Hello from tern!"
+echo "tern example" | ./target/release/tern run examples/cat.wat | grep -q "tern example"
+if ./target/release/tern run examples/denied.wat 2>/dev/null; then echo "denied.wat was not denied"; exit 1; fi
+echo "examples ok"
+
+# Totals for the whole run, in the plain form CI reads.
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' target/test.log | awk '{s+=$4} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
+echo
+echo "$passed passed, $failed failed"
