@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn line_buf_truncates_at_char_boundary() {
         let mut b = LineBuf::<5>::new();
-        write!(b, "ab{}", "çdé").unwrap();
+        b.write_str("abçdé").unwrap();
         assert_eq!(b.as_bytes(), "abçd".as_bytes());
         write!(b, "more").unwrap();
         assert_eq!(b.as_bytes(), "abçd".as_bytes());

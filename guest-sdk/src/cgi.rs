@@ -499,7 +499,15 @@ impl Response {
     /// ```
     pub fn head_bytes(&self) -> Vec<u8> {
         let mut head = Vec::with_capacity(128);
-        push_line(&mut head, &["Status: ", &alloc::format!("{}", self.status), " ", reason_phrase(self.status)]);
+        push_line(
+            &mut head,
+            &[
+                "Status: ",
+                &alloc::format!("{}", self.status),
+                " ",
+                reason_phrase(self.status),
+            ],
+        );
         let mut has_type = false;
         for (name, value) in &self.headers {
             if name.eq_ignore_ascii_case("status") {
@@ -552,7 +560,6 @@ fn push_line(out: &mut Vec<u8>, parts: &[&str]) {
     }
     out.extend_from_slice(b"\r\n");
 }
-
 
 /// Removes CR and LF (and, in a name, `:` and whitespace) so a header stays one well-formed line.
 fn clean(s: &str, name: bool) -> String {
@@ -633,7 +640,12 @@ mod tests {
     fn vars<'a>(
         list: &'a [(&'a str, &'a str)],
     ) -> impl FnMut(&str) -> Result<Option<String>, Error> + 'a {
-        |k| Ok(list.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        |k| {
+            Ok(list
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string()))
+        }
     }
 
     fn body(mut data: &[u8]) -> impl FnMut(&mut [u8]) -> Result<usize, Error> + '_ {
@@ -653,7 +665,10 @@ mod tests {
             ("QUERY_STRING", "x=1"),
             ("CONTENT_TYPE", "text/plain"),
             ("CONTENT_LENGTH", " 4 "),
-            (HEADERS_VAR, "HTTP_HOST, HTTP_X_FOO_BAR,,HTTP_MISSING,CONTENT_TYPE,HTTP_HOST"),
+            (
+                HEADERS_VAR,
+                "HTTP_HOST, HTTP_X_FOO_BAR,,HTTP_MISSING,CONTENT_TYPE,HTTP_HOST",
+            ),
             ("HTTP_HOST", "h.example"),
             ("HTTP_X_FOO_BAR", "baz"),
             ("HTTP_USER_AGENT", "not listed"),
@@ -694,7 +709,10 @@ mod tests {
             ("HTTP_X_CUSTOM", "invisible"),
         ];
         let req = Request::from_parts(vars(&env), body(b"")).unwrap();
-        assert_eq!(req.headers, [("user-agent".to_string(), "curl".to_string())]);
+        assert_eq!(
+            req.headers,
+            [("user-agent".to_string(), "curl".to_string())]
+        );
     }
 
     #[test]
@@ -702,11 +720,20 @@ mod tests {
         let r = Request::from_parts(vars(&[]), body(b""));
         assert_eq!(r, Err(Error::NotFound));
         let env = [("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "ten")];
-        assert_eq!(Request::from_parts(vars(&env), body(b"")), Err(Error::InvalidArgument));
+        assert_eq!(
+            Request::from_parts(vars(&env), body(b"")),
+            Err(Error::InvalidArgument)
+        );
         let env = [("REQUEST_METHOD", "POST"), ("CONTENT_LENGTH", "10")];
-        assert_eq!(Request::from_parts(vars(&env), body(b"short")), Err(Error::Eof));
+        assert_eq!(
+            Request::from_parts(vars(&env), body(b"short")),
+            Err(Error::Eof)
+        );
         let failing = |_: &str| Err(Error::Unsupported);
-        assert_eq!(Request::from_parts(failing, body(b"")), Err(Error::Unsupported));
+        assert_eq!(
+            Request::from_parts(failing, body(b"")),
+            Err(Error::Unsupported)
+        );
     }
 
     #[test]
@@ -722,11 +749,14 @@ mod tests {
         assert_eq!(form_decode("100%"), "100%");
         assert_eq!(form_decode("%zz%4"), "%zz%4");
         assert_eq!(form_decode("%ff"), "\u{fffd}");
-        assert_eq!(form_pairs("&a=&=b&c=d=e"), [
-            ("a".to_string(), String::new()),
-            (String::new(), "b".to_string()),
-            ("c".to_string(), "d=e".to_string())
-        ]);
+        assert_eq!(
+            form_pairs("&a=&=b&c=d=e"),
+            [
+                ("a".to_string(), String::new()),
+                (String::new(), "b".to_string()),
+                ("c".to_string(), "d=e".to_string())
+            ]
+        );
     }
 
     #[test]
@@ -739,7 +769,9 @@ mod tests {
             r.to_bytes(),
             b"Status: 200 OK\r\nX-EvilInjected: ab\r\nContent-Type: application/octet-stream\r\n\r\nhi"
         );
-        let r = Response::new(299).json("{}").set_header("content-type", "application/x");
+        let r = Response::new(299)
+            .json("{}")
+            .set_header("content-type", "application/x");
         assert_eq!(
             r.to_bytes(),
             b"Status: 299 \r\ncontent-type: application/x\r\n\r\n{}"

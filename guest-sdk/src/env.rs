@@ -136,7 +136,10 @@ mod tests {
     use tern_abi::errno;
 
     /// `env_get` as the ABI specifies it, over a fixed value; counts calls and records buffer sizes.
-    fn host(value: Option<&[u8]>, sizes: &mut Vec<usize>) -> impl FnMut(&mut [u8]) -> i32 + '_ {
+    fn host<'a>(
+        value: Option<&'a [u8]>,
+        sizes: &'a mut Vec<usize>,
+    ) -> impl FnMut(&mut [u8]) -> i32 + 'a {
         move |buf| {
             sizes.push(buf.len());
             match value {
@@ -186,7 +189,10 @@ mod tests {
     fn errors_pass_through() {
         let mut sizes = Vec::new();
         assert_eq!(fetch(host(None, &mut sizes)), Err(Error::NotFound));
-        assert_eq!(fetch(|_| errno::INVALID_ARGUMENT), Err(Error::InvalidArgument));
+        assert_eq!(
+            fetch(|_| errno::INVALID_ARGUMENT),
+            Err(Error::InvalidArgument)
+        );
     }
 
     #[test]
@@ -210,7 +216,10 @@ mod tests {
             }
             v.len() as i32
         });
-        assert_eq!(args, ["prog".to_string(), "y".repeat(100), "\u{fffd}z".to_string()]);
+        assert_eq!(
+            args,
+            ["prog".to_string(), "y".repeat(100), "\u{fffd}z".to_string()]
+        );
         assert!(args_with(errno::UNSUPPORTED, |_, _| 0).is_empty());
     }
 

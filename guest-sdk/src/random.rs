@@ -1,7 +1,7 @@
 //! Cryptographically secure random numbers from the host.
 //!
 //! [`fill`] is an ABI extension of minor version 1 (see
-//! [`runtime::spec_version`](crate::runtime::spec_version)). Off wasm32, [`u32`] and [`u64`] return
+//! [`runtime::spec_version`](crate::runtime::spec_version)). Off wasm32, [`u32()`] and [`u64()`] return
 //! the "unsupported" error number as a number and [`fill`] fails with [`Error::Unsupported`].
 //!
 //! ```no_run

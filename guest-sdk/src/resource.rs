@@ -11,8 +11,8 @@ use core::mem::ManuallyDrop;
 /// The handle is closed when the `Resource` is dropped (or by [`Resource::close`]). All operations
 /// take `&self`: the host keeps the stream's state, so a shared reference is enough to use it.
 ///
-/// With the `std` feature, `Resource` and `&Resource` implement [`std::io::Read`] and
-/// [`std::io::Write`]; without it, use the inherent methods below, which work the same way (and take
+/// With the `std` feature, `Resource` and `&Resource` implement `std::io::Read` and
+/// `std::io::Write`; without it, use the inherent methods below, which work the same way (and take
 /// precedence in method calls, returning this crate's [`Error`]).
 ///
 /// The guest's stdin, stdout and stderr are `&'static Resource`s from [`io`](crate::io), which are
@@ -248,7 +248,10 @@ pub(crate) fn read_exact_with(
     while !buf.is_empty() {
         match read(buf)? {
             0 => return Err(Error::Eof),
-            n => buf = &mut buf[n.min(buf.len())..],
+            n => {
+                let n = n.min(buf.len());
+                buf = &mut core::mem::take(&mut buf)[n..];
+            }
         }
     }
     Ok(())
@@ -388,7 +391,10 @@ mod tests {
     #[test]
     fn read_exact_fails_at_early_eof() {
         let mut buf = [0u8; 8];
-        assert_eq!(read_exact_with(reader(b"abc", 2), &mut buf), Err(Error::Eof));
+        assert_eq!(
+            read_exact_with(reader(b"abc", 2), &mut buf),
+            Err(Error::Eof)
+        );
         assert_eq!(&buf[..3], b"abc");
         let mut buf = [0u8; 3];
         read_exact_with(reader(b"abcdef", 1), &mut buf).unwrap();

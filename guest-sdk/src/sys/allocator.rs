@@ -6,7 +6,9 @@
 //! the freed block itself) and are reused first; otherwise blocks are cut from a bump region that grows
 //! with `memory.grow`. Memory is never returned to the host and blocks are not coalesced, which suits
 //! short-lived guests (a run, a request). `realloc` stays in place while the new size is in the same
-//! class. Alignments above 64 KiB are refused (null).
+//! class, shrinks in place (the tail goes to the free lists) and grows in place when the block is the
+//! last one cut from the bump region — the common case of one large, growing buffer. Alignments above
+//! 64 KiB are refused (null).
 //!
 //! The allocator is written against the [`Pages`] trait so that the unit tests can run it on the host
 //! over a region borrowed from the system allocator.
@@ -150,46 +152,111 @@ impl<P: Pages> Heap<P> {
         Some(addr)
     }
 
+    /// Gives the unused range `[from, to)` to the free lists, cut into naturally aligned power-of-two
+    /// pieces (each a valid block of its class). The lock must be held.
+    ///
+    /// # Safety
+    ///
+    /// The range must be owned by this heap, not in use, and both ends multiples of 16.
+    unsafe fn free_range(&self, from: usize, to: usize) {
+        let mut at = from;
+        while at < to {
+            let mut piece = MIN_CLASS;
+            while piece < MAX_CLASS
+                && at % class_align(piece + 1) == 0
+                && at + (1 << (piece + 1)) <= to
+            {
+                piece += 1;
+            }
+            // SAFETY: [at, at + 2^piece) lies within the caller's unused range and is aligned to
+            // class_align(piece), so it is a block of class `piece` nobody uses.
+            unsafe { self.push(piece, at) };
+            at += 1 << piece;
+        }
+    }
+
+    /// Grows memory so that the bump region reaches at least `stop`. Returns `false` if that is not
+    /// possible contiguously (in which case a fresh region may have been started). The lock must be
+    /// held.
+    fn reach(&self, stop: usize) -> bool {
+        let end = self.end.load(Ordering::Relaxed);
+        if stop <= end {
+            return true;
+        }
+        let pages = (stop - end).div_ceil(PAGE);
+        let Some(base) = self.pages.grow(pages) else {
+            return false;
+        };
+        let Some(new_end) = pages.checked_mul(PAGE).and_then(|n| base.checked_add(n)) else {
+            return false;
+        };
+        if base == end {
+            self.end.store(new_end, Ordering::Relaxed);
+            true
+        } else {
+            // Not contiguous with the old region (the first growth, or someone else grew memory):
+            // start a new region there; the old region's tail is abandoned.
+            self.next.store(base, Ordering::Relaxed);
+            self.end.store(new_end, Ordering::Relaxed);
+            false
+        }
+    }
+
     /// Cuts a block of class `k` from the bump region, growing it as needed. The lock must be held.
     fn bump(&self, k: u32) -> Option<usize> {
         let size = 1usize << k;
         let align = class_align(k);
-        loop {
+        // At most: a non-contiguous growth that starts a new region, then a growth of that region.
+        for _ in 0..3 {
             let next = self.next.load(Ordering::Relaxed);
-            let end = self.end.load(Ordering::Relaxed);
             let start = next.checked_next_multiple_of(align)?;
             let stop = start.checked_add(size)?;
-            if stop <= end {
-                // Give the alignment padding [next, start) to the free lists, in naturally aligned
-                // power-of-two pieces, instead of losing it.
-                let mut at = next;
-                while at < start {
-                    let mut piece = MIN_CLASS;
-                    while piece < MAX_CLASS
-                        && at % class_align(piece + 1) == 0
-                        && at + (1 << (piece + 1)) <= start
-                    {
-                        piece += 1;
-                    }
-                    // SAFETY: [at, at + 2^piece) lies in the bump region between `next` and `start`:
-                    // owned by the heap, never handed out, and aligned to class_align(piece).
-                    unsafe { self.push(piece, at) };
-                    at += 1 << piece;
-                }
+            if self.reach(stop) {
+                // SAFETY: the alignment padding [next, start) is in the bump region, never handed out,
+                // and both ends are multiples of 16.
+                unsafe { self.free_range(next, start) };
                 self.next.store(stop, Ordering::Relaxed);
                 return Some(start);
             }
-            let pages = (stop - end).div_ceil(PAGE);
-            let base = self.pages.grow(pages)?;
-            let grown = pages.checked_mul(PAGE)?;
-            if base == end {
-                self.end.store(end + grown, Ordering::Relaxed);
-            } else {
-                // Not contiguous with the old region (first growth, or someone else grew memory):
-                // start a new region there; the old region's tail is abandoned.
-                self.next.store(base, Ordering::Relaxed);
-                self.end.store(base.checked_add(grown)?, Ordering::Relaxed);
+            if self.next.load(Ordering::Relaxed) == next {
+                return None; // out of memory (no new region was started)
             }
+        }
+        None
+    }
+
+    /// Tries to resize the block at `addr` from class `old` to class `new` without moving it.
+    /// Shrinking always works (the tail goes to the free lists); growing works when the block is the
+    /// last one cut from the bump region and is aligned for the new class. The lock must be held.
+    ///
+    /// # Safety
+    ///
+    /// `addr` must be a live block of class `old` from this heap, owned by the caller.
+    unsafe fn resize_in_place(&self, addr: usize, old: u32, new: u32) -> bool {
+        let old_stop = addr + (1 << old);
+        let last = old_stop == self.next.load(Ordering::Relaxed);
+        if new < old {
+            let new_stop = addr + (1 << new);
+            if last {
+                self.next.store(new_stop, Ordering::Relaxed);
+            } else {
+                // SAFETY: the tail of the caller's block is given up by the caller; addr is aligned
+                // to at least 16, so both ends are multiples of 16.
+                unsafe { self.free_range(new_stop, old_stop) };
+            }
+            return true;
+        }
+        if !last || addr % class_align(new) != 0 {
+            return false;
+        }
+        let Some(stop) = addr.checked_add(1 << new) else {
+            return false;
+        };
+        if self.reach(stop) {
+            self.next.store(stop, Ordering::Relaxed);
+            true
+        } else {
+            false
         }
     }
 
@@ -207,9 +274,10 @@ impl<P: Pages> Heap<P> {
 
 // SAFETY: `alloc` returns either null or a block of at least `layout.size()` bytes, aligned to at least
 // `layout.align()` (class_of rounds up to a class no smaller than size and align, and blocks of class k
-// are aligned to min(2^k, PAGE) ≥ align since align ≤ PAGE), that no other live allocation overlaps:
-// blocks come from the bump region exactly once or from a free list, where they were put by `dealloc`.
-// All state changes happen under the lock.
+// are aligned to min(2^k, PAGE) >= align since align <= PAGE), that no other live allocation overlaps:
+// every byte of the bump region is handed out once, as a block or as a free-list piece, and free-list
+// blocks were put there by `dealloc` or cut from ranges nobody uses. All state changes happen under the
+// lock.
 unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.allocate(layout)
@@ -228,26 +296,35 @@ unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
             return core::ptr::null_mut();
         };
-        if class_of(layout).is_some() && class_of(layout) == class_of(new_layout) {
+        let (Some(old), Some(new)) = (class_of(layout), class_of(new_layout)) else {
+            return core::ptr::null_mut();
+        };
+        if old == new {
             return ptr;
         }
-        let new = self.allocate(new_layout);
-        if !new.is_null() {
-            // SAFETY: `ptr` is valid for `layout.size()` bytes (caller's contract), `new` for
+        {
+            let _lock = self.lock();
+            // SAFETY: `ptr` is a live block allocated with `layout` (caller's contract), so of class
+            // `old`, and the caller hands it to us.
+            if unsafe { self.resize_in_place(ptr as usize, old, new) } {
+                return ptr;
+            }
+        }
+        let moved = self.allocate(new_layout);
+        if !moved.is_null() {
+            // SAFETY: `ptr` is valid for `layout.size()` bytes (caller's contract), `moved` for
             // `new_size`, and they are different live blocks, so they do not overlap.
             unsafe {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                core::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
                 self.dealloc(ptr, layout);
             }
         }
-        new
+        moved
     }
 }
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
-
     use super::*;
     use std::vec::Vec;
 
@@ -323,7 +400,7 @@ mod tests {
             unsafe { core::ptr::write_bytes(p, i as u8, *size) };
             live.push((p as usize, l));
         }
-        live.sort();
+        live.sort_by_key(|(p, _)| *p);
         for pair in live.windows(2) {
             assert!(pair[0].0 + pair[0].1.size() <= pair[1].0, "overlap");
         }
@@ -358,12 +435,123 @@ mod tests {
             }
             let same = heap.realloc(p, l, 30);
             assert_eq!(same, p, "same class stays in place");
+            let blocker = heap.alloc(l);
             let moved = heap.realloc(same, layout(30, 4), 3000);
-            assert_ne!(moved, p);
+            assert_ne!(moved, p, "not the last block: moves");
             for i in 0..20 {
                 assert_eq!(moved.add(i).read(), i as u8);
             }
             heap.dealloc(moved, layout(3000, 4));
+            heap.dealloc(blocker, l);
+        }
+    }
+
+    #[test]
+    fn the_last_block_grows_in_place() {
+        let heap = Heap::new(Region::new(64, false));
+        // SAFETY: blocks are used within their sizes and freed with their layouts.
+        unsafe {
+            let mut size = PAGE;
+            let p = heap.alloc(layout(size, 1));
+            p.write(42);
+            while size < 16 * PAGE {
+                let q = heap.realloc(p, layout(size, 1), size * 2);
+                assert_eq!(q, p);
+                size *= 2;
+                p.add(size - 1).write(1);
+            }
+            assert_eq!(p.read(), 42);
+            // Used 16 pages for a 16-page buffer (plus nothing for the intermediate sizes).
+            assert!(heap.pages.used.load(Ordering::Relaxed) <= 17);
+            heap.dealloc(p, layout(size, 1));
+        }
+    }
+
+    #[test]
+    fn shrinking_frees_the_tail() {
+        let heap = Heap::new(Region::new(4, false));
+        // SAFETY: blocks are used within their sizes and freed with their layouts.
+        unsafe {
+            let a = heap.alloc(layout(1024, 8));
+            let b = heap.alloc(layout(16, 8)); // a is no longer the last block
+            let a2 = heap.realloc(a, layout(1024, 8), 100);
+            assert_eq!(a2, a);
+            // The tail [a+128, a+1024) is free: a 128-byte block and a 256- and a 512-byte one.
+            let c = heap.alloc(layout(128, 8));
+            let d = heap.alloc(layout(512, 8));
+            assert_eq!(c as usize, a as usize + 128);
+            assert_eq!(d as usize, a as usize + 512);
+            heap.dealloc(b, layout(16, 8));
+            // The last block shrinks by moving the bump pointer back.
+            let g = heap.alloc(layout(4096, 8));
+            assert_eq!(heap.realloc(g, layout(4096, 8), 100), g);
+            assert_eq!(heap.next.load(Ordering::Relaxed), g as usize + 128);
+        }
+    }
+
+    #[test]
+    fn random_workload_keeps_blocks_intact() {
+        let heap = Heap::new(Region::new(512, false));
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        // (address, layout, fill byte)
+        let mut live: Vec<(usize, Layout, u8)> = Vec::new();
+        for step in 0..20_000usize {
+            let fill = step as u8;
+            match rnd(5) {
+                0 | 1 => {
+                    let max = if rnd(50) == 0 { 200_000 } else { 300 };
+                    let size = 1 + rnd(max);
+                    let l = layout(size, 1 << rnd(7));
+                    // SAFETY: the layout has a non-zero size.
+                    let p = unsafe { heap.alloc(l) };
+                    assert!(!p.is_null());
+                    assert_eq!(p as usize % l.align(), 0);
+                    // SAFETY: the block is ours and at least `size` bytes long.
+                    unsafe { core::ptr::write_bytes(p, fill, size) };
+                    live.push((p as usize, l, fill));
+                }
+                2 | 3 if !live.is_empty() => {
+                    let (p, l, f) = live.swap_remove(rnd(live.len()));
+                    // SAFETY: a live block from this heap, checked within its size, then freed.
+                    unsafe {
+                        let bytes = core::slice::from_raw_parts(p as *const u8, l.size());
+                        assert!(bytes.iter().all(|b| *b == f), "block corrupted");
+                        heap.dealloc(p as *mut u8, l);
+                    }
+                }
+                4 if !live.is_empty() => {
+                    let i = rnd(live.len());
+                    let (p, l, f) = live[i];
+                    let max = if rnd(50) == 0 { 200_000 } else { 600 };
+                    let new_size = 1 + rnd(max);
+                    // SAFETY: a live block from this heap; the new block is used within its size.
+                    unsafe {
+                        let q = heap.realloc(p as *mut u8, l, new_size);
+                        assert!(!q.is_null());
+                        let kept = l.size().min(new_size);
+                        let bytes = core::slice::from_raw_parts(q as *const u8, kept);
+                        assert!(bytes.iter().all(|b| *b == f), "realloc lost data");
+                        core::ptr::write_bytes(q, fill, new_size);
+                        live[i] = (q as usize, layout(new_size, l.align()), fill);
+                    }
+                }
+                _ => {}
+            }
+        }
+        live.sort_by_key(|(p, _, _)| *p);
+        for pair in live.windows(2) {
+            assert!(pair[0].0 + pair[0].1.size() <= pair[1].0, "overlap");
+        }
+        for (p, l, f) in live {
+            // SAFETY: as above.
+            let bytes = unsafe { core::slice::from_raw_parts(p as *const u8, l.size()) };
+            assert!(bytes.iter().all(|b| *b == f), "block corrupted");
         }
     }
 
@@ -385,7 +573,10 @@ mod tests {
             let a = heap.alloc(layout(PAGE / 2, 8)) as usize;
             let b = heap.alloc(layout(PAGE, 8)) as usize;
             assert!(a != 0 && b != 0);
-            assert!(b >= a + PAGE, "second block comes from the region after the gap");
+            assert!(
+                b >= a + PAGE,
+                "second block comes from the region after the gap"
+            );
         }
     }
 }

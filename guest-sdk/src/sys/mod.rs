@@ -22,16 +22,11 @@
 //! assert!(n >= 0);
 //! assert_eq!(&buf[..n as usize], tern_abi::RUNTIME_NAME.as_bytes());
 //! ```
-#![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 #[cfg(any(
     test,
-    all(
-        target_arch = "wasm32",
-        feature = "allocator",
-        not(feature = "std")
-    )
+    all(target_arch = "wasm32", feature = "allocator", not(feature = "std"))
 ))]
 mod allocator;
 
