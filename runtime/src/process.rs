@@ -11,6 +11,9 @@ use crate::normalize::normalize;
 use crate::scheme::{self, LogLevel, Resource, Stdio};
 use crate::{Error, Policy, Result};
 
+#[cfg(feature = "wasi")]
+mod fs;
+
 /// Counters a run reports with `--stats`.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
@@ -119,12 +122,7 @@ impl Process {
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        if let Err(denial) = self.policy.check(&url) {
-            self.stdio
-                .diagnostic(&format!("{}: denied: {denial}", self.name));
-            self.stats.denied.push(url.to_string());
-            return Err(denial.into());
-        }
+        self.check(&url)?;
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",
@@ -138,8 +136,30 @@ impl Process {
             )));
         }
         let resource = scheme::open(&url, &self.stdio)?;
+        self.insert(url.as_str(), resource)
+    }
+
+    /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
+    fn check(&mut self, url: &url::Url) -> Result<()> {
+        if let Err(denial) = self.policy.check(url) {
+            self.stdio
+                .diagnostic(&format!("{}: denied: {denial}", self.name));
+            self.stats.denied.push(url.to_string());
+            return Err(denial.into());
+        }
+        Ok(())
+    }
+
+    /// Puts an opened resource in the lowest free handle slot.
+    fn insert(&mut self, url: &str, resource: Box<dyn Resource>) -> Result<i32> {
+        let max = self.policy.limits.max_handles;
+        if self.open_count >= max {
+            return Err(Error::LimitExceeded(format!(
+                "{url}: the guest already has {max} open handles"
+            )));
+        }
         let entry = Entry {
-            url: url.as_str().into(),
+            url: url.into(),
             resource,
         };
         let slot = self.handles.iter().position(Option::is_none);

@@ -10,6 +10,8 @@ use crate::process::Process;
 
 mod cwa;
 mod dagger;
+#[cfg(feature = "wasi")]
+mod wasi;
 
 /// A host call found the run's wall-clock deadline had passed (e.g. while sleeping).
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +35,8 @@ pub(crate) fn link(linker: &mut Linker<HostState>) -> Vec<(&'static str, &'stati
         cwa::link(&mut imports, module);
     }
     dagger::link(&mut imports, tern_abi::module::DAGGER);
+    #[cfg(feature = "wasi")]
+    wasi::link(&mut imports);
     imports.names
 }
 

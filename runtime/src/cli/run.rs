@@ -45,6 +45,10 @@ pub struct RunArgs {
     /// Print the run's figures as one JSON object, the last line on stderr.
     #[arg(long = "stats-json")]
     stats_json: bool,
+    /// Preopen a host directory for WASI guests as GUEST (default: HOST as written); `:ro` makes it
+    /// read-only. The same grant as --allow file://HOST (repeatable; fds 3, 4, … in this order).
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
+    dir: Vec<String>,
     /// The module (WebAssembly binary .wasm or text .wat), then the guest's arguments: everything after
     /// MODULE goes to the guest, even words that look like tern options.
     #[arg(
@@ -66,6 +70,12 @@ fn policy(args: &RunArgs) -> Result<Policy> {
         policy
             .add_olin(&text)
             .with_context(|| format!("policy {}", path.display()))?;
+    }
+    for spec in &args.dir {
+        let dir = Preopen::parse(spec)?;
+        policy
+            .allow(dir.url.as_str())
+            .with_context(|| format!("--dir {spec}"))?;
     }
     for url in &args.allow {
         policy
@@ -100,6 +110,17 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         };
         process.set_env(key, value);
     }
+    #[cfg(not(feature = "wasi"))]
+    if let Some(spec) = args.dir.first() {
+        bail!("--dir {spec}: this tern was built without WASI (feature `wasi`)");
+    }
+    #[cfg(feature = "wasi")]
+    for spec in &args.dir {
+        let dir = Preopen::parse(spec)?;
+        process
+            .preopen(&dir.host, &dir.guest, dir.read_only)
+            .with_context(|| format!("--dir {spec}"))?;
+    }
 
     let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
         Ok(outcome) => outcome,
@@ -116,6 +137,45 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         eprintln_safe(&stats_json(&outcome, code));
     }
     Ok(code)
+}
+
+/// A `--dir HOST[::GUEST][:ro]` argument (wasmtime's syntax, plus `:ro`).
+#[cfg_attr(not(feature = "wasi"), allow(dead_code))]
+struct Preopen {
+    /// The host directory, canonical.
+    host: PathBuf,
+    /// The name the guest sees.
+    guest: String,
+    /// Whether the guest may change nothing below it.
+    read_only: bool,
+    /// `file://HOST/`: what the preopen grants.
+    url: url::Url,
+}
+
+impl Preopen {
+    fn parse(spec: &str) -> Result<Preopen> {
+        let (rest, read_only) = match spec.strip_suffix(":ro") {
+            Some(rest) => (rest, true),
+            None => (spec, false),
+        };
+        let (host, guest) = rest.split_once("::").unwrap_or((rest, rest));
+        if host.is_empty() || guest.is_empty() {
+            bail!("--dir {spec}: expected HOST_DIR[::GUEST_DIR][:ro]");
+        }
+        let canonical = std::fs::canonicalize(host)
+            .with_context(|| format!("--dir {spec}: cannot open {host}"))?;
+        if !canonical.is_dir() {
+            bail!("--dir {spec}: {host} is not a directory");
+        }
+        let url = url::Url::from_directory_path(&canonical)
+            .map_err(|()| anyhow::anyhow!("--dir {spec}: {host} has no file: URL"))?;
+        Ok(Preopen {
+            host: canonical,
+            guest: guest.to_owned(),
+            read_only,
+            url,
+        })
+    }
 }
 
 fn eprintln_safe(line: &str) {

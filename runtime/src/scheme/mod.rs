@@ -10,6 +10,8 @@ use url::Url;
 
 use crate::{Error, Result};
 
+#[cfg(feature = "wasi")]
+pub mod dir;
 mod file;
 mod log;
 mod null;
@@ -39,6 +41,12 @@ pub trait Resource: Send {
     /// Releases the resource; called once, when the handle is closed or the process ends.
     fn close(&mut self) -> Result<()> {
         self.flush()
+    }
+
+    /// The directory or file behind the handle, for WASI's file-system calls; `None` for a stream.
+    #[cfg(feature = "wasi")]
+    fn node(&mut self) -> Option<dir::Node<'_>> {
+        None
     }
 }
 
