@@ -21,11 +21,32 @@
 //! Query strings in grants are ignored. A grant without a host and path (`null:`, `null://`,
 //! `log:`, `https:`) covers every URL of that scheme.
 //!
+//! # The network: address checks
+//!
+//! A network URL names a host; the grant decides whether the guest may use that name. What the
+//! name resolves to is checked separately, by [`Policy::check_address`], for every address the
+//! host is about to connect to (the schemes resolve once, check each address and connect only to
+//! a checked one, so a DNS answer that changes between check and connect cannot slip through).
+//! Addresses in special ranges — unspecified, loopback, private, shared (carrier-grade NAT),
+//! link-local, multicast, reserved; see [`special_address`] — are refused unless
+//! - the URL's host *is* that address, written literally, and a grant naming that host explicitly
+//!   covers the URL (`--allow http://127.0.0.1:8080`; a scheme-wide grant such as `--allow http:`
+//!   is not explicit), or
+//! - the address lies in a range granted with `--allow-private` (`--allow-private 10.0.0.0/8`,
+//!   `--allow-private 127.0.0.1`; an Olin file says `allow-private RANGE`).
+//!
+//! So `--allow http://localhost:8080` alone does not reach 127.0.0.1: the name is granted, the
+//! address it resolves to is not. [`Network`] holds the ranges, the extra trusted CA
+//! certificates (`--ca-file`, Olin `ca-file PATH`), the timeouts and the size limits.
+//!
 //! # Olin policy files
 //!
 //! The format is Olin's: `##` comment lines, blank lines, `allow (` … `)` and `disallow (` … `)`
 //! blocks with one regular expression per line (or `allow PATTERN` on one line, as confyg allows),
 //! `ram-page-limit N` (→ [`Limits::max_memory_pages`]) and `gas-limit N` (→ [`Limits::fuel`]).
+//! tern adds two directives for the network: `ca-file PATH` (trust the CA certificates in a PEM
+//! file, read when the policy is loaded; a relative path is relative to the current directory)
+//! and `allow-private RANGE` (see above).
 //! Limits that a file does not mention are left as they are (Olin filled in defaults of 128 pages
 //! and 32 Mi instructions).
 //!
@@ -41,10 +62,11 @@
 //!   not needed: tern denies what is not granted.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use regex_lite::Regex;
-use url::{Position, Url};
+use url::{Host, Position, Url};
 
 use crate::normalize::{decoded_segments, normalize};
 use crate::{Error, Result};
@@ -73,6 +95,215 @@ impl Default for Limits {
     }
 }
 
+/// Settings of the network schemes (`http`, `https`, `tcp`, `tls`, `dns`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// How long resolving a name and connecting (TCP and TLS handshake) may take.
+    pub connect_timeout: Duration,
+    /// How long one HTTP exchange may take, from sending the request to the end of the response
+    /// body; for `tcp` and `tls`, how long one read or write may wait.
+    pub timeout: Duration,
+    /// The largest HTTP response body a guest may receive, in bytes.
+    pub max_response_bytes: u64,
+    /// The largest HTTP request (head and body) a guest may write before sending it, in bytes.
+    pub max_request_bytes: usize,
+    /// Trusted CA certificates (DER) in addition to the built-in web roots.
+    pub ca_certs: Vec<Vec<u8>>,
+    /// Special address ranges granted with `--allow-private` (see [`Policy::check_address`]).
+    pub private_ranges: Vec<AddrRange>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 64 << 20,
+            max_request_bytes: 16 << 20,
+            ca_certs: Vec::new(),
+            private_ranges: Vec::new(),
+        }
+    }
+}
+
+impl Network {
+    /// Trusts every certificate in a PEM text; returns how many. No certificate at all is an error.
+    #[cfg(feature = "net")]
+    pub fn trust_pem(&mut self, pem: &[u8]) -> Result<usize> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::CertificateDer;
+        let mut certs = Vec::new();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| Error::invalid(format!("bad PEM: {e}")))?;
+            certs.push(cert.to_vec());
+        }
+        if certs.is_empty() {
+            return Err(Error::invalid("no CERTIFICATE block in the PEM text"));
+        }
+        let n = certs.len();
+        self.ca_certs.extend(certs);
+        Ok(n)
+    }
+
+    /// Without network support there is nothing to trust: always an error.
+    #[cfg(not(feature = "net"))]
+    pub fn trust_pem(&mut self, _pem: &[u8]) -> Result<usize> {
+        Err(Error::unsupported(
+            "this tern was built without network support (feature `net`)",
+        ))
+    }
+}
+
+/// An address range granted with `--allow-private`: `10.0.0.0/8`, `fe80::/10`, or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrRange {
+    /// The first address of the range (host bits cleared).
+    base: IpAddr,
+    /// The prefix length in bits.
+    prefix: u8,
+}
+
+impl AddrRange {
+    /// Parses `ADDR` or `ADDR/PREFIX`; host bits below the prefix must be zero.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |why: &str| Error::invalid(format!("address range {text:?}: {why}"));
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let base: IpAddr = addr
+            .parse()
+            .map_err(|_| bad("expected an IPv4 or IPv6 address such as 10.0.0.0/8 or fe80::/10"))?;
+        let max = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| bad(&format!("the prefix must be a number from 0 to {max}")))?,
+        };
+        let range = AddrRange { base, prefix };
+        if range.masked(base) != bits(base) {
+            return Err(bad("bits are set below the prefix length"));
+        }
+        Ok(range)
+    }
+
+    /// Whether `addr` lies in the range; an IPv4-mapped IPv6 address counts as its IPv4 address.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        let addr = canonical(addr);
+        addr.is_ipv4() == self.base.is_ipv4() && self.masked(addr) == bits(self.base)
+    }
+
+    /// `addr`'s bits with everything below the prefix cleared.
+    fn masked(&self, addr: IpAddr) -> u128 {
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let host_bits = u32::from(width - self.prefix);
+        let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
+        bits(addr) & mask
+    }
+}
+
+impl fmt::Display for AddrRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.base, self.prefix)
+    }
+}
+
+/// The address `url`'s host names literally, if it is an IP address rather than a name.
+///
+/// The `url` crate keeps the host of a non-special scheme (`tcp`, `tls`, `dns`) as text even when it
+/// is an IPv4 address, so the text is parsed here as well.
+pub fn host_address(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(a) => Some(IpAddr::V4(a)),
+        Host::Ipv6(a) => Some(IpAddr::V6(a)),
+        Host::Domain(d) => d
+            .strip_prefix('[')
+            .and_then(|d| d.strip_suffix(']'))
+            .unwrap_or(d)
+            .parse()
+            .ok(),
+    }
+}
+
+/// An address as a number (IPv4 in the low 32 bits).
+fn bits(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 address it reaches.
+fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(addr, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The kind of special range `addr` lies in, or `None` for an ordinary (public) address.
+///
+/// IPv4: 0.0.0.0/8 unspecified, 127.0.0.0/8 loopback, 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16
+/// private, 100.64.0.0/10 shared (carrier-grade NAT), 169.254.0.0/16 link-local, 224.0.0.0/4
+/// multicast, 240.0.0.0/4 reserved (with the broadcast address). IPv6: `::` unspecified, `::1`
+/// loopback, fc00::/7 and fec0::/10 private, fe80::/10 link-local, ff00::/8 multicast, the rest of
+/// ::/96 reserved; an IPv4 address embedded in ::ffff:0:0/96 (mapped), 64:ff9b::/96 (NAT64) or
+/// 2002::/16 (6to4) is judged as that IPv4 address.
+pub fn special_address(addr: IpAddr) -> Option<&'static str> {
+    match addr {
+        IpAddr::V4(a) => special_v4(a),
+        IpAddr::V6(a) => special_v6(a),
+    }
+}
+
+/// [`special_address`] for IPv4.
+fn special_v4(a: Ipv4Addr) -> Option<&'static str> {
+    let [b0, b1, ..] = a.octets();
+    match (b0, b1) {
+        (0, _) => Some("unspecified"),
+        (127, _) => Some("loopback"),
+        (10, _) | (192, 168) => Some("private"),
+        (172, 16..=31) => Some("private"),
+        (100, 64..=127) => Some("shared (carrier-grade NAT)"),
+        (169, 254) => Some("link-local"),
+        (224..=239, _) => Some("multicast"),
+        (240..=255, _) => Some("reserved"),
+        _ => None,
+    }
+}
+
+/// [`special_address`] for IPv6.
+fn special_v6(a: Ipv6Addr) -> Option<&'static str> {
+    let s = a.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if a.is_unspecified() {
+        Some("unspecified")
+    } else if a.is_loopback() {
+        Some("loopback")
+    } else if let Some(v4) = a.to_ipv4_mapped() {
+        special_v4(v4)
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        special_v4(embedded(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        special_v4(embedded(s[1], s[2]))
+    } else if s[..6] == [0; 6] {
+        Some("reserved")
+    } else if s[0] & 0xfe00 == 0xfc00 || s[0] & 0xffc0 == 0xfec0 {
+        Some("private")
+    } else if s[0] & 0xffc0 == 0xfe80 {
+        Some("link-local")
+    } else if s[0] & 0xff00 == 0xff00 {
+        Some("multicast")
+    } else {
+        None
+    }
+}
+
 /// The grants, denials and limits for one guest.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -82,6 +313,8 @@ pub struct Policy {
     denies: Vec<Rule>,
     /// Resource limits.
     pub limits: Limits,
+    /// Network settings: timeouts, size limits, trusted CAs, granted special address ranges.
+    pub network: Network,
 }
 
 impl Default for Policy {
@@ -104,6 +337,7 @@ impl Policy {
             allows,
             denies: Vec::new(),
             limits: Limits::default(),
+            network: Network::default(),
         }
     }
 
@@ -127,11 +361,50 @@ impl Policy {
         Ok(())
     }
 
+    /// Grants connections to a special address range (`--allow-private 10.0.0.0/8`).
+    pub fn allow_private(&mut self, range: &str) -> Result<()> {
+        self.network.private_ranges.push(AddrRange::parse(range)?);
+        Ok(())
+    }
+
+    /// Decides whether the host may connect to `addr`, which `url`'s host resolved to: `url` must
+    /// be granted ([`Policy::check`]) and `addr` must be ordinary or granted (module documentation).
+    pub fn check_address(&self, url: &Url, addr: IpAddr) -> Result<(), Denial> {
+        self.check(url)?;
+        let Some(kind) = special_address(addr) else {
+            return Ok(());
+        };
+        if self.network.private_ranges.iter().any(|r| r.contains(addr)) {
+            return Ok(());
+        }
+        let literal = host_address(url);
+        if literal == Some(addr) {
+            let segments = decoded_segments(url);
+            let explicit = self.allows.iter().any(|r| match &r.matcher {
+                Matcher::Url(u) => u.host.is_some() && u.matches(url, &segments),
+                Matcher::Pattern { .. } => false,
+            });
+            if explicit {
+                return Ok(());
+            }
+        }
+        Err(Denial {
+            url: url.to_string(),
+            reason: Reason::SpecialAddress {
+                addr,
+                kind,
+                literal: literal.is_some(),
+            },
+        })
+    }
+
     /// Merges an Olin policy file; on error nothing is merged and the message names the line.
     pub fn add_olin(&mut self, text: &str) -> Result<()> {
         let olin = parse_olin(text)?;
         self.allows.extend(olin.allows);
         self.denies.extend(olin.denies);
+        self.network.ca_certs.extend(olin.network.ca_certs);
+        self.network.private_ranges.extend(olin.network.private_ranges);
         if olin.ram_page_limit.is_some() {
             self.limits.max_memory_pages = olin.ram_page_limit;
         }
@@ -233,6 +506,15 @@ enum Reason {
         /// Why normalisation failed.
         message: String,
     },
+    /// The host is, or resolves to, a special address that is not granted.
+    SpecialAddress {
+        /// The address.
+        addr: IpAddr,
+        /// Its kind, from [`special_address`].
+        kind: &'static str,
+        /// Whether the URL names the address literally (rather than a name resolving to it).
+        literal: bool,
+    },
 }
 
 impl fmt::Display for Denial {
@@ -251,6 +533,20 @@ impl fmt::Display for Denial {
                 "{url} is denied by disallow pattern on line {line} of the policy"
             ),
             Reason::Invalid { message } => write!(f, "{url} is not granted ({message})"),
+            Reason::SpecialAddress {
+                addr,
+                kind,
+                literal: true,
+            } => write!(
+                f,
+                "{url}: {addr} is a {kind} address, reachable only through a grant naming it \
+                 (--allow with this host) or --allow-private {addr}"
+            ),
+            Reason::SpecialAddress { addr, kind, .. } => write!(
+                f,
+                "{url}: the host resolves to {addr}, a {kind} address, which is not granted \
+                 (grant it with --allow-private {addr})"
+            ),
         }
     }
 }
@@ -434,6 +730,8 @@ struct Olin {
     ram_page_limit: Option<u32>,
     /// `gas-limit`.
     gas_limit: Option<u64>,
+    /// `ca-file` certificates and `allow-private` ranges.
+    network: Network,
 }
 
 /// Which kind of pattern block is open.
@@ -452,6 +750,14 @@ impl Block {
             Block::Allow => "allow",
             Block::Disallow => "disallow",
         }
+    }
+}
+
+/// An error's message without the name of its kind, to put after a policy line number.
+fn message(e: Error) -> String {
+    match e {
+        Error::InvalidArgument(m) | Error::Unsupported(m) => m,
+        other => other.to_string(),
     }
 }
 
@@ -514,8 +820,20 @@ fn parse_olin(text: &str) -> Result<Olin> {
                 })?;
                 olin.gas_limit = Some(gas);
             }
+            ["allow-private", range] => {
+                let range = AddrRange::parse(range).map_err(|e| err(message(e)))?;
+                olin.network.private_ranges.push(range);
+            }
+            ["ca-file", path] => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| err(format!("ca-file {path}: cannot read it: {e}")))?;
+                olin.network
+                    .trust_pem(&pem)
+                    .map_err(|e| err(format!("ca-file {path}: {}", message(e))))?;
+            }
             [")", ..] => return Err(err("`)` without an open block".to_owned())),
-            [directive @ ("allow" | "disallow" | "ram-page-limit" | "gas-limit"), ..] => {
+            [directive @ ("allow" | "disallow" | "ram-page-limit" | "gas-limit" | "allow-private"
+            | "ca-file"), ..] => {
                 return Err(err(format!(
                     "{directive} takes one argument, found {line:?}"
                 )))
@@ -523,7 +841,7 @@ fn parse_olin(text: &str) -> Result<Olin> {
             [directive, ..] => {
                 return Err(err(format!(
                     "unknown directive {directive:?} (expected allow, disallow, ram-page-limit, \
-                     gas-limit or a ## comment)"
+                     gas-limit, allow-private, ca-file or a ## comment)"
                 )))
             }
             [] => {}
@@ -693,6 +1011,7 @@ mod tests {
                 allows: Vec::new(),
                 denies: Vec::new(),
                 limits: Limits::default(),
+                network: Network::default(),
             };
             p.allow(grant).unwrap();
             granted(&p, "null://");
@@ -1019,5 +1338,124 @@ gas-limit 1048576
         let p = olin("## windows\r\nallow (\r\n\thttps://h\r\n  )\r\ngas-limit 5\r\n");
         granted(&p, "https://h/x");
         assert_eq!(p.limits.fuel, Some(5));
+    }
+
+    fn addr(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn special_addresses_are_classified() {
+        let cases = [
+            ("0.0.0.0", Some("unspecified")),
+            ("0.1.2.3", Some("unspecified")),
+            ("127.0.0.1", Some("loopback")),
+            ("127.255.0.9", Some("loopback")),
+            ("10.1.2.3", Some("private")),
+            ("172.16.0.1", Some("private")),
+            ("172.31.255.255", Some("private")),
+            ("172.32.0.1", None),
+            ("192.168.1.1", Some("private")),
+            ("169.254.169.254", Some("link-local")),
+            ("100.64.0.1", Some("shared (carrier-grade NAT)")),
+            ("100.128.0.1", None),
+            ("224.0.0.1", Some("multicast")),
+            ("255.255.255.255", Some("reserved")),
+            ("8.8.8.8", None),
+            ("::", Some("unspecified")),
+            ("::1", Some("loopback")),
+            ("::ffff:127.0.0.1", Some("loopback")),
+            ("::ffff:10.0.0.1", Some("private")),
+            ("::ffff:8.8.8.8", None),
+            ("64:ff9b::a9fe:a9fe", Some("link-local")),
+            ("2002:7f00:1::", Some("loopback")),
+            ("::127.0.0.1", Some("reserved")),
+            ("fc00::1", Some("private")),
+            ("fd12:3456::1", Some("private")),
+            ("fec0::1", Some("private")),
+            ("fe80::1", Some("link-local")),
+            ("febf::1", Some("link-local")),
+            ("ff02::1", Some("multicast")),
+            ("2001:4860:4860::8888", None),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(special_address(addr(text)), kind, "{text}");
+        }
+    }
+
+    #[test]
+    fn address_ranges_parse_and_match() {
+        let r = AddrRange::parse("10.0.0.0/8").unwrap();
+        assert!(r.contains(addr("10.255.0.1")));
+        assert!(r.contains(addr("::ffff:10.0.0.1")));
+        assert!(!r.contains(addr("11.0.0.1")));
+        assert!(!r.contains(addr("::a00:1")));
+        assert_eq!(r.to_string(), "10.0.0.0/8");
+        let one = AddrRange::parse("127.0.0.1").unwrap();
+        assert!(one.contains(addr("127.0.0.1")));
+        assert!(!one.contains(addr("127.0.0.2")));
+        let v6 = AddrRange::parse("fe80::/10").unwrap();
+        assert!(v6.contains(addr("fe80::1")));
+        assert!(!v6.contains(addr("fec0::1")));
+        assert!(AddrRange::parse("0.0.0.0/0").unwrap().contains(addr("1.2.3.4")));
+        for bad in ["10.0.0.1/8", "10.0.0.0/33", "::/129", "host", "10/8", "10.0.0.0/x", ""] {
+            assert!(AddrRange::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn special_addresses_need_an_explicit_grant() {
+        let url = |raw: &str| normalize(raw).unwrap();
+        // A scheme-wide grant covers the URL but is not explicit about the address.
+        let p = with_allow(&["http:", "tcp:"]);
+        assert_eq!(p.check_address(&url("http://example.com/"), addr("93.184.216.34")), Ok(()));
+        for (raw, a) in [
+            ("http://127.0.0.1:8080/", "127.0.0.1"),
+            ("http://localhost:8080/", "127.0.0.1"),
+            ("tcp://10.0.0.1:22", "10.0.0.1"),
+            ("tcp://169.254.169.254:80", "169.254.169.254"),
+            ("tcp://0.0.0.0:80", "0.0.0.0"),
+            ("tcp://[::1]:80", "::1"),
+            ("tcp://[fe80::1]:80", "fe80::1"),
+            ("tcp://internal.example:5432", "::ffff:192.168.0.5"),
+        ] {
+            let d = p.check_address(&url(raw), addr(a)).unwrap_err();
+            assert!(d.to_string().contains(&format!("--allow-private {a}")), "{d}");
+        }
+        // A grant naming the literal address is explicit; a grant naming a name is not.
+        let p = with_allow(&["http://127.0.0.1:8080", "http://localhost:8080", "tcp://[::1]"]);
+        assert_eq!(p.check_address(&url("http://127.0.0.1:8080/x"), addr("127.0.0.1")), Ok(()));
+        assert_eq!(p.check_address(&url("tcp://[::1]:9"), addr("::1")), Ok(()));
+        let d = p
+            .check_address(&url("http://localhost:8080/"), addr("127.0.0.1"))
+            .unwrap_err();
+        assert_eq!(
+            d.to_string(),
+            "http://localhost:8080/: the host resolves to 127.0.0.1, a loopback address, which is \
+             not granted (grant it with --allow-private 127.0.0.1)"
+        );
+        // The URL itself must still be granted, and a denial still wins.
+        assert!(p.check_address(&url("http://127.0.0.1:9/"), addr("127.0.0.1")).is_err());
+        let mut p = with_allow(&["http://127.0.0.1:8080"]);
+        p.deny("http://127.0.0.1:8080/admin").unwrap();
+        assert!(p.check_address(&url("http://127.0.0.1:8080/admin"), addr("127.0.0.1")).is_err());
+        // --allow-private grants the range for names too.
+        let mut p = with_allow(&["http://localhost:8080"]);
+        p.allow_private("127.0.0.0/8").unwrap();
+        assert_eq!(p.check_address(&url("http://localhost:8080/"), addr("127.0.0.1")), Ok(()));
+        assert!(p.check_address(&url("http://localhost:8080/"), addr("::1")).is_err());
+        assert!(p.allow_private("bogus").is_err());
+    }
+
+    #[test]
+    fn olin_network_directives() {
+        let p = olin("allow-private 10.0.0.0/8\nallow-private fe80::/10\n");
+        assert_eq!(p.network.private_ranges.len(), 2);
+        let e = olin_error("allow-private 10.0.0.1/8\n");
+        assert!(e.starts_with("policy line 1: address range"), "{e}");
+        let e = olin_error("\nca-file /nonexistent/ca.pem\n");
+        assert!(e.starts_with("policy line 2: ca-file /nonexistent/ca.pem: cannot read"), "{e}");
+        let e = olin_error("ca-file\n");
+        assert!(e.starts_with("policy line 1: ca-file takes one argument"), "{e}");
     }
 }

@@ -135,7 +135,7 @@ impl Process {
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let resource = scheme::open(&url, &self.stdio)?;
+        let resource = scheme::open(&url, &self.stdio, &self.policy)?;
         self.insert(url.as_str(), resource)
     }
 

@@ -24,6 +24,23 @@ pub struct RunArgs {
     /// Deny URLs under this one, even if granted (repeatable; deny wins).
     #[arg(long = "deny", value_name = "URL")]
     deny: Vec<String>,
+    /// Trust the CA certificates in this PEM file for https and tls, besides the built-in web
+    /// roots (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_file: Vec<PathBuf>,
+    /// Let network schemes connect to addresses in this loopback/private/link-local range, such as
+    /// 10.0.0.0/8 or 127.0.0.1 (repeatable).
+    #[arg(long = "allow-private", value_name = "RANGE")]
+    allow_private: Vec<String>,
+    /// How long resolving a name and connecting may take (default 10s).
+    #[arg(long = "connect-timeout", value_name = "DURATION", value_parser = parse_duration)]
+    connect_timeout: Option<Duration>,
+    /// How long one HTTP exchange, or one tcp/tls read or write, may take (default 30s).
+    #[arg(long = "net-timeout", value_name = "DURATION", value_parser = parse_duration)]
+    net_timeout: Option<Duration>,
+    /// The largest HTTP response body the guest may receive (e.g. 512K, 64M; default 64M).
+    #[arg(long = "max-response-size", value_name = "BYTES", value_parser = parse_size)]
+    max_response_size: Option<u64>,
     /// Read grants, denials and limits from an Olin-format policy file.
     #[arg(long = "policy", value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -85,6 +102,23 @@ fn policy(args: &RunArgs) -> Result<Policy> {
     for url in &args.deny {
         policy.deny(url).with_context(|| format!("--deny {url}"))?;
     }
+    for path in &args.ca_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read --ca-file {}", path.display()))?;
+        policy
+            .network
+            .trust_pem(&pem)
+            .with_context(|| format!("--ca-file {}", path.display()))?;
+    }
+    for range in &args.allow_private {
+        policy
+            .allow_private(range)
+            .with_context(|| format!("--allow-private {range}"))?;
+    }
+    let network = &mut policy.network;
+    network.connect_timeout = args.connect_timeout.unwrap_or(network.connect_timeout);
+    network.timeout = args.net_timeout.unwrap_or(network.timeout);
+    network.max_response_bytes = args.max_response_size.unwrap_or(network.max_response_bytes);
     let limits = &mut policy.limits;
     limits.fuel = args.fuel.or(limits.fuel);
     limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
@@ -269,9 +303,42 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
+/// Parses a size in bytes: `1024`, `512K`, `64M`, `1G` (binary multiples; `KiB` etc. too).
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (try 1048576, 512K, 64M)"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use K, M or G)")),
+    };
+    value
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 
     #[test]
     fn durations_parse() {

@@ -8,15 +8,25 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use url::Url;
 
-use crate::{Error, Result};
+use crate::{Error, Policy, Result};
 
 #[cfg(feature = "wasi")]
 pub mod dir;
+#[cfg(feature = "net")]
+mod dns;
 mod file;
+#[cfg(feature = "net")]
+mod http;
 mod log;
+#[cfg(feature = "net")]
+pub(crate) mod net;
 mod null;
 mod random;
 mod stdio;
+#[cfg(feature = "net")]
+mod tcp;
+#[cfg(feature = "net")]
+mod tls;
 mod zero;
 
 pub use self::log::LogLevel;
@@ -147,15 +157,18 @@ impl Write for Capture {
 /// Whether the runtime has a scheme by this name (the policy decides whether the guest may use it).
 pub fn is_known(scheme: &str) -> bool {
     use tern_abi::scheme as s;
+    let network = matches!(scheme, s::HTTP | s::HTTPS | s::TCP | s::TLS | s::DNS);
     matches!(
         scheme,
         s::LOG | s::NULL | s::ZERO | s::RANDOM | s::FD | s::FILE
-    )
+    ) || (network && cfg!(feature = "net"))
 }
 
-/// Opens a normalised, already-granted URL.
-pub fn open(url: &Url, stdio: &Stdio) -> Result<Box<dyn Resource>> {
+/// Opens a normalised, already-granted URL; network schemes check each address with `policy`.
+pub fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
     use tern_abi::scheme as s;
+    #[cfg(not(feature = "net"))]
+    let _ = policy;
     match url.scheme() {
         s::LOG => Ok(Box::new(log::open(url, stdio))),
         s::NULL => Ok(Box::new(null::Null)),
@@ -163,6 +176,14 @@ pub fn open(url: &Url, stdio: &Stdio) -> Result<Box<dyn Resource>> {
         s::RANDOM => Ok(Box::new(random::Random)),
         s::FD => stdio::open(url, stdio),
         s::FILE => file::open(url),
+        #[cfg(feature = "net")]
+        s::HTTP | s::HTTPS => http::open(url, stdio, policy),
+        #[cfg(feature = "net")]
+        s::TCP => tcp::open(url, stdio, policy),
+        #[cfg(feature = "net")]
+        s::TLS => tls::open(url, stdio, policy),
+        #[cfg(feature = "net")]
+        s::DNS => dns::open(url, stdio, policy),
         other => Err(Error::NotFound(format!("no scheme {other:?}"))),
     }
 }

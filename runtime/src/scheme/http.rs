@@ -1,0 +1,684 @@
+//! `http://` and `https://`: HTTP/1.1 exchanges performed by the host (ABI.md §4.2).
+//!
+//! The guest writes an HTTP/1.1 request; flush sends it and waits for the response head; reads
+//! return the response as HTTP/1.1 text (status line, headers, blank line, then the body, streamed
+//! from the socket as the guest reads it). Reading without writing first performs a GET of the
+//! opened URL. ureq speaks HTTP; this module decides what may be sent: every request must stay on
+//! the opened URL's origin and be granted by the policy, every redirect is re-checked before it is
+//! followed, and every address is checked by [`CheckedResolver`] before ureq connects to it.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::config::Config;
+use ureq::http::{self, header, HeaderName, HeaderValue, Method, StatusCode};
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{Connector, NextTimeout, RustlsConnector, TcpConnector};
+use ureq::{Agent, Body, BodyReader};
+use url::{Position, Url};
+
+use super::{net, Resource, Stdio};
+use crate::normalize::normalize;
+use crate::{Error, Policy, Result};
+
+/// The most redirects one exchange follows (browsers and curl stop around here too).
+const MAX_REDIRECTS: usize = 10;
+
+/// The most headers a guest's request may have.
+const MAX_HEADERS: usize = 100;
+
+/// Request headers the host owns: the connection is the host's to manage, and the body is sent
+/// with a length the host computes.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "host",
+];
+
+/// Headers that carry credentials: dropped when a redirect leaves the origin.
+const CREDENTIALS: &[HeaderName] = &[
+    header::AUTHORIZATION,
+    header::COOKIE,
+    header::PROXY_AUTHORIZATION,
+];
+
+/// An `http:` or `https:` handle: a request being written, or a response being read.
+pub struct Http {
+    /// The URL the handle was opened with; requests stay on its origin.
+    url: Url,
+    /// The policy, for checking request targets, redirects and addresses.
+    policy: Arc<Policy>,
+    /// Where failures are reported.
+    stdio: Stdio,
+    /// The client, made at the first exchange (opening a handle costs nothing).
+    agent: Option<Agent>,
+    /// Request bytes written since the last exchange.
+    request: Vec<u8>,
+    /// The response of the last exchange.
+    reply: Option<Reply>,
+    /// Why the last exchange failed: reads repeat it until the next write starts a new exchange.
+    failed: Option<Error>,
+}
+
+impl Resource for Http {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.reply.is_none() {
+            let reply = if self.request.is_empty() {
+                self.exchange(Request::get(&self.url))
+            } else {
+                self.send_written()
+            };
+            self.reply = Some(self.settle(reply)?);
+        }
+        let result = match &mut self.reply {
+            Some(reply) => reply.read(buf),
+            None => Ok(0),
+        };
+        net::report(&self.stdio, &self.url, result)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize> {
+        // Writing after a response starts the next exchange; what is left of the response is dropped.
+        self.reply = None;
+        self.failed = None;
+        let max = self.policy.network.max_request_bytes;
+        if self.request.len().saturating_add(buf.len()) > max {
+            self.request.clear();
+            let e = Error::LimitExceeded(format!(
+                "the request is larger than the policy's limit of {max} bytes"
+            ));
+            return net::report(&self.stdio, &self.url, Err(e));
+        }
+        self.request.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.request.is_empty() {
+            return Ok(());
+        }
+        let reply = self.send_written();
+        self.reply = Some(self.settle(reply)?);
+        Ok(())
+    }
+}
+
+impl Http {
+    /// Reports a failed exchange and remembers it for the reads that follow.
+    fn settle(&mut self, reply: Result<Reply>) -> Result<Reply> {
+        let reply = net::report(&self.stdio, &self.url, reply);
+        if let Err(e) = &reply {
+            self.failed = Some(e.clone());
+        }
+        reply
+    }
+
+    /// Parses and sends what the guest wrote; the written bytes are used up either way.
+    fn send_written(&mut self) -> Result<Reply> {
+        let raw = std::mem::take(&mut self.request);
+        let request = parse_request(&raw, &self.url, &self.policy)?;
+        self.exchange(request)
+    }
+
+    /// Sends `request`, following redirects the policy grants, within the policy's timeout.
+    fn exchange(&mut self, mut request: Request) -> Result<Reply> {
+        let settings = &self.policy.network;
+        let deadline = Instant::now() + settings.timeout;
+        let agent = self
+            .agent
+            .get_or_insert_with(|| new_agent(&self.policy))
+            .clone();
+        for hop in 0..=MAX_REDIRECTS {
+            let response = send(&agent, &request, deadline)?;
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let status = response.status().as_u16();
+            let (Some(location), 301 | 302 | 303 | 307 | 308) = (location, status) else {
+                return Reply::new(response, settings.max_response_bytes);
+            };
+            let next = match self.redirect_target(&request.url, location) {
+                Ok(next) if hop < MAX_REDIRECTS => next,
+                Ok(_) => {
+                    self.stdio.diagnostic(&format!(
+                        "{}: more than {MAX_REDIRECTS} redirects; the last one is returned as it is",
+                        self.url
+                    ));
+                    return Reply::new(response, settings.max_response_bytes);
+                }
+                Err(why) => {
+                    self.stdio.diagnostic(&format!(
+                        "{}: redirect to {location} not followed: {why}",
+                        request.url
+                    ));
+                    return Reply::new(response, settings.max_response_bytes);
+                }
+            };
+            request.redirect(status, next);
+        }
+        unreachable!("the loop returns by its last iteration")
+    }
+
+    /// The URL a redirect from `from` to `location` leads to, if the policy grants it.
+    fn redirect_target(&self, from: &Url, location: &str) -> Result<Url> {
+        let joined = from
+            .join(location)
+            .map_err(|e| Error::invalid(format!("bad Location: {e}")))?;
+        let next = normalize(joined.as_str())?;
+        if !matches!(next.scheme(), "http" | "https") {
+            return Err(Error::PermissionDenied(format!(
+                "{next}: redirects lead only to http and https"
+            )));
+        }
+        self.policy.check(&next)?;
+        Ok(next)
+    }
+}
+
+/// Opens an `http:` or `https:` URL; nothing is sent until the first flush or read.
+pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
+    Ok(Box::new(Http {
+        url: url.clone(),
+        policy: Arc::clone(policy),
+        stdio: stdio.clone(),
+        agent: None,
+        request: Vec::new(),
+        reply: None,
+        failed: None,
+    }))
+}
+
+/// A request ready to send.
+#[derive(Debug)]
+struct Request {
+    /// The method.
+    method: Method,
+    /// The absolute, normalised, granted URL.
+    url: Url,
+    /// Headers other than the host-owned ones.
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    body: Vec<u8>,
+}
+
+impl Request {
+    /// A plain GET of `url`: the simple form.
+    fn get(url: &Url) -> Self {
+        Request {
+            method: Method::GET,
+            url: url.clone(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Turns the request into the one a redirect with `status` to `next` asks for.
+    fn redirect(&mut self, status: u16, next: Url) {
+        let to_get = status == 303 && self.method != Method::HEAD
+            || matches!(status, 301 | 302) && self.method == Method::POST;
+        if to_get {
+            self.method = Method::GET;
+            self.body.clear();
+            self.headers.retain(|(name, _)| {
+                !name.as_str().starts_with("content-") && *name != header::TRANSFER_ENCODING
+            });
+        }
+        if next[..Position::BeforePath] != self.url[..Position::BeforePath] {
+            self.headers.retain(|(name, _)| !CREDENTIALS.contains(name));
+        }
+        self.url = next;
+    }
+}
+
+/// Parses the request a guest wrote against the handle's `origin` and checks its target.
+///
+/// The target may be in origin form (`/path?q`) or absolute form; either way it must stay on the
+/// origin (scheme, host and port) and the policy must grant it. A `Host` header must name the
+/// origin's host. The body is what follows the head: exactly `Content-Length` bytes if the header
+/// is given, else everything written.
+fn parse_request(raw: &[u8], origin: &Url, policy: &Policy) -> Result<Request> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut slots);
+    let head_len = match parsed.parse(raw) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            return Err(Error::invalid(
+                "the request head is incomplete (it ends with an empty line: \\r\\n\\r\\n)",
+            ))
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Error::LimitExceeded(format!(
+                "the request has more than {MAX_HEADERS} headers"
+            )))
+        }
+        Err(e) => return Err(Error::invalid(format!("malformed HTTP request: {e}"))),
+    };
+    let (Some(method), Some(target)) = (parsed.method, parsed.path) else {
+        return Err(Error::invalid("malformed HTTP request line"));
+    };
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|e| Error::invalid(format!("bad method {method:?}: {e}")))?;
+    if method == Method::CONNECT {
+        return Err(Error::unsupported("CONNECT requests are not supported"));
+    }
+    let url = request_target(target, origin)?;
+    policy.check(&url)?;
+
+    let mut headers = Vec::new();
+    let mut content_length = None;
+    for h in parsed.headers.iter() {
+        let name = h.name.to_ascii_lowercase();
+        match name.as_str() {
+            "host" => check_host(h.value, origin)?,
+            "content-length" => {
+                let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
+                let n = text.parse::<usize>().map_err(|_| {
+                    Error::invalid(format!(
+                        "bad Content-Length {:?}",
+                        String::from_utf8_lossy(h.value)
+                    ))
+                })?;
+                if content_length.is_some_and(|m| m != n) {
+                    return Err(Error::invalid("conflicting Content-Length headers"));
+                }
+                content_length = Some(n);
+            }
+            "transfer-encoding" => {
+                return Err(Error::unsupported(
+                    "Transfer-Encoding in a request is not supported: write the whole body \
+                     (with or without Content-Length) before flushing",
+                ))
+            }
+            _ if HOP_BY_HOP.contains(&name.as_str()) => {}
+            _ => {
+                let header_name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| Error::invalid(format!("bad header name {name:?}: {e}")))?;
+                let value = HeaderValue::from_bytes(h.value)
+                    .map_err(|e| Error::invalid(format!("bad value of header {name}: {e}")))?;
+                headers.push((header_name, value));
+            }
+        }
+    }
+    let body = raw.get(head_len..).unwrap_or_default();
+    match content_length {
+        Some(n) if body.len() < n => {
+            return Err(Error::invalid(format!(
+                "the body is {} bytes but Content-Length says {n}: write all of it before flushing",
+                body.len()
+            )))
+        }
+        Some(n) if body.len() > n => {
+            return Err(Error::invalid(format!(
+                "{} bytes follow the {n}-byte body: send one request per flush",
+                body.len() - n
+            )))
+        }
+        _ => {}
+    }
+    Ok(Request {
+        method,
+        url,
+        headers,
+        body: body.to_vec(),
+    })
+}
+
+/// The absolute URL of a request target, which must be on `origin`.
+fn request_target(target: &str, origin: &Url) -> Result<Url> {
+    let absolute = if target.starts_with('/') {
+        // Concatenated rather than joined: `//evil.net/x` is a path here, not a host.
+        format!("{}{target}", &origin[..Position::BeforePath])
+    } else if target.contains("://") {
+        target.to_owned()
+    } else {
+        return Err(Error::invalid(format!(
+            "request target {target:?}: expected /path or an absolute http(s) URL"
+        )));
+    };
+    let url = normalize(&absolute)?;
+    if url[..Position::BeforePath] != origin[..Position::BeforePath] {
+        return Err(Error::PermissionDenied(format!(
+            "a request for {url} cannot go through a handle opened for {origin}: open that URL \
+             instead"
+        )));
+    }
+    Ok(url)
+}
+
+/// Accepts a `Host` header only if it names `origin`'s host (and port, if it gives one).
+fn check_host(value: &[u8], origin: &Url) -> Result<()> {
+    let text = std::str::from_utf8(value).unwrap_or_default().trim();
+    let host = &origin[Position::BeforeHost..Position::AfterHost];
+    let port = origin.port_or_known_default();
+    let ok = match text.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(':') && !p.contains(']') => {
+            h.eq_ignore_ascii_case(host) && p.parse::<u16>().ok() == port
+        }
+        _ => text.eq_ignore_ascii_case(host),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied(format!(
+            "Host: {text} does not name {host}, which this handle was opened for"
+        )))
+    }
+}
+
+/// Sends one request and waits for the response head, within what is left until `deadline`.
+fn send(agent: &Agent, request: &Request, deadline: Instant) -> Result<http::Response<Body>> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Error::Timeout("the exchange ran out of time".into()));
+    }
+    let mut builder = http::Request::builder()
+        .method(request.method.clone())
+        .uri(request.url.as_str());
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let build_error = |e: http::Error| Error::invalid(format!("cannot build the request: {e}"));
+    let result = if request.body.is_empty() && !needs_body(&request.method) {
+        let r = builder.body(()).map_err(build_error)?;
+        agent.run(configured(agent, r, left))
+    } else {
+        let r = builder.body(request.body.as_slice()).map_err(build_error)?;
+        agent.run(configured(agent, r, left))
+    };
+    result.map_err(ureq_error)
+}
+
+/// Whether a method sends a body (and so a `Content-Length: 0` when it is empty).
+fn needs_body(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+}
+
+/// `request` with the exchange's remaining time as its total timeout.
+fn configured<S: ureq::AsSendBody>(
+    agent: &Agent,
+    request: http::Request<S>,
+    left: Duration,
+) -> http::Request<S> {
+    agent
+        .configure_request(request)
+        .timeout_global(Some(left))
+        .build()
+}
+
+/// Maps a ureq error to the ABI's errors.
+fn ureq_error(e: ureq::Error) -> Error {
+    match e {
+        ureq::Error::Timeout(t) => Error::Timeout(format!("timed out ({t})")),
+        ureq::Error::HostNotFound => Error::NotFound("unknown host".into()),
+        ureq::Error::Io(io) if io.kind() == io::ErrorKind::NotFound => {
+            Error::NotFound(io.to_string())
+        }
+        ureq::Error::Io(io) => net::io_error(io, "HTTP"),
+        ureq::Error::BodyExceedsLimit(n) => {
+            Error::LimitExceeded(format!("the body is larger than {n} bytes"))
+        }
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) => Error::invalid(e.to_string()),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
+            Error::ConnectionFailed(format!("TLS: {e}"))
+        }
+        other => Error::ConnectionFailed(other.to_string()),
+    }
+}
+
+/// Builds the client for one handle: no proxy from the environment, no automatic redirects (they
+/// are checked here), HTTP errors delivered as responses, addresses checked by the policy.
+fn new_agent(policy: &Arc<Policy>) -> Agent {
+    let settings = &policy.network;
+    let roots: Vec<Certificate<'static>> = net::root_certs(policy)
+        .iter()
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect();
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .unversioned_rustls_crypto_provider(net::crypto_provider())
+        .build();
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_redirects(0)
+        .allow_non_standard_methods(true)
+        .user_agent(concat!("tern/", env!("CARGO_PKG_VERSION")))
+        .timeout_connect(Some(settings.connect_timeout))
+        .tls_config(tls)
+        .build();
+    let connector = ().chain(TcpConnector::default()).chain(RustlsConnector::default());
+    let resolver = CheckedResolver {
+        policy: Arc::clone(policy),
+    };
+    Agent::with_parts(config, connector, resolver)
+}
+
+/// Resolves with the host's resolver and hands ureq only the addresses the policy allows, so
+/// ureq's connector can only connect to checked addresses.
+#[derive(Debug)]
+struct CheckedResolver {
+    /// The policy to check each address against.
+    policy: Arc<Policy>,
+}
+
+impl Resolver for CheckedResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        _config: &Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let to_ureq = |e: Error| {
+            let kind = match e {
+                Error::PermissionDenied(_) => io::ErrorKind::PermissionDenied,
+                Error::NotFound(_) => io::ErrorKind::NotFound,
+                Error::Timeout(_) => io::ErrorKind::TimedOut,
+                _ => io::ErrorKind::InvalidInput,
+            };
+            let message = match e {
+                Error::PermissionDenied(m) | Error::NotFound(m) | Error::Timeout(m) => m,
+                other => other.to_string(),
+            };
+            ureq::Error::Io(io::Error::new(kind, message))
+        };
+        let url = normalize(&uri.to_string()).map_err(to_ureq)?;
+        let port = net::port_of(&url).map_err(to_ureq)?;
+        let wait = self.policy.network.connect_timeout.min(*timeout.after);
+        let addrs = net::checked_addrs(&self.policy, &url, port, wait).map_err(to_ureq)?;
+        let mut out = self.empty();
+        for addr in addrs.into_iter().take(net::MAX_ADDRS) {
+            out.push(addr);
+        }
+        Ok(out)
+    }
+}
+
+/// A response being read: the head as HTTP/1.1 text, then the body straight from the socket.
+struct Reply {
+    /// Status line, headers and the blank line.
+    head: Vec<u8>,
+    /// How much of `head` the guest has read.
+    pos: usize,
+    /// The body, decoded from chunked transfer coding, read on demand (never buffered whole).
+    body: BodyReader<'static>,
+    /// Body bytes delivered so far.
+    received: u64,
+    /// The most body bytes the policy allows.
+    limit: u64,
+}
+
+impl Reply {
+    /// Serialises the head of `response`; a declared body over `limit` fails at once.
+    fn new(response: http::Response<Body>, limit: u64) -> Result<Self> {
+        if let Some(len) = response.body().content_length().filter(|n| *n > limit) {
+            return Err(Error::LimitExceeded(format!(
+                "the response body is {len} bytes; the policy allows {limit}"
+            )));
+        }
+        let status: StatusCode = response.status();
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_str(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .into_bytes();
+        for (name, value) in response.headers() {
+            // The body is delivered decoded, so its transfer coding no longer applies.
+            if name == header::TRANSFER_ENCODING {
+                continue;
+            }
+            head.extend_from_slice(name.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        Ok(Reply {
+            head,
+            pos: 0,
+            body: response.into_body().into_reader(),
+            received: 0,
+            limit,
+        })
+    }
+
+    /// Reads the head, then the body; `Ok(0)` at the end.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        if let Some(rest) = self.head.get(self.pos..).filter(|r| !r.is_empty()) {
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        let n = self
+            .body
+            .read(buf)
+            .map_err(|e| ureq_error(ureq::Error::from(e)))?;
+        self.received += n as u64;
+        if self.received > self.limit {
+            return Err(Error::LimitExceeded(format!(
+                "the response body is larger than the policy's limit of {} bytes",
+                self.limit
+            )));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(grants: &[&str]) -> Policy {
+        let mut p = Policy::new();
+        for g in grants {
+            p.allow(g).unwrap();
+        }
+        p
+    }
+
+    fn origin() -> Url {
+        normalize("https://a.example/api").unwrap()
+    }
+
+    #[test]
+    fn requests_parse() {
+        let p = policy(&["https://a.example"]);
+        let raw = b"POST /api/x?y=1 HTTP/1.1\r\nHost: a.example\r\nContent-Type: text/plain\r\n\
+                    Content-Length: 5\r\nConnection: close\r\n\r\nhello";
+        let r = parse_request(raw, &origin(), &p).unwrap();
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.url.as_str(), "https://a.example/api/x?y=1");
+        assert_eq!(r.body, b"hello");
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["content-type"]);
+        // Without Content-Length the body is everything written; an absolute target is fine too.
+        let raw = b"PUT https://a.example:443/z HTTP/1.1\r\nHost: A.EXAMPLE:443\r\n\r\nabc";
+        let r = parse_request(raw, &origin(), &p).unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.body.as_slice()),
+            ("https://a.example/z", &b"abc"[..])
+        );
+    }
+
+    #[test]
+    fn requests_stay_on_the_origin() {
+        let p = policy(&["https://a.example", "https://b.example"]);
+        let denied = |raw: &[u8]| match parse_request(raw, &origin(), &p) {
+            Err(Error::PermissionDenied(m)) => m,
+            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(raw)),
+        };
+        denied(b"GET https://b.example/ HTTP/1.1\r\n\r\n");
+        denied(b"GET http://a.example/ HTTP/1.1\r\n\r\n");
+        denied(b"GET https://a.example:8443/ HTTP/1.1\r\n\r\n");
+        let m = denied(b"GET / HTTP/1.1\r\nHost: b.example\r\n\r\n");
+        assert!(m.contains("does not name a.example"), "{m}");
+        denied(b"GET / HTTP/1.1\r\nHost: a.example:8443\r\n\r\n");
+        denied(b"GET / HTTP/1.1\r\nHost: a.example.b.example\r\n\r\n");
+        // `//b.example/x` is a path on the origin, not another host.
+        let r = parse_request(b"GET //b.example/x HTTP/1.1\r\n\r\n", &origin(), &p).unwrap();
+        assert_eq!(r.url.host_str(), Some("a.example"));
+        // The target must be granted, not just on the origin.
+        let narrow = policy(&["https://a.example/api"]);
+        let e = parse_request(b"GET /admin HTTP/1.1\r\n\r\n", &origin(), &narrow).unwrap_err();
+        assert!(matches!(e, Error::PermissionDenied(_)), "{e}");
+        assert!(parse_request(b"GET /api/v1 HTTP/1.1\r\n\r\n", &origin(), &narrow).is_ok());
+    }
+
+    #[test]
+    fn bad_requests_are_invalid() {
+        let p = policy(&["https://a.example"]);
+        let cases: &[(&[u8], i32)] = &[
+            (b"GET / HTTP/1.1\r\nHost: a.example\r\n", -2),
+            (b"GET / HTTP/1.1\r\nContent-Length: 9\r\n\r\nshort", -2),
+            (b"GET / HTTP/1.1\r\nContent-Length: 1\r\n\r\ntoo long", -2),
+            (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", -2),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                -6,
+            ),
+            (b"CONNECT a.example:443 HTTP/1.1\r\n\r\n", -6),
+            (b"GET a.example HTTP/1.1\r\n\r\n", -2),
+            (b"\x00\x01 garbage", -2),
+        ];
+        for (raw, code) in cases {
+            let e = parse_request(raw, &origin(), &p).unwrap_err();
+            assert_eq!(e.code(), *code, "{:?}: {e}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn redirects_change_method_and_drop_credentials() {
+        let mut r = Request {
+            method: Method::POST,
+            url: origin(),
+            headers: vec![
+                (header::AUTHORIZATION, HeaderValue::from_static("secret")),
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/plain")),
+                (header::ACCEPT, HeaderValue::from_static("*/*")),
+            ],
+            body: b"x".to_vec(),
+        };
+        r.redirect(307, normalize("https://a.example/other").unwrap());
+        assert_eq!(
+            (r.method.as_str(), r.body.len(), r.headers.len()),
+            ("POST", 1, 3)
+        );
+        r.redirect(302, normalize("https://b.example/").unwrap());
+        assert_eq!((r.method.as_str(), r.body.len()), ("GET", 0));
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["accept"]);
+    }
+}

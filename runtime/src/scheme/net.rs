@@ -1,0 +1,281 @@
+//! What every network scheme shares: resolve a name once, check each address with the policy,
+//! connect only to a checked address; the TLS client configuration; error mapping and reporting.
+//!
+//! The order matters for SSRF: a name is resolved exactly once, each address is put to
+//! [`Policy::check_address`], and the socket connects to one of the addresses that passed. Nothing
+//! resolves the name again between the check and the connect, so a DNS answer that changes in
+//! between (DNS rebinding) cannot make the host connect somewhere the policy did not see.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
+use url::{Host, Url};
+
+use super::Stdio;
+use crate::{Error, Policy, Result};
+
+/// The most addresses kept from one lookup (as many as ureq keeps).
+pub(crate) const MAX_ADDRS: usize = 16;
+
+/// Looks `host` up with the host's resolver, giving up after `timeout`; IP literals need no lookup.
+///
+/// An unknown name is [`Error::NotFound`]; a lookup that takes too long is [`Error::Timeout`].
+pub(crate) fn resolve(host: &Host<&str>, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>> {
+    let name = match host {
+        Host::Ipv4(a) => return Ok(vec![SocketAddr::new(IpAddr::V4(*a), port)]),
+        Host::Ipv6(a) => return Ok(vec![SocketAddr::new(IpAddr::V6(*a), port)]),
+        Host::Domain(d) => match d.parse::<IpAddr>() {
+            // tcp, tls and dns URLs keep an IPv4 host as text (see `policy::host_address`).
+            Ok(ip) => return Ok(vec![SocketAddr::new(ip, port)]),
+            Err(_) => (*d).to_owned(),
+        },
+    };
+    // getaddrinfo cannot be cancelled: it runs on its own thread, which is abandoned (and ends
+    // on its own) if it outlives the timeout.
+    let (tx, rx) = mpsc::sync_channel(1);
+    let lookup = name.clone();
+    std::thread::Builder::new()
+        .name("tern-resolve".into())
+        .spawn(move || {
+            let result = (lookup.as_str(), port)
+                .to_socket_addrs()
+                .map(|addrs| addrs.take(MAX_ADDRS).collect::<Vec<_>>());
+            let _ = tx.send(result);
+        })
+        .map_err(|e| Error::Unknown(format!("cannot start a resolver thread: {e}")))?;
+    let addrs = match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) => addrs,
+        Ok(Err(e)) => return Err(Error::NotFound(format!("cannot resolve {name}: {e}"))),
+        Err(_) => {
+            return Err(Error::Timeout(format!(
+                "resolving {name} took longer than {timeout:?}"
+            )))
+        }
+    };
+    if addrs.is_empty() {
+        return Err(Error::NotFound(format!("{name} has no addresses")));
+    }
+    Ok(addrs)
+}
+
+/// Resolves `url`'s host and keeps the addresses the policy lets the host connect to.
+///
+/// None left is [`Error::PermissionDenied`] with the first denial, which names the grant needed.
+pub(crate) fn checked_addrs(
+    policy: &Policy,
+    url: &Url,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>> {
+    let host = url
+        .host()
+        .ok_or_else(|| Error::invalid(format!("{url}: no host")))?;
+    let mut first_denial = None;
+    let mut allowed = Vec::new();
+    for addr in resolve(&host, port, timeout)? {
+        match policy.check_address(url, addr.ip()) {
+            Ok(()) => allowed.push(addr),
+            Err(denial) => {
+                first_denial.get_or_insert(denial);
+            }
+        }
+    }
+    match first_denial {
+        Some(denial) if allowed.is_empty() => Err(denial.into()),
+        _ => Ok(allowed),
+    }
+}
+
+/// Connects to one of `url`'s checked addresses within the policy's connect timeout, trying them in
+/// the resolver's order; reads and writes then wait at most the policy's network timeout.
+pub(crate) fn connect(policy: &Policy, url: &Url, port: u16) -> Result<TcpStream> {
+    let settings = &policy.network;
+    let start = Instant::now();
+    let addrs = checked_addrs(policy, url, port, settings.connect_timeout)?;
+    let mut last = None;
+    for addr in addrs {
+        let left = settings.connect_timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, left) {
+            Ok(stream) => {
+                let timeout = Some(settings.timeout).filter(|t| !t.is_zero());
+                stream.set_read_timeout(timeout)?;
+                stream.set_write_timeout(timeout)?;
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    Err(match last {
+        Some((addr, e)) => io_error(e, &format!("connecting to {addr}")),
+        None => Error::Timeout(format!(
+            "connecting took longer than {:?}",
+            settings.connect_timeout
+        )),
+    })
+}
+
+/// Maps an I/O error on a network stream: a timeout is [`Error::Timeout`], every other failure
+/// (refused, reset, closed early, …) is [`Error::ConnectionFailed`].
+pub(crate) fn io_error(e: io::Error, doing: &str) -> Error {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            Error::Timeout(format!("{doing}: {e}"))
+        }
+        io::ErrorKind::PermissionDenied => Error::PermissionDenied(e.to_string()),
+        _ => Error::ConnectionFailed(format!("{doing}: {e}")),
+    }
+}
+
+/// The trusted roots: Mozilla's (built in) and the policy's extra CA certificates, as DER.
+pub(crate) fn root_certs(policy: &Policy) -> Vec<CertificateDer<'static>> {
+    let extra = policy
+        .network
+        .ca_certs
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()));
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .cloned()
+        .chain(extra)
+        .collect()
+}
+
+/// The crypto provider every TLS connection uses (ring: it builds for every board tern targets).
+pub(crate) fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+/// The built-in roots, parsed once per process: parsing ~150 certificates is the costly part.
+fn web_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+        store
+    })
+}
+
+/// A TLS client configuration verifying certificates and host names against the built-in roots
+/// and the policy's extra CAs.
+pub(crate) fn tls_config(policy: &Policy) -> Result<Arc<ClientConfig>> {
+    let mut roots = web_roots().clone();
+    for der in &policy.network.ca_certs {
+        roots
+            .add(CertificateDer::from(der.as_slice()))
+            .map_err(|e| Error::invalid(format!("a trusted CA certificate is unusable: {e}")))?;
+    }
+    let config = ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Unknown(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The port `url` names, or its scheme's default; a network URL without either is invalid.
+pub(crate) fn port_of(url: &Url) -> Result<u16> {
+    url.port_or_known_default().ok_or_else(|| {
+        Error::invalid(format!(
+            "{url}: a port is required (such as {}://host:443)",
+            url.scheme()
+        ))
+    })
+}
+
+/// Passes `result` through, writing a failure to the guest's log as a host diagnostic first:
+/// the guest gets only an error number, so the reason goes to whoever runs it.
+pub(crate) fn report<T>(stdio: &Stdio, url: &Url, result: Result<T>) -> Result<T> {
+    if let Err(e) = &result {
+        if *e != Error::Eof {
+            stdio.diagnostic(&format!("{url}: {e}"));
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn url(raw: &str) -> Url {
+        normalize(raw).unwrap()
+    }
+
+    /// Private and link-local literals are refused before any connection is attempted (these
+    /// tests must never send a packet to such an address, so they stop at the check).
+    #[test]
+    fn special_literals_are_refused_before_connecting() {
+        let mut policy = Policy::new();
+        policy.allow("tcp:").unwrap();
+        policy.allow("http:").unwrap();
+        for raw in [
+            "tcp://10.0.0.1:22",
+            "tcp://192.168.1.1:80",
+            "tcp://172.16.0.1:80",
+            "tcp://169.254.169.254:80",
+            "tcp://[fe80::1]:80",
+            "tcp://[fd00::1]:80",
+            "tcp://0.0.0.0:80",
+            "tcp://127.0.0.1:80",
+            "tcp://[::ffff:10.0.0.1]:80",
+            "tcp://2130706433:80",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            let u = url(raw);
+            let port = port_of(&u).unwrap();
+            let e = checked_addrs(&policy, &u, port, Duration::from_secs(1)).unwrap_err();
+            assert!(matches!(e, Error::PermissionDenied(_)), "{raw}: {e}");
+            let e = connect(&policy, &u, port).unwrap_err();
+            assert!(e.to_string().contains("--allow-private"), "{raw}: {e}");
+        }
+    }
+
+    #[test]
+    fn localhost_resolves_to_loopback_and_is_refused() {
+        let mut policy = Policy::new();
+        policy.allow("tcp://localhost").unwrap();
+        let u = url("tcp://localhost:9");
+        let e = checked_addrs(&policy, &u, 9, Duration::from_secs(5)).unwrap_err();
+        assert!(e.to_string().contains("resolves to"), "{e}");
+        policy.allow_private("127.0.0.0/8").unwrap();
+        policy.allow_private("::1").unwrap();
+        let addrs = checked_addrs(&policy, &u, 9, Duration::from_secs(5)).unwrap();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
+    #[test]
+    fn unknown_names_are_not_found() {
+        let host = Host::Domain("no-such-host.invalid");
+        let e = resolve(&host, 80, Duration::from_secs(10)).unwrap_err();
+        assert!(matches!(e, Error::NotFound(_) | Error::Timeout(_)), "{e}");
+    }
+
+    #[test]
+    fn ports_are_required_without_a_default() {
+        assert_eq!(port_of(&url("https://h/")).unwrap(), 443);
+        assert_eq!(port_of(&url("tcp://h:5432")).unwrap(), 5432);
+        assert!(port_of(&url("tcp://h")).is_err());
+    }
+
+    #[test]
+    fn tls_config_takes_extra_roots() {
+        let mut policy = Policy::new();
+        assert!(tls_config(&policy).is_ok());
+        assert!(root_certs(&policy).len() > 100);
+        policy.network.ca_certs.push(b"not a certificate".to_vec());
+        assert!(tls_config(&policy).is_err());
+    }
+}

@@ -1,0 +1,56 @@
+//! `tcp://host:port`: a bidirectional byte stream to a checked address.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+
+use url::Url;
+
+use super::{net, Resource, Stdio};
+use crate::{Policy, Result};
+
+/// An open TCP connection.
+pub struct Tcp {
+    /// The connection.
+    stream: TcpStream,
+    /// The URL it was opened with, for diagnostics.
+    url: Url,
+    /// Where failures are reported.
+    stdio: Stdio,
+}
+
+impl Resource for Tcp {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let result = self
+            .stream
+            .read(buf)
+            .map_err(|e| net::io_error(e, "reading"));
+        net::report(&self.stdio, &self.url, result)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize> {
+        let result = self
+            .stream
+            .write_all(buf)
+            .map(|()| buf.len())
+            .map_err(|e| net::io_error(e, "writing"));
+        net::report(&self.stdio, &self.url, result)
+    }
+
+    fn close(&mut self) -> Result<()> {
+        // The peer sees the end of the stream at once, even if a clone of the socket lingers.
+        let _ = self.stream.shutdown(Shutdown::Both);
+        Ok(())
+    }
+}
+
+/// Connects to `tcp://host:port` (the port is required).
+pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
+    let result = net::port_of(url).and_then(|port| net::connect(policy, url, port));
+    let stream = net::report(stdio, url, result)?;
+    Ok(Box::new(Tcp {
+        stream,
+        url: url.clone(),
+        stdio: stdio.clone(),
+    }))
+}

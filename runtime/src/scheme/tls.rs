@@ -1,0 +1,92 @@
+//! `tls://host:port`: a byte stream over TLS, with the certificate and the host name verified
+//! against the built-in roots and the policy's extra CAs.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
+use url::{Host, Url};
+
+use super::{net, Resource, Stdio};
+use crate::policy::host_address;
+use crate::{Error, Policy, Result};
+
+/// An open, verified TLS connection.
+pub struct Tls {
+    /// The TLS session over its socket.
+    stream: StreamOwned<ClientConnection, TcpStream>,
+    /// The URL it was opened with, for diagnostics.
+    url: Url,
+    /// Where failures are reported.
+    stdio: Stdio,
+}
+
+impl Resource for Tls {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let result = match self.stream.read(buf) {
+            // A peer that closes without close_notify has still ended the stream.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+            other => other.map_err(|e| net::io_error(e, "reading")),
+        };
+        net::report(&self.stdio, &self.url, result)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> Result<usize> {
+        let result = self
+            .stream
+            .write_all(buf)
+            .and_then(|()| self.stream.flush())
+            .map(|()| buf.len())
+            .map_err(|e| net::io_error(e, "writing"));
+        net::report(&self.stdio, &self.url, result)
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.stream.conn.send_close_notify();
+        let _ = self.stream.flush();
+        let _ = self.stream.sock.shutdown(Shutdown::Both);
+        Ok(())
+    }
+}
+
+/// Connects to `tls://host:port` and completes the handshake, so a bad certificate fails the open.
+pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
+    let stream = net::report(stdio, url, handshake(url, policy))?;
+    Ok(Box::new(Tls {
+        stream,
+        url: url.clone(),
+        stdio: stdio.clone(),
+    }))
+}
+
+/// Connects and verifies the server within the connect timeout.
+fn handshake(url: &Url, policy: &Policy) -> Result<StreamOwned<ClientConnection, TcpStream>> {
+    // An address is verified against the certificate's IP addresses, a name against its names.
+    let name = match (host_address(url), url.host()) {
+        (Some(ip), _) => ServerName::from(ip),
+        (None, Some(Host::Domain(d))) => ServerName::try_from(d.to_owned())
+            .map_err(|e| Error::invalid(format!("{d}: not a valid TLS server name: {e}")))?,
+        _ => return Err(Error::invalid("no host")),
+    };
+    let port = net::port_of(url)?;
+    let mut sock = net::connect(policy, url, port)?;
+    let connect_timeout = Some(policy.network.connect_timeout).filter(|t| !t.is_zero());
+    sock.set_read_timeout(connect_timeout)?;
+    sock.set_write_timeout(connect_timeout)?;
+    let mut conn = ClientConnection::new(net::tls_config(policy)?, name)
+        .map_err(|e| Error::ConnectionFailed(format!("TLS: {e}")))?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut sock).map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                Error::Timeout(format!("TLS handshake: {e}"))
+            }
+            _ => Error::ConnectionFailed(format!("TLS handshake: {e}")),
+        })?;
+    }
+    let timeout = Some(policy.network.timeout).filter(|t| !t.is_zero());
+    sock.set_read_timeout(timeout)?;
+    sock.set_write_timeout(timeout)?;
+    Ok(StreamOwned::new(conn, sock))
+}

@@ -1,0 +1,228 @@
+//! `https://` and `tls://` against loopback servers whose certificates come from a test CA.
+#![cfg(feature = "net")]
+
+mod common;
+mod net_support;
+
+use std::process::Command;
+
+use net_support::{
+    echo_server, fetch, https_server, respond, split_response, tls_echo_server, NetGuest, TestCa,
+    OPEN, READ,
+};
+use tern_abi::errno;
+
+/// Trusts `ca` in the guest's policy, as `--ca-file` does.
+fn trusting(guest: common::Guest, ca: &TestCa) -> common::Guest {
+    guest.network(|n| {
+        n.trust_pem(ca.pem().as_bytes()).unwrap();
+    })
+}
+
+#[test]
+fn https_with_a_trusted_ca_gets_the_body() {
+    let ca = TestCa::new("tern test CA");
+    let port = https_server(&ca.leaf(&["127.0.0.1"]), |req, out| {
+        respond(
+            out,
+            "200 OK",
+            &[("Content-Type", "text/plain")],
+            format!("secure {}", req.target).as_bytes(),
+        )
+    });
+    let url = format!("https://127.0.0.1:{port}/doc");
+    let run = trusting(fetch(&url, None), &ca)
+        .allow(&format!("https://127.0.0.1:{port}"))
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    let (head, body) = split_response(&run.stdout);
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert_eq!(body, "secure /doc");
+}
+
+#[test]
+fn https_by_name_needs_the_address_granted_too() {
+    let ca = TestCa::new("tern test CA");
+    let port = https_server(&ca.leaf(&["localhost"]), |_, out| {
+        respond(out, "200 OK", &[], b"named")
+    });
+    let url = format!("https://localhost:{port}/");
+    let grant = format!("https://localhost:{port}");
+    // The name is granted, but it resolves to loopback, which is not.
+    let run = trusting(fetch(&url, None), &ca).allow(&grant).run();
+    assert_eq!(run.code(), READ - errno::PERMISSION_DENIED, "{}", run.log);
+    assert!(
+        run.log
+            .contains("resolves to 127.0.0.1, a loopback address"),
+        "{}",
+        run.log
+    );
+    assert!(run.log.contains("--allow-private 127.0.0.1"), "{}", run.log);
+    let run = trusting(fetch(&url, None), &ca)
+        .allow(&grant)
+        .allow_private("127.0.0.0/8")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert!(run.stdout.ends_with("named"));
+}
+
+#[test]
+fn an_untrusted_certificate_fails() {
+    let ca = TestCa::new("tern test CA");
+    let stranger = TestCa::new("someone else");
+    let port = https_server(&stranger.leaf(&["127.0.0.1"]), |_, out| {
+        respond(out, "200 OK", &[], b"x")
+    });
+    let url = format!("https://127.0.0.1:{port}/");
+    for guest in [fetch(&url, None), trusting(fetch(&url, None), &ca)] {
+        let run = guest.allow(&format!("https://127.0.0.1:{port}")).run();
+        assert_eq!(run.code(), READ - errno::CONNECTION_FAILED, "{}", run.log);
+        assert!(run.log.contains("UnknownIssuer"), "{}", run.log);
+        assert!(run.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_certificate_for_another_name_fails() {
+    let ca = TestCa::new("tern test CA");
+    let port = https_server(&ca.leaf(&["other.example"]), |_, out| {
+        respond(out, "200 OK", &[], b"x")
+    });
+    let run = trusting(fetch(&format!("https://127.0.0.1:{port}/"), None), &ca)
+        .allow(&format!("https://127.0.0.1:{port}"))
+        .run();
+    assert_eq!(run.code(), READ - errno::CONNECTION_FAILED, "{}", run.log);
+    assert!(run.log.contains("not valid for name"), "{}", run.log);
+}
+
+#[test]
+fn plain_http_to_a_tls_port_fails_cleanly() {
+    let ca = TestCa::new("tern test CA");
+    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]));
+    let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
+        .allow(&format!("http://127.0.0.1:{port}"))
+        .network(|n| n.timeout = std::time::Duration::from_secs(2))
+        .run();
+    assert!(
+        run.code() == READ - errno::CONNECTION_FAILED || run.code() == READ - errno::TIMEOUT,
+        "{}",
+        run.log
+    );
+}
+
+/// A guest that opens the URL at 0, writes the 11 bytes at 512, reads the echo into stdout.
+fn echo_guest(url: &str) -> common::Guest {
+    let body = format!(
+        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
+         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.sub (i32.const {OPEN}) (local.get $h)))))
+         (if (i32.ne (call $resource_write (local.get $h) (i32.const 512) (i32.const 11)) (i32.const 11))
+           (then (return (i32.const 90))))
+         (local.set $i (i32.const 0))
+         (block $done (loop $more
+           (br_if $done (i32.ge_u (local.get $i) (i32.const 11)))
+           (local.set $n (call $resource_read (local.get $h) (i32.add (i32.const 1024) (local.get $i)) (i32.const 64)))
+           (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.sub (i32.const {READ}) (local.get $n)))))
+           (local.set $i (i32.add (local.get $i) (local.get $n)))
+           (br $more)))
+         (drop (call $resource_write (i32.const 1) (i32.const 1024) (local.get $i)))
+         (call $resource_close (local.get $h))
+         (i32.const 0)",
+        url.len()
+    );
+    common::Guest::main(&body, &[(0, url), (512, "hello, echo")])
+}
+
+#[test]
+fn tls_streams_are_verified_and_bidirectional() {
+    let ca = TestCa::new("tern test CA");
+    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]));
+    let url = format!("tls://127.0.0.1:{port}");
+    let run = trusting(echo_guest(&url), &ca).allow(&url).run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(run.stdout, "hello, echo");
+    // Without the CA the open fails, before anything is written.
+    let run = echo_guest(&url).allow(&url).run();
+    assert_eq!(run.code(), OPEN - errno::CONNECTION_FAILED, "{}", run.log);
+    assert!(run.log.contains("UnknownIssuer"), "{}", run.log);
+    // A certificate for another name fails too.
+    let port = tls_echo_server(&ca.leaf(&["other.example"]));
+    let url = format!("tls://127.0.0.1:{port}");
+    let run = trusting(echo_guest(&url), &ca).allow(&url).run();
+    assert_eq!(run.code(), OPEN - errno::CONNECTION_FAILED, "{}", run.log);
+    assert!(run.log.contains("not valid for name"), "{}", run.log);
+}
+
+#[test]
+fn tls_to_a_plain_server_fails() {
+    let port = echo_server();
+    let url = format!("tls://127.0.0.1:{port}");
+    let run = echo_guest(&url)
+        .allow(&url)
+        .network(|n| n.connect_timeout = std::time::Duration::from_secs(2))
+        .run();
+    let code = run.code();
+    assert!(
+        code == OPEN - errno::CONNECTION_FAILED || code == OPEN - errno::TIMEOUT,
+        "{code}: {}",
+        run.log
+    );
+}
+
+/// What the issue asks for, through the `tern` binary: a guest fetches https from a local server
+/// trusted through `--ca-file` and gets the body.
+#[test]
+fn tern_run_trusts_ca_file() {
+    let ca = TestCa::new("tern test CA");
+    let port = https_server(&ca.leaf(&["127.0.0.1"]), |_, out| {
+        respond(out, "200 OK", &[], b"fetched over https")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write_pem(dir.path());
+    let url = format!("https://127.0.0.1:{port}/");
+    let (body, data) = net_support::fetch_body(&url, None, None);
+    let data: Vec<(u32, &str)> = data.iter().map(|(o, s)| (*o, s.as_str())).collect();
+    let module = dir.path().join("fetch.wat");
+    std::fs::write(&module, common::cwa_module(&body, &data)).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(common::tern_bin())
+            .arg("run")
+            .args(["--allow", &format!("https://127.0.0.1:{port}")])
+            .args(extra)
+            .arg(&module)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--ca-file", ca_file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\r\n"), "{stdout}");
+    assert!(stdout.ends_with("\r\n\r\nfetched over https"), "{stdout}");
+    // Without it, the certificate is refused and the reason is on stderr.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(READ - errno::CONNECTION_FAILED));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UnknownIssuer"));
+    // The policy-file form.
+    let policy = dir.path().join("policy");
+    std::fs::write(&policy, format!("ca-file {}\n", ca_file.display())).unwrap();
+    let out = run(&["--policy", policy.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A file that holds no certificate is refused before the guest runs.
+    let out = run(&["--ca-file", module.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ca-file"));
+}
