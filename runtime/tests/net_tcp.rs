@@ -1,0 +1,224 @@
+//! `tcp://`, `dns://` and the address checks (SSRF guard) through real guests.
+#![cfg(feature = "net")]
+
+mod common;
+mod net_support;
+
+use std::net::TcpListener;
+
+use net_support::{echo_server, fetch, http_server, respond, NetGuest, OPEN, READ};
+use tern_abi::errno;
+
+/// A guest that opens the URL at 0, writes the 11 bytes at 512, then reads until it has 11 bytes
+/// back (or the stream ends) and prints them.
+fn echo_guest(url: &str) -> common::Guest {
+    let body = format!(
+        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
+         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.sub (i32.const {OPEN}) (local.get $h)))))
+         (if (i32.ne (call $resource_write (local.get $h) (i32.const 512) (i32.const 11)) (i32.const 11))
+           (then (return (i32.const 90))))
+         (drop (call $resource_flush (local.get $h)))
+         (local.set $i (i32.const 0))
+         (block $done (loop $more
+           (br_if $done (i32.ge_u (local.get $i) (i32.const 11)))
+           (local.set $n (call $resource_read (local.get $h) (i32.add (i32.const 1024) (local.get $i)) (i32.const 64)))
+           (br_if $done (i32.eq (local.get $n) (i32.const -5)))
+           (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.sub (i32.const {READ}) (local.get $n)))))
+           (local.set $i (i32.add (local.get $i) (local.get $n)))
+           (br $more)))
+         (drop (call $resource_write (i32.const 1) (i32.const 1024) (local.get $i)))
+         (call $resource_close (local.get $h))
+         (i32.const 0)",
+        url.len()
+    );
+    common::Guest::main(&body, &[(0, url), (512, "hello, echo")])
+}
+
+#[test]
+fn tcp_is_a_bidirectional_stream() {
+    let port = echo_server();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let run = echo_guest(&url).allow(&url).run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(run.stdout, "hello, echo");
+    assert_eq!(run.outcome.process.stats.bytes_read, 11);
+}
+
+#[test]
+fn tcp_refused_and_closed_connections() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let run = echo_guest(&url).allow(&url).run();
+    assert_eq!(run.code(), OPEN - errno::CONNECTION_FAILED, "{}", run.log);
+    assert!(run.log.contains("connection failed"), "{}", run.log);
+    // A server that closes at once: the guest reads the end of the stream.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            drop(stream);
+        }
+    });
+    let url = format!("tcp://127.0.0.1:{port}");
+    let run = echo_guest(&url).allow(&url).run();
+    assert!(
+        run.code() == 0 || run.code() == READ - errno::CONNECTION_FAILED,
+        "{}",
+        run.log
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn tcp_needs_a_port() {
+    let run = echo_guest("tcp://127.0.0.1").allow("tcp://127.0.0.1").run();
+    assert_eq!(run.code(), OPEN - errno::INVALID_ARGUMENT, "{}", run.log);
+    assert!(run.log.contains("a port is required"), "{}", run.log);
+}
+
+#[test]
+fn dns_lists_addresses() {
+    let run = fetch("dns://localhost", None)
+        .allow("dns://localhost")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines.contains(&"127.0.0.1"), "{lines:?}");
+    for line in &lines {
+        assert!(
+            line.parse::<std::net::IpAddr>().unwrap().is_loopback(),
+            "{line}"
+        );
+    }
+    let run = fetch("dns://127.0.0.1", None).allow("dns:").run();
+    assert_eq!(
+        (run.code(), run.stdout.as_str()),
+        (0, "127.0.0.1\n"),
+        "{}",
+        run.log
+    );
+    let run = fetch("dns://no-such-host.invalid", None)
+        .allow("dns:")
+        .run();
+    assert_eq!(run.code(), OPEN - errno::NOT_FOUND, "{}", run.log);
+    let run = fetch("dns://localhost", None).run();
+    assert_eq!(run.code(), OPEN - errno::PERMISSION_DENIED, "{}", run.log);
+}
+
+/// Each case names a URL the policy grants but whose address is special and not granted: the
+/// open (tcp) or the exchange (http) fails with permission denied, nothing connects, and the log
+/// names the flag that would grant it.
+#[test]
+fn special_addresses_are_refused_unless_granted() {
+    let echo = echo_server();
+    let web = http_server(|_, out| respond(out, "200 OK", &[], b"reached"));
+    let tcp_cases = [
+        // Loopback reached through a scheme-wide grant: not explicit about the address.
+        (format!("tcp://127.0.0.1:{echo}"), "tcp:".to_owned()),
+        // A name that resolves to 127.0.0.1: the name is granted, the address is not.
+        (
+            format!("tcp://localhost:{echo}"),
+            format!("tcp://localhost:{echo}"),
+        ),
+        // The unspecified address, which Linux connects to the local host.
+        (format!("tcp://0.0.0.0:{echo}"), "tcp:".to_owned()),
+        // Numeric spellings normalise to the same address.
+        (format!("tcp://2130706433:{echo}"), "tcp:".to_owned()),
+        (format!("tcp://0x7f.1:{echo}"), "tcp:".to_owned()),
+        // IPv4-mapped IPv6 loopback.
+        (
+            format!("tcp://[::ffff:127.0.0.1]:{echo}"),
+            "tcp:".to_owned(),
+        ),
+    ];
+    for (url, grant) in &tcp_cases {
+        let run = echo_guest(url).allow(grant).run();
+        assert_eq!(
+            run.code(),
+            OPEN - errno::PERMISSION_DENIED,
+            "{url}: {}",
+            run.log
+        );
+        assert!(run.log.contains("--allow-private"), "{url}: {}", run.log);
+        assert_eq!(run.stdout, "", "{url}");
+    }
+    let http_cases = [
+        (
+            format!("http://localhost:{web}/"),
+            format!("http://localhost:{web}"),
+        ),
+        (format!("http://127.0.0.1:{web}/"), "http:".to_owned()),
+        (format!("http://[::ffff:7f00:1]:{web}/"), "http:".to_owned()),
+    ];
+    for (url, grant) in &http_cases {
+        let run = fetch(url, None).allow(grant).run();
+        assert_eq!(
+            run.code(),
+            READ - errno::PERMISSION_DENIED,
+            "{url}: {}",
+            run.log
+        );
+        assert!(run.log.contains("--allow-private"), "{url}: {}", run.log);
+        assert!(!run.stdout.contains("reached"), "{url}");
+    }
+    // Granting the range (or the literal address) lets each through.
+    let url = format!("tcp://localhost:{echo}");
+    let run = echo_guest(&url)
+        .allow(&url)
+        .allow_private("127.0.0.1")
+        .run();
+    assert_eq!(
+        (run.code(), run.stdout.as_str()),
+        (0, "hello, echo"),
+        "{}",
+        run.log
+    );
+    let url = format!("http://localhost:{web}/");
+    let run = fetch(&url, None)
+        .allow(&format!("http://localhost:{web}"))
+        .allow_private("127.0.0.0/8")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert!(run.stdout.ends_with("reached"));
+    let url = format!("tcp://0.0.0.0:{echo}");
+    let run = echo_guest(&url)
+        .allow("tcp:")
+        .allow_private("0.0.0.0")
+        .run();
+    assert_eq!(
+        (run.code(), run.stdout.as_str()),
+        (0, "hello, echo"),
+        "{}",
+        run.log
+    );
+    let url = format!("tcp://127.0.0.1:{echo}");
+    let run = echo_guest(&url).allow(&url).run();
+    assert_eq!(
+        (run.code(), run.stdout.as_str()),
+        (0, "hello, echo"),
+        "{}",
+        run.log
+    );
+}
+
+/// A redirect to a loopback address that the policy grants by name only is stopped at the
+/// connect, because every hop's address is checked.
+#[test]
+fn redirects_to_special_addresses_are_checked_too() {
+    let inner = http_server(|_, out| respond(out, "200 OK", &[], b"internal"));
+    let outer = http_server(move |_, out| {
+        let location = format!("http://localhost:{inner}/secret");
+        respond(out, "302 Found", &[("Location", &location)], b"")
+    });
+    let run = fetch(&format!("http://127.0.0.1:{outer}/"), None)
+        .allow(&format!("http://127.0.0.1:{outer}"))
+        .allow(&format!("http://localhost:{inner}"))
+        .run();
+    assert_eq!(run.code(), READ - errno::PERMISSION_DENIED, "{}", run.log);
+    assert!(!run.stdout.contains("internal"));
+    assert!(run.log.contains("resolves to 127.0.0.1"), "{}", run.log);
+}
