@@ -28,6 +28,19 @@ echo "tern example" | ./target/release/tern run examples/cat.wat | grep -q "tern
 if ./target/release/tern run examples/denied.wat 2>/dev/null; then echo "denied.wat was not denied"; exit 1; fi
 echo "examples ok"
 
+# --- WASI preview1 (issue 4): the wasm32-wasip1 test programs (their integration tests,
+# runtime/tests/wasi.rs, ran above) and the wasi-cat example, built with cargo; C programs with
+# Debian's clang + lld + wasi-libc, run under tern and compared with expected output.
+step "WASI programs"
+for manifest in runtime/tests/wasi/Cargo.toml examples/wasi-cat/Cargo.toml; do
+    cargo build --release --quiet --target wasm32-wasip1 --target-dir target/wasi-guests --manifest-path "$manifest"
+done
+./target/release/tern run --dir examples::/ex target/wasi-guests/wasm32-wasip1/release/wasi-cat.wasm /ex/hello.wat \
+    | grep "Hello from tern!" >/dev/null  # not -q: an early exit would close the guest's stdout
+runtime/tests/wasi/c/run.sh ./target/release/tern
+echo "wasi ok"
+# --- end WASI
+
 # Totals for the whole run, in the plain form CI reads.
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' target/test.log | awk '{s+=$4} END {print s+0}')
 failed=$(grep -oE '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
