@@ -77,6 +77,8 @@
 //! | [`log`] | `log_write` | the host log |
 //! | [`runtime`] | `runtime_exit`, `runtime_name`, `runtime_spec_major/minor`, `runtime_msleep` | the runtime |
 //! | [`cgi`] | (env + stdin + stdout) | HTTP handlers for `tern serve` (RFC 3875) |
+//! | [`http`] | `resource_*` on `http://`, `https://` | `get`, `post`, `request`: requests made by the host |
+//! | [`net`] | `resource_*` on `tcp://`, `tls://`, `dns://` | `TcpStream`, `TlsStream`, `lookup` |
 //! | [`sys`] | all of them | the raw calls, one safe thin wrapper each |
 //!
 //! ## Entry point
@@ -119,8 +121,10 @@ mod buf;
 pub mod cgi;
 pub mod env;
 mod error;
+pub mod http;
 pub mod io;
 pub mod log;
+pub mod net;
 pub mod panic;
 pub mod random;
 mod resource;
