@@ -51,8 +51,11 @@ fn time_calls(runtime: &Runtime, policy: &Arc<Policy>, wasm: &[u8]) -> Duration 
 fn benches(c: &mut Criterion) {
     let runtime = Runtime::new();
     let policy = Arc::new(Policy::new());
-    let hello = wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.wat"))
-        .expect("hello.wat");
+    let hello = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/hello.wat"
+    ))
+    .expect("hello.wat");
 
     c.bench_function("compile hello.wat (binary)", |b| {
         b.iter(|| runtime.compile(&hello).expect("compiles"))
@@ -66,13 +69,25 @@ fn benches(c: &mut Criterion) {
     });
 
     c.bench_function("resource_write 16 B to null:// (per call)", |b| {
-        b.iter_custom(|iters| time_calls(&runtime, &policy, &loop_module("null://", "write", 16, iters)))
+        b.iter_custom(|iters| {
+            time_calls(
+                &runtime,
+                &policy,
+                &loop_module("null://", "write", 16, iters),
+            )
+        })
     });
 
     let mut group = c.benchmark_group("zero:// read");
     group.throughput(Throughput::Bytes(65536));
     group.bench_function("resource_read 64 KiB (per call)", |b| {
-        b.iter_custom(|iters| time_calls(&runtime, &policy, &loop_module("zero://", "read", 65536, iters)))
+        b.iter_custom(|iters| {
+            time_calls(
+                &runtime,
+                &policy,
+                &loop_module("zero://", "read", 65536, iters),
+            )
+        })
     });
     group.finish();
 }

@@ -4,6 +4,7 @@
 //! [`Policy::check`] → scheme. Every ABI front-end (CWA, Dagger, WASI) goes through it.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -218,9 +219,11 @@ impl Process {
 
     /// Closes a handle; its number becomes free for the next open.
     pub fn close(&mut self, handle: i32) -> Result<()> {
-        self.entry(handle)?;
-        let slot = &mut self.handles[handle as usize];
-        let mut entry = slot.take().expect("entry() checked the slot");
+        let mut entry = usize::try_from(handle)
+            .ok()
+            .and_then(|i| self.handles.get_mut(i))
+            .and_then(Option::take)
+            .ok_or_else(|| Error::invalid(format!("bad handle {handle}")))?;
         self.open_count -= 1;
         entry.resource.close()
     }
@@ -239,4 +242,3 @@ impl Process {
     }
 }
 
-use std::io::Write as _;

@@ -71,7 +71,11 @@ fn a_closed_stdout_is_the_guests_error_not_a_host_panic() {
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -97,7 +101,13 @@ fn timeout_stops_an_infinite_loop_within_about_a_second() {
 
 #[test]
 fn stats_json_is_the_last_stderr_line() {
-    let out = tern(&["run", "--stats-json", "--fuel", "1000000", &examples("denied.wat")]);
+    let out = tern(&[
+        "run",
+        "--stats-json",
+        "--fuel",
+        "1000000",
+        &examples("denied.wat"),
+    ]);
     let err = text(&out.stderr);
     let last = err.lines().last().unwrap();
     for key in [
@@ -122,7 +132,12 @@ fn olin_policy_files_grant_and_limit() {
         "## grant the hostname file\nallow (\n  file:///etc/hostname\n)\ngas-limit 1000000\n",
     )
     .unwrap();
-    let out = tern(&["run", "--policy", policy.to_str().unwrap(), &examples("denied.wat")]);
+    let out = tern(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        &examples("denied.wat"),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // A --deny beats the file's allow.
     let out = tern(&[
@@ -136,9 +151,18 @@ fn olin_policy_files_grant_and_limit() {
     assert_eq!(out.status.code(), Some(3));
     // A broken policy file is a clear error naming the line.
     std::fs::write(&policy, "allow (\n  [unclosed\n)\n").unwrap();
-    let out = tern(&["run", "--policy", policy.to_str().unwrap(), &examples("hello.wat")]);
+    let out = tern(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        &examples("hello.wat"),
+    ]);
     assert_eq!(out.status.code(), Some(125));
-    assert!(text(&out.stderr).contains("line 2"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("line 2"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -153,22 +177,44 @@ fn bad_input_gets_a_one_line_error_and_no_panic() {
     let no_entry = dir.path().join("lib.wat");
     std::fs::write(&no_entry, b"(module (func (export \"helper\")))").unwrap();
     let unknown_import = dir.path().join("imp.wat");
-    std::fs::write(&unknown_import, b"(module (import \"cwa\" \"teleport\" (func)) (func (export \"_start\")))").unwrap();
+    std::fs::write(
+        &unknown_import,
+        b"(module (import \"cwa\" \"teleport\" (func)) (func (export \"_start\")))",
+    )
+    .unwrap();
     for (args, needle) in [
-        (vec!["run", "/nonexistent/m.wasm"], "cannot read /nonexistent/m.wasm"),
+        (
+            vec!["run", "/nonexistent/m.wasm"],
+            "cannot read /nonexistent/m.wasm",
+        ),
         (vec!["run", garbage.to_str().unwrap()], "invalid module"),
-        (vec!["run", not_wasm.to_str().unwrap()], "not a WebAssembly binary"),
+        (
+            vec!["run", not_wasm.to_str().unwrap()],
+            "not a WebAssembly binary",
+        ),
         (vec!["run", bad_wat.to_str().unwrap()], "invalid module"),
         (vec!["run", no_entry.to_str().unwrap()], "no entry point"),
         (vec!["run", unknown_import.to_str().unwrap()], "teleport"),
-        (vec!["run", "--invoke", "nope", no_entry.to_str().unwrap()], "nope"),
-        (vec!["run", "--env", "NOEQUALS", &examples("hello.wat")], "KEY=VALUE"),
-        (vec!["run", "--allow", "not a url", &examples("hello.wat")], "not a url"),
+        (
+            vec!["run", "--invoke", "nope", no_entry.to_str().unwrap()],
+            "nope",
+        ),
+        (
+            vec!["run", "--env", "NOEQUALS", &examples("hello.wat")],
+            "KEY=VALUE",
+        ),
+        (
+            vec!["run", "--allow", "not a url", &examples("hello.wat")],
+            "not a url",
+        ),
     ] {
         let out = tern(&args);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(needle), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     let out = tern(&["run", "--timeout", "soon", &examples("hello.wat")]);
@@ -180,8 +226,17 @@ fn invoke_calls_the_named_export() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m.wat");
     std::fs::write(&m, r#"(module (func (export "_start") unreachable) (func (export "seven") (result i32) (i32.const 7)))"#).unwrap();
-    assert_eq!(tern(&["run", "--invoke", "seven", m.to_str().unwrap()]).status.code(), Some(7));
+    assert_eq!(
+        tern(&["run", "--invoke", "seven", m.to_str().unwrap()])
+            .status
+            .code(),
+        Some(7)
+    );
     let out = tern(&["run", m.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(134));
-    assert!(text(&out.stderr).contains("unreachable"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unreachable"),
+        "{}",
+        text(&out.stderr)
+    );
 }

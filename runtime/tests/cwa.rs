@@ -75,8 +75,14 @@ fn runtime_exit_ends_the_guest_with_its_status() {
 
 #[test]
 fn spec_version_and_name() {
-    assert_eq!(eval("(call $runtime_spec_major)", &[]), tern_abi::SPEC_MAJOR);
-    assert_eq!(eval("(call $runtime_spec_minor)", &[]), tern_abi::SPEC_MINOR);
+    assert_eq!(
+        eval("(call $runtime_spec_major)", &[]),
+        tern_abi::SPEC_MAJOR
+    );
+    assert_eq!(
+        eval("(call $runtime_spec_minor)", &[]),
+        tern_abi::SPEC_MINOR
+    );
     let run = Guest::main(
         "(local.set $n (call $runtime_name (i32.const 0) (i32.const 16)))
          (drop (call $resource_write (i32.const 1) (i32.const 0) (local.get $n)))
@@ -97,21 +103,39 @@ fn spec_version_and_name() {
     .run();
     assert_eq!((run.code(), run.stdout.as_str()), (1, "xyz"));
     assert_eq!(
-        eval(&is("(call $runtime_name (i32.const 65535) (i32.const 16))", errno::INVALID_ARGUMENT), &[]),
+        eval(
+            &is(
+                "(call $runtime_name (i32.const 65535) (i32.const 16))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[]
+        ),
         1
     );
 }
 
 #[test]
 fn msleep_sleeps() {
-    let run = Guest::main("(call $runtime_msleep (i32.const 50)) (call $runtime_msleep (i32.const -5)) (i32.const 0)", &[]).run();
+    let run = Guest::main(
+        "(call $runtime_msleep (i32.const 50)) (call $runtime_msleep (i32.const -5)) (i32.const 0)",
+        &[],
+    )
+    .run();
     assert_eq!(run.code(), 0);
-    assert!(run.outcome.wall >= std::time::Duration::from_millis(50), "{:?}", run.outcome.wall);
+    assert!(
+        run.outcome.wall >= std::time::Duration::from_millis(50),
+        "{:?}",
+        run.outcome.wall
+    );
 }
 
 #[test]
 fn startup_args_count_the_program_name() {
-    let guest = || Guest::main("(call $startup_arg_len)", &[]).arg("one").arg("--two");
+    let guest = || {
+        Guest::main("(call $startup_arg_len)", &[])
+            .arg("one")
+            .arg("--two")
+    };
     assert_eq!(guest().run().code(), 3);
     let run = Guest::main(
         "(local.set $n (call $startup_arg_at (i32.const 2) (i32.const 0) (i32.const 64)))
@@ -142,9 +166,36 @@ fn startup_args_count_the_program_name() {
     .arg("three")
     .run();
     assert_eq!((run.code(), run.stdout.as_str()), (5, "zz"));
-    assert_eq!(eval(&is("(call $startup_arg_at (i32.const 1) (i32.const 0) (i32.const 8))", errno::NOT_FOUND), &[]), 1);
-    assert_eq!(eval(&is("(call $startup_arg_at (i32.const -1) (i32.const 0) (i32.const 8))", errno::NOT_FOUND), &[]), 1);
-    assert_eq!(eval(&is("(call $startup_arg_at (i32.const 0) (i32.const 65530) (i32.const 8))", errno::INVALID_ARGUMENT), &[]), 1);
+    assert_eq!(
+        eval(
+            &is(
+                "(call $startup_arg_at (i32.const 1) (i32.const 0) (i32.const 8))",
+                errno::NOT_FOUND
+            ),
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        eval(
+            &is(
+                "(call $startup_arg_at (i32.const -1) (i32.const 0) (i32.const 8))",
+                errno::NOT_FOUND
+            ),
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        eval(
+            &is(
+                "(call $startup_arg_at (i32.const 0) (i32.const 65530) (i32.const 8))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[]
+        ),
+        1
+    );
 }
 
 #[test]
@@ -169,10 +220,10 @@ fn clocks_tell_the_time() {
     // Monotonic time moves forward across a sleep.
     let body = "(local $t i64) (local.set $t (call $time_monotonic_ns)) (call $runtime_msleep (i32.const 5))
                 (i64.ge_s (i64.sub (call $time_monotonic_ns) (local.get $t)) (i64.const 5000000))";
-    let run = Guest::module(common::cwa_module("", &[]).replace(
-        "(local $h i32) (local $n i32) (local $i i32)\n    ",
-        body,
-    ))
+    let run = Guest::module(
+        common::cwa_module("", &[])
+            .replace("(local $h i32) (local $n i32) (local $i i32)\n    ", body),
+    )
     .run();
     assert_eq!(run.code(), 1);
 }
@@ -180,7 +231,10 @@ fn clocks_tell_the_time() {
 #[test]
 fn random_numbers_vary() {
     // Two i64 draws being equal has probability 2^-64.
-    assert_eq!(eval("(i64.ne (call $random_i64) (call $random_i64))", &[]), 1);
+    assert_eq!(
+        eval("(i64.ne (call $random_i64) (call $random_i64))", &[]),
+        1
+    );
     // 32 i32 draws all equal: 2^-992.
     let body = "(local.set $n (call $random_i32)) (local.set $i (i32.const 0))
         (block $done (loop $l
@@ -201,14 +255,27 @@ fn random_numbers_vary() {
     let bytes = run.outcome.process.stats.bytes_written;
     assert_eq!(bytes, 64);
     assert!(run.stdout.len() >= 64 && run.stdout.bytes().any(|b| b != 0));
-    assert_eq!(eval(&is("(call $random_fill (i32.const 65500) (i32.const 64))", errno::INVALID_ARGUMENT), &[]), 1);
+    assert_eq!(
+        eval(
+            &is(
+                "(call $random_fill (i32.const 65500) (i32.const 64))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[]
+        ),
+        1
+    );
 }
 
 #[test]
 fn stdio_handles_are_fixed_and_stdin_reads_to_eof() {
     assert_eq!(eval("(i32.and (i32.eq (call $io_get_stdin) (i32.const 0)) (i32.and (i32.eq (call $io_get_stdout) (i32.const 1)) (i32.eq (call $io_get_stderr) (i32.const 2))))", &[]), 1);
     // The same handle on every call, and no handle leaked.
-    let run = Guest::main("(drop (call $io_get_stdout)) (drop (call $io_get_stdout)) (call $io_get_stdout)", &[]).run();
+    let run = Guest::main(
+        "(drop (call $io_get_stdout)) (drop (call $io_get_stdout)) (call $io_get_stdout)",
+        &[],
+    )
+    .run();
     assert_eq!(run.code(), 1);
     assert_eq!(run.outcome.process.stats.opened, 0);
 
@@ -266,14 +333,56 @@ fn bad_handles_and_buffers_are_invalid_arguments() {
 #[test]
 fn unknown_scheme_empty_and_malformed_urls() {
     // Not granted: denied like anything else; granted but unknown to this runtime: not found.
-    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 12))", errno::PERMISSION_DENIED), &[(0, "gopher://x/y")]), 1);
-    let run = Guest::main(&is("(call $resource_open (i32.const 0) (i32.const 12))", errno::NOT_FOUND), &[(0, "gopher://x/y")])
-        .allow("gopher://x")
-        .run();
+    assert_eq!(
+        eval(
+            &is(
+                "(call $resource_open (i32.const 0) (i32.const 12))",
+                errno::PERMISSION_DENIED
+            ),
+            &[(0, "gopher://x/y")]
+        ),
+        1
+    );
+    let run = Guest::main(
+        &is(
+            "(call $resource_open (i32.const 0) (i32.const 12))",
+            errno::NOT_FOUND,
+        ),
+        &[(0, "gopher://x/y")],
+    )
+    .allow("gopher://x")
+    .run();
     assert_eq!(run.code(), 1);
-    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 0))", errno::INVALID_ARGUMENT), &[]), 1);
-    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 9))", errno::INVALID_ARGUMENT), &[(0, "not a url")]), 1);
-    assert_eq!(eval(&is("(call $resource_open (i32.const 0) (i32.const 2))", errno::INVALID_ARGUMENT), &[(0, "\\ff\\fe")]), 1);
+    assert_eq!(
+        eval(
+            &is(
+                "(call $resource_open (i32.const 0) (i32.const 0))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[]
+        ),
+        1
+    );
+    assert_eq!(
+        eval(
+            &is(
+                "(call $resource_open (i32.const 0) (i32.const 9))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[(0, "not a url")]
+        ),
+        1
+    );
+    assert_eq!(
+        eval(
+            &is(
+                "(call $resource_open (i32.const 0) (i32.const 2))",
+                errno::INVALID_ARGUMENT
+            ),
+            &[(0, "\\ff\\fe")]
+        ),
+        1
+    );
 }
 
 #[test]
@@ -289,8 +398,14 @@ fn read_and_write_after_close_are_invalid_and_numbers_are_reused() {
              (local.set $h (call $resource_open (i32.const 8) (i32.const 7)))
              (if (i32.ne (local.get $h) (i32.const 3)) (then (return (i32.const 13))))
              (i32.const 0)",
-            is("(call $resource_read (local.get $h) (i32.const 100) (i32.const 4))", errno::INVALID_ARGUMENT),
-            is("(call $resource_write (local.get $h) (i32.const 100) (i32.const 4))", errno::INVALID_ARGUMENT),
+            is(
+                "(call $resource_read (local.get $h) (i32.const 100) (i32.const 4))",
+                errno::INVALID_ARGUMENT
+            ),
+            is(
+                "(call $resource_write (local.get $h) (i32.const 100) (i32.const 4))",
+                errno::INVALID_ARGUMENT
+            ),
         ),
         &[(0, "zero://"), (8, "null://")],
     )
@@ -305,7 +420,10 @@ fn closing_stdout_closes_it_for_the_rest_of_the_run() {
             "(drop (call $resource_write (i32.const 1) (i32.const 0) (i32.const 3)))
              (call $resource_close (i32.const 1))
              {}",
-            is("(call $resource_write (call $io_get_stdout) (i32.const 0) (i32.const 3))", errno::INVALID_ARGUMENT)
+            is(
+                "(call $resource_write (call $io_get_stdout) (i32.const 0) (i32.const 3))",
+                errno::INVALID_ARGUMENT
+            )
         ),
         &[(0, "abc")],
     )
@@ -315,5 +433,11 @@ fn closing_stdout_closes_it_for_the_rest_of_the_run() {
 
 #[test]
 fn a_zero_length_read_returns_zero_not_eof() {
-    assert_eq!(eval("(call $resource_read (i32.const 0) (i32.const 0) (i32.const 0))", &[]), 0);
+    assert_eq!(
+        eval(
+            "(call $resource_read (i32.const 0) (i32.const 0) (i32.const 0))",
+            &[]
+        ),
+        0
+    );
 }

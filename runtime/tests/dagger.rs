@@ -39,17 +39,21 @@ fn dagger_echoes_stdin_to_stdout_with_posix_eof() {
 
 #[test]
 fn dagger_errors_use_the_same_numbers() {
-    let run = dagger(
-        "(call $close (i32.const 99))",
-        "",
-    )
-    .run();
+    let run = dagger("(call $close (i32.const 99))", "").run();
     assert_eq!(run.code(), errno::INVALID_ARGUMENT);
     // fd:// is the guest's own stdio only: fd://3 is not a host descriptor.
-    let run = dagger("(call $open (i32.const 0) (i32.const 0))", r#"(data (i32.const 0) "fd://3\00")"#).run();
+    let run = dagger(
+        "(call $open (i32.const 0) (i32.const 0))",
+        r#"(data (i32.const 0) "fd://3\00")"#,
+    )
+    .run();
     assert_eq!(run.code(), errno::NOT_FOUND);
     // Policy applies: file:///etc/passwd is denied.
-    let run = dagger("(call $open (i32.const 0) (i32.const 0))", r#"(data (i32.const 0) "file:///etc/passwd\00")"#).run();
+    let run = dagger(
+        "(call $open (i32.const 0) (i32.const 0))",
+        r#"(data (i32.const 0) "file:///etc/passwd\00")"#,
+    )
+    .run();
     assert_eq!(run.code(), errno::PERMISSION_DENIED);
     // No NUL within 4096 bytes, or a pointer past memory: invalid argument.
     let run = dagger("(memory.fill (i32.const 0) (i32.const 65) (i32.const 8000)) (call $open (i32.const 0) (i32.const 0))", "").run();

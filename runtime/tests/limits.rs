@@ -14,7 +14,10 @@ fn an_infinite_loop_stops_at_the_timeout() {
         .limits(|l| l.timeout = Some(Duration::from_millis(300)))
         .run();
     let took = started.elapsed();
-    assert_eq!(run.termination(), &Termination::TimedOut(Duration::from_millis(300)));
+    assert_eq!(
+        run.termination(),
+        &Termination::TimedOut(Duration::from_millis(300))
+    );
     assert_eq!(run.code(), 124);
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(took >= Duration::from_millis(300), "took {took:?}");
@@ -22,10 +25,17 @@ fn an_infinite_loop_stops_at_the_timeout() {
 
 #[test]
 fn a_sleeping_loop_stops_at_the_timeout_too() {
-    let run = Guest::main("(loop (call $runtime_msleep (i32.const 50)) (br 0)) (i32.const 0)", &[])
-        .limits(|l| l.timeout = Some(Duration::from_millis(200)))
-        .run();
-    assert!(matches!(run.termination(), Termination::TimedOut(_)), "{}", run.termination());
+    let run = Guest::main(
+        "(loop (call $runtime_msleep (i32.const 50)) (br 0)) (i32.const 0)",
+        &[],
+    )
+    .limits(|l| l.timeout = Some(Duration::from_millis(200)))
+    .run();
+    assert!(
+        matches!(run.termination(), Termination::TimedOut(_)),
+        "{}",
+        run.termination()
+    );
 }
 
 #[test]
@@ -33,13 +43,19 @@ fn fuel_runs_out() {
     let run = Guest::module(r#"(module (func (export "_start") (loop (br 0))))"#)
         .limits(|l| l.fuel = Some(50_000))
         .run();
-    assert!(matches!(run.termination(), Termination::Trapped(r) if r.contains("out of fuel")), "{}", run.termination());
+    assert!(
+        matches!(run.termination(), Termination::Trapped(r) if r.contains("out of fuel")),
+        "{}",
+        run.termination()
+    );
     assert_eq!(run.code(), 134);
     assert!(run.outcome.fuel_used <= 50_000, "{}", run.outcome.fuel_used);
     assert!(run.outcome.fuel_used > 40_000, "{}", run.outcome.fuel_used);
 
     // A program that fits in its budget finishes, and its fuel is counted.
-    let run = Guest::main("(i32.const 0)", &[]).limits(|l| l.fuel = Some(50_000)).run();
+    let run = Guest::main("(i32.const 0)", &[])
+        .limits(|l| l.fuel = Some(50_000))
+        .run();
     assert_eq!(run.code(), 0);
     assert!(run.outcome.fuel_used > 0 && run.outcome.fuel_used < 100);
 }
@@ -54,15 +70,25 @@ fn fuel_is_counted_across_slices_without_a_budget() {
     )
     .run();
     assert_eq!(run.code(), 0);
-    assert!(run.outcome.fuel_used > 6_000_000, "{}", run.outcome.fuel_used);
+    assert!(
+        run.outcome.fuel_used > 6_000_000,
+        "{}",
+        run.outcome.fuel_used
+    );
 }
 
 #[test]
 fn memory_growth_past_the_page_limit_traps() {
     let wat = r#"(module (memory (export "memory") 1)
         (func (export "cwa_main") (result i32) (drop (memory.grow (i32.const 4))) (memory.grow (i32.const 100))))"#;
-    let run = Guest::module(wat).limits(|l| l.max_memory_pages = Some(10)).run();
-    assert!(matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")), "{}", run.termination());
+    let run = Guest::module(wat)
+        .limits(|l| l.max_memory_pages = Some(10))
+        .run();
+    assert!(
+        matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")),
+        "{}",
+        run.termination()
+    );
     assert_eq!(run.outcome.peak_memory_pages, 5);
     // Without a limit it grows.
     let run = Guest::module(wat).run();
@@ -75,24 +101,45 @@ fn initial_memory_past_the_limit_traps_before_running() {
     let run = Guest::module(r#"(module (memory (export "memory") 20) (func (export "_start")))"#)
         .limits(|l| l.max_memory_pages = Some(10))
         .run();
-    assert!(matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")), "{}", run.termination());
+    assert!(
+        matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")),
+        "{}",
+        run.termination()
+    );
 }
 
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
     let run = Guest::module(r#"(module (func $f (export "_start") (call $f)))"#).run();
-    assert!(matches!(run.termination(), Termination::Trapped(r) if r.contains("stack overflow")), "{}", run.termination());
+    assert!(
+        matches!(run.termination(), Termination::Trapped(r) if r.contains("stack overflow")),
+        "{}",
+        run.termination()
+    );
 }
 
 #[test]
 fn wasm_traps_are_reported_with_their_reason() {
     for (wat, reason) in [
-        (r#"(module (func (export "_start") unreachable))"#, "unreachable"),
-        (r#"(module (memory 1) (func (export "_start") (drop (i32.load (i32.const 70000)))))"#, "out of bounds"),
-        (r#"(module (func (export "_start") (drop (i32.div_s (i32.const 1) (i32.const 0)))))"#, "divi"),
+        (
+            r#"(module (func (export "_start") unreachable))"#,
+            "unreachable",
+        ),
+        (
+            r#"(module (memory 1) (func (export "_start") (drop (i32.load (i32.const 70000)))))"#,
+            "out of bounds",
+        ),
+        (
+            r#"(module (func (export "_start") (drop (i32.div_s (i32.const 1) (i32.const 0)))))"#,
+            "divi",
+        ),
     ] {
         let run = Guest::module(wat).run();
-        assert!(matches!(run.termination(), Termination::Trapped(r) if r.contains(reason)), "{wat}: {}", run.termination());
+        assert!(
+            matches!(run.termination(), Termination::Trapped(r) if r.contains(reason)),
+            "{wat}: {}",
+            run.termination()
+        );
         assert_eq!(run.code(), 134);
     }
 }

@@ -8,7 +8,10 @@ use tern_abi::errno;
 /// Opens `url` in a guest under the given grants and returns the open's result.
 fn open_result(url: &str, allow: &[&str], deny: &[&str]) -> (i32, common::Run) {
     let mut guest = Guest::main(
-        &format!("(call $resource_open (i32.const 0) (i32.const {}))", url.len()),
+        &format!(
+            "(call $resource_open (i32.const 0) (i32.const {}))",
+            url.len()
+        ),
         &[(0, url)],
     );
     for a in allow {
@@ -36,7 +39,11 @@ fn https_grant_does_not_leak_to_lookalikes() {
             "{url} gave {code}"
         );
         if code == errno::PERMISSION_DENIED {
-            assert!(run.log.contains("denied") && run.log.contains("--allow"), "{}", run.log);
+            assert!(
+                run.log.contains("denied") && run.log.contains("--allow"),
+                "{}",
+                run.log
+            );
             assert_eq!(run.outcome.process.stats.denied.len(), 1);
         }
     }
@@ -65,9 +72,20 @@ fn denial_names_the_url_and_the_flag() {
     let (code, run) = open_result("file:///etc/passwd", &[], &[]);
     assert_eq!(code, errno::PERMISSION_DENIED);
     assert!(run.log.contains("file:///etc/passwd"), "{}", run.log);
-    assert!(run.log.contains("--allow file:///etc/passwd"), "{}", run.log);
-    assert!(run.log.starts_with("tern: "), "host diagnostics are marked: {}", run.log);
-    assert_eq!(run.outcome.process.stats.denied, vec!["file:///etc/passwd".to_string()]);
+    assert!(
+        run.log.contains("--allow file:///etc/passwd"),
+        "{}",
+        run.log
+    );
+    assert!(
+        run.log.starts_with("tern: "),
+        "host diagnostics are marked: {}",
+        run.log
+    );
+    assert_eq!(
+        run.outcome.process.stats.denied,
+        vec!["file:///etc/passwd".to_string()]
+    );
 }
 
 #[test]

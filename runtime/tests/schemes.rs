@@ -38,7 +38,10 @@ fn zero_reads_zeros_and_refuses_writes() {
              (if (i32.eqz {}) (then (return (i32.const 2))))
              (local.get $n)",
             open(7),
-            is("(call $resource_write (local.get $h) (i32.const 0) (i32.const 1))", errno::UNSUPPORTED)
+            is(
+                "(call $resource_write (local.get $h) (i32.const 0) (i32.const 1))",
+                errno::UNSUPPORTED
+            )
         ),
         &[(0, "zero://xxxxxxxxx")],
     )
@@ -56,14 +59,23 @@ fn random_reads_random_bytes() {
              (if (i32.eqz {}) (then (return (i32.const 2))))
              (local.get $n)",
             open(9),
-            is("(call $resource_write (local.get $h) (i32.const 0) (i32.const 1))", errno::UNSUPPORTED)
+            is(
+                "(call $resource_write (local.get $h) (i32.const 0) (i32.const 1))",
+                errno::UNSUPPORTED
+            )
         ),
         &[(0, "random://")],
     )
     .run();
     assert_eq!(run.code(), 256);
-    let distinct: std::collections::HashSet<u8> =
-        run.outcome.process.stats.bytes_written.to_le_bytes().into_iter().collect();
+    let distinct: std::collections::HashSet<u8> = run
+        .outcome
+        .process
+        .stats
+        .bytes_written
+        .to_le_bytes()
+        .into_iter()
+        .collect();
     assert!(!distinct.is_empty());
     // 256 random bytes contain more than 64 distinct values with overwhelming probability.
     let bytes: std::collections::HashSet<char> = run.stdout.chars().collect();
@@ -80,9 +92,16 @@ fn log_scheme_writes_prefixed_lines_and_refuses_reads() {
              (call $resource_close (local.get $h))
              (i32.const 0)",
             open(20),
-            is("(call $resource_read (local.get $h) (i32.const 0) (i32.const 1))", errno::UNSUPPORTED)
+            is(
+                "(call $resource_read (local.get $h) (i32.const 0) (i32.const 1))",
+                errno::UNSUPPORTED
+            )
         ),
-        &[(0, "log://?prefix=worker"), (32, "one\\ntwo\\nt"), (48, "hree\\nx")],
+        &[
+            (0, "log://?prefix=worker"),
+            (32, "one\\ntwo\\nt"),
+            (48, "hree\\nx"),
+        ],
     )
     .run();
     assert_eq!(run.code(), 0);
@@ -102,10 +121,19 @@ fn fd_urls_are_the_guests_own_stdio_only() {
              (drop (call $resource_write (local.get $h) (i32.const 64) (i32.const 2)))
              (i32.add (i32.mul {} (i32.const 2)) {})",
             open(6),
-            is("(call $resource_open (i32.const 40) (i32.const 6))", errno::NOT_FOUND),
+            is(
+                "(call $resource_open (i32.const 40) (i32.const 6))",
+                errno::NOT_FOUND
+            ),
             "(i32.lt_s (call $resource_open (i32.const 48) (i32.const 12)) (i32.const 0))",
         ),
-        &[(0, "fd://1"), (16, "hi"), (32, "fd://0"), (40, "fd://3"), (48, "fd://1/../5")],
+        &[
+            (0, "fd://1"),
+            (16, "hi"),
+            (32, "fd://0"),
+            (40, "fd://3"),
+            (48, "fd://1/../5"),
+        ],
     )
     .stdin(b"in")
     .run();
@@ -152,9 +180,13 @@ fn file_scheme_reads_and_writes_granted_files() {
     // Missing file (read mode): not found. Directory: invalid argument. Not granted: denied.
     let missing = format!("file://{}/nope?mode=r", dir.path().display());
     let granted = format!("file://{}", dir.path().display());
-    let run = Guest::main(&(open(missing.len()) + " (i32.const 0)"), &[(0, &missing)]).allow(&granted).run();
+    let run = Guest::main(&(open(missing.len()) + " (i32.const 0)"), &[(0, &missing)])
+        .allow(&granted)
+        .run();
     assert_eq!(run.code(), 100 - errno::NOT_FOUND);
-    let run = Guest::main(&(open(granted.len()) + " (i32.const 0)"), &[(0, &granted)]).allow(&granted).run();
+    let run = Guest::main(&(open(granted.len()) + " (i32.const 0)"), &[(0, &granted)])
+        .allow(&granted)
+        .run();
     assert_eq!(run.code(), 100 - errno::INVALID_ARGUMENT);
     let url = format!("file://{}", input.display());
     let run = Guest::main(&(open(url.len()) + " (i32.const 0)"), &[(0, &url)]).run();

@@ -64,7 +64,9 @@ fn the_runtime_defines_nothing_the_spec_does_not_list() {
 fn a_mistyped_import_is_a_load_error_not_a_crash() {
     let runtime = Runtime::new();
     let module = runtime
-        .compile(br#"(module (import "cwa" "random_i32" (func (result i64))) (func (export "_start")))"#)
+        .compile(
+            br#"(module (import "cwa" "random_i32" (func (result i64))) (func (export "_start")))"#,
+        )
         .unwrap();
     let process = tern::Process::new(
         "m",
@@ -87,9 +89,16 @@ fn a_mistyped_import_is_a_load_error_not_a_crash() {
 fn abi_md_documents_every_function_and_error_number() {
     let spec = include_str!("../../abi/ABI.md");
     for f in CWA_FUNCTIONS.iter().chain(DAGGER_FUNCTIONS) {
-        assert!(spec.contains(&format!("`{}`", f.name)), "ABI.md lacks {}", f.name);
+        assert!(
+            spec.contains(&format!("`{}`", f.name)),
+            "ABI.md lacks {}",
+            f.name
+        );
     }
     for (code, name) in tern_abi::errno::ALL {
-        assert!(spec.contains(&format!("| {code} | {name} |")), "ABI.md lacks error {code} {name}");
+        assert!(
+            spec.contains(&format!("| {code} | {name} |")),
+            "ABI.md lacks error {code} {name}"
+        );
     }
 }

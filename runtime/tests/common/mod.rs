@@ -86,7 +86,9 @@ impl Guest {
 
     pub fn run(self) -> Run {
         let runtime = Runtime::new();
-        let module = runtime.compile(self.wat.as_bytes()).expect("test module compiles");
+        let module = runtime
+            .compile(self.wat.as_bytes())
+            .expect("test module compiles");
         let (stdout, stderr, log) = (Capture::new(), Capture::new(), Capture::new());
         let stdio = Stdio::new(
             Box::new(Cursor::new(self.stdin)),
@@ -115,7 +117,12 @@ impl Guest {
 pub fn cwa_module(body: &str, data: &[(u32, &str)]) -> String {
     let mut wat = String::from("(module\n");
     for f in tern_abi::CWA_FUNCTIONS {
-        wat += &format!("  (import \"cwa\" \"{0}\" (func ${0}{1}{2}))\n", f.name, sig("param", f.params), sig("result", f.results));
+        wat += &format!(
+            "  (import \"cwa\" \"{0}\" (func ${0}{1}{2}))\n",
+            f.name,
+            sig("param", f.params),
+            sig("result", f.results)
+        );
     }
     wat += "  (memory (export \"memory\") 1)\n";
     for (offset, text) in data {
