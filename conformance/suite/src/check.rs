@@ -1,0 +1,32 @@
+//! What a case returns, and the macros that build it.
+
+use alloc::string::String;
+
+/// A case's verdict: `Err` carries the reason, shown under the `not ok` line.
+pub type Outcome = Result<(), String>;
+
+/// Fails the case with a formatted reason unless `cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $($reason:tt)+) => {
+        if !$cond {
+            return Err(alloc::format!($($reason)+));
+        }
+    };
+}
+
+/// Fails the case unless `got == want`, naming `what` and both values.
+macro_rules! expect_eq {
+    ($got:expr, $want:expr, $($what:tt)+) => {{
+        let (got, want) = (&$got, &$want);
+        if got != want {
+            return Err(alloc::format!(
+                "{}: expected {:?}, got {:?}",
+                alloc::format!($($what)+),
+                want,
+                got
+            ));
+        }
+    }};
+}
+
+pub(crate) use {ensure, expect_eq};
