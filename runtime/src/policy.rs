@@ -100,8 +100,8 @@ impl Default for Limits {
 pub struct Network {
     /// How long resolving a name and connecting (TCP and TLS handshake) may take.
     pub connect_timeout: Duration,
-    /// How long one HTTP exchange may take, from sending the request to the end of the response
-    /// body; for `tcp` and `tls`, how long one read or write may wait.
+    /// How long each phase of an HTTP exchange may take (sending the request, waiting for the
+    /// response head, receiving the whole body); for `tcp` and `tls`, one read or write.
     pub timeout: Duration,
     /// The largest HTTP response body a guest may receive, in bytes.
     pub max_response_bytes: u64,

@@ -35,7 +35,8 @@ pub struct RunArgs {
     /// How long resolving a name and connecting may take (default 10s).
     #[arg(long = "connect-timeout", value_name = "DURATION", value_parser = parse_duration)]
     connect_timeout: Option<Duration>,
-    /// How long one HTTP exchange, or one tcp/tls read or write, may take (default 30s).
+    /// How long each phase of an HTTP request (send, wait for the head, receive the body), or one
+    /// tcp/tls read or write, may take (default 30s).
     #[arg(long = "net-timeout", value_name = "DURATION", value_parser = parse_duration)]
     net_timeout: Option<Duration>,
     /// The largest HTTP response body the guest may receive (e.g. 512K, 64M; default 64M).

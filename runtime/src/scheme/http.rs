@@ -9,7 +9,6 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::{self, header, HeaderName, HeaderValue, Method, StatusCode};
@@ -130,16 +129,15 @@ impl Http {
         self.exchange(request)
     }
 
-    /// Sends `request`, following redirects the policy grants, within the policy's timeout.
+    /// Sends `request`, following redirects the policy grants.
     fn exchange(&mut self, mut request: Request) -> Result<Reply> {
         let settings = &self.policy.network;
-        let deadline = Instant::now() + settings.timeout;
         let agent = self
             .agent
             .get_or_insert_with(|| new_agent(&self.policy))
             .clone();
         for hop in 0..=MAX_REDIRECTS {
-            let response = send(&agent, &request, deadline)?;
+            let response = send(&agent, &request)?;
             let location = response
                 .headers()
                 .get(header::LOCATION)
@@ -376,12 +374,8 @@ fn check_host(value: &[u8], origin: &Url) -> Result<()> {
     }
 }
 
-/// Sends one request and waits for the response head, within what is left until `deadline`.
-fn send(agent: &Agent, request: &Request, deadline: Instant) -> Result<http::Response<Body>> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Error::Timeout("the exchange ran out of time".into()));
-    }
+/// Sends one request and waits for the response head.
+fn send(agent: &Agent, request: &Request) -> Result<http::Response<Body>> {
     let mut builder = http::Request::builder()
         .method(request.method.clone())
         .uri(request.url.as_str());
@@ -390,11 +384,9 @@ fn send(agent: &Agent, request: &Request, deadline: Instant) -> Result<http::Res
     }
     let build_error = |e: http::Error| Error::invalid(format!("cannot build the request: {e}"));
     let result = if request.body.is_empty() && !needs_body(&request.method) {
-        let r = builder.body(()).map_err(build_error)?;
-        agent.run(configured(agent, r, left))
+        agent.run(builder.body(()).map_err(build_error)?)
     } else {
-        let r = builder.body(request.body.as_slice()).map_err(build_error)?;
-        agent.run(configured(agent, r, left))
+        agent.run(builder.body(request.body.as_slice()).map_err(build_error)?)
     };
     result.map_err(ureq_error)
 }
@@ -402,18 +394,6 @@ fn send(agent: &Agent, request: &Request, deadline: Instant) -> Result<http::Res
 /// Whether a method sends a body (and so a `Content-Length: 0` when it is empty).
 fn needs_body(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-}
-
-/// `request` with the exchange's remaining time as its total timeout.
-fn configured<S: ureq::AsSendBody>(
-    agent: &Agent,
-    request: http::Request<S>,
-    left: Duration,
-) -> http::Request<S> {
-    agent
-        .configure_request(request)
-        .timeout_global(Some(left))
-        .build()
 }
 
 /// Maps a ureq error to the ABI's errors.
@@ -456,6 +436,13 @@ fn new_agent(policy: &Arc<Policy>) -> Agent {
         .allow_non_standard_methods(true)
         .user_agent(concat!("tern/", env!("CARGO_PKG_VERSION")))
         .timeout_connect(Some(settings.connect_timeout))
+        // Each phase gets the whole network timeout. ureq's end-to-end timeouts (`timeout_global`,
+        // `timeout_per_call`) would be closer to "one exchange", but measured at ~65 µs per request
+        // on loopback, three times the cost of the request itself.
+        .timeout_send_request(Some(settings.timeout))
+        .timeout_send_body(Some(settings.timeout))
+        .timeout_recv_response(Some(settings.timeout))
+        .timeout_recv_body(Some(settings.timeout))
         .tls_config(tls)
         .build();
     let connector = ().chain(TcpConnector::default()).chain(RustlsConnector::default());
