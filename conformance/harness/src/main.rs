@@ -1,0 +1,322 @@
+//! `tern-conformance`: runs a conformance suite module under a runtime and reports, case by case,
+//! whether the runtime and the module agree with abi/ABI.md.
+//!
+//! For every run of the case list (conformance/cases.toml) it prepares a fresh directory and the
+//! run's environment, starts `RUNTIME run … MODULE RUN-NAME ARGS…`, parses the module's TAP report,
+//! adds the checks the module cannot make itself (stdout, the host log, files, exit status), and
+//! prints one TAP line per case and the summary line `N passed, N failed`. See conformance/README.md.
+
+/// Prints a line on stdout, ignoring failure: a closed stdout (`| head`) must not stop the
+/// runs or lose the JSON report and exit status.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod cases;
+mod runner;
+mod tap;
+mod verdict;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use serde::Serialize;
+
+use cases::CaseFile;
+use verdict::{Status, Verdict};
+
+/// Run a tern conformance suite module under a runtime and check it against the case list.
+#[derive(Parser, Debug)]
+#[command(name = "tern-conformance", version)]
+struct Cli {
+    /// The runtime: any executable with tern's `run` command line (tern itself, another build, or
+    /// a wrapper script such as one that runs tern under qemu). Default: the `tern` next to this
+    /// program, else `tern` on PATH.
+    #[arg(long, value_name = "PATH")]
+    runtime: Option<PathBuf>,
+    /// The case list. Default: the conformance/cases.toml this harness was built with.
+    #[arg(long, value_name = "FILE")]
+    cases: Option<PathBuf>,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Only these runs (repeatable); the cases of other runs are not counted.
+    #[arg(long = "run", value_name = "NAME")]
+    runs: Vec<String>,
+    /// Kill a run that takes longer than this many seconds (unless the case list sets max_seconds).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    deadline: u64,
+    /// Keep the runs' temporary directories and print where they are.
+    #[arg(long)]
+    keep: bool,
+    /// Print each run's command line, stdout and stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    /// The suite module (.wasm).
+    module: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match conform(&cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tern-conformance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs everything; `Ok(true)` when every case passed.
+fn conform(cli: &Cli) -> Result<bool> {
+    let file = match &cli.cases {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            CaseFile::parse(&text, &path.display().to_string())?
+        }
+        None => CaseFile::parse(cases::BUILT_IN, "built-in cases.toml")?,
+    };
+    for name in &cli.runs {
+        if !file.runs.iter().any(|r| &r.name == name) {
+            bail!("--run {name}: the case list has no such run");
+        }
+    }
+    let runtime = match &cli.runtime {
+        Some(path) => path.clone(),
+        None => default_runtime(),
+    };
+    let module =
+        std::path::absolute(&cli.module).with_context(|| format!("{}", cli.module.display()))?;
+    if !module.is_file() {
+        bail!(
+            "{}: no such module (build the suite first; see conformance/README.md)",
+            module.display()
+        );
+    }
+    let runner = runner::Runner {
+        runtime: &runtime,
+        module: &module,
+        deadline: Duration::from_secs(cli.deadline),
+    };
+
+    say!("# runtime: {}", runtime.display());
+    say!("# module: {}", module.display());
+    let selected: Vec<&cases::Run> = file
+        .runs
+        .iter()
+        .filter(|r| cli.runs.is_empty() || cli.runs.contains(&r.name))
+        .collect();
+    let mut verdicts = Vec::new();
+    let mut run_reports = Vec::new();
+    for run in selected {
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("tern-conformance-{}-", run.name))
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        let deadline = file
+            .cases_of(&run.name)
+            .filter_map(|c| c.max_seconds)
+            .max()
+            .map(|s| Duration::from_secs(s + 30));
+        let outcome = runner
+            .run(run, temp.path(), deadline)
+            .with_context(|| format!("run {}", run.name))?;
+        let tap_text = match run.tap {
+            cases::TapStream::Stdout => &outcome.stdout,
+            cases::TapStream::Stderr => &outcome.stderr,
+        };
+        let report = tap::parse(tap_text);
+        say!(
+            "# run {}: {} in {:.2} s",
+            run.name,
+            match (&outcome.exit_status, &outcome.problem) {
+                (_, Some(p)) => p.clone(),
+                (Some(c), None) => format!("exit status {c}"),
+                (None, None) => "no exit status".into(),
+            },
+            outcome.duration.as_secs_f64()
+        );
+        if cli.verbose {
+            print_output(&outcome);
+        }
+        for id in report.results.keys() {
+            if !file.cases_of(&run.name).any(|c| c.id == *id) {
+                say!(
+                    "# run {}: the module reported case {id}, which is not a case of this run",
+                    run.name
+                );
+            }
+        }
+        for case in file.cases_of(&run.name) {
+            let v = verdict::judge(case, run.tap, &outcome, &report);
+            if let Some(result) = report.results.get(&case.id) {
+                if !result.name.is_empty() && result.name != case.name {
+                    say!(
+                        "# note: case {} is named {:?} by the module",
+                        case.id,
+                        result.name
+                    );
+                }
+            }
+            verdicts.push(v);
+        }
+        if cli.keep {
+            let kept = temp.keep();
+            say!("# run {}: kept {}", run.name, kept.display());
+        }
+        run_reports.push(RunReport::new(run, &outcome));
+    }
+
+    verdicts.sort_by_key(|v| v.id);
+    say!("1..{}", verdicts.len());
+    for v in &verdicts {
+        let word = if v.status == Status::Passed {
+            "ok"
+        } else {
+            "not ok"
+        };
+        say!("{word} {} - {}", v.id, v.name);
+        for reason in &v.reasons {
+            say!("#   {reason}");
+        }
+        if v.status != Status::Passed {
+            say!("#   expected: {}", v.expect);
+        }
+    }
+    let passed = verdicts
+        .iter()
+        .filter(|v| v.status == Status::Passed)
+        .count();
+    let failed = verdicts.len() - passed;
+    if let Some(path) = &cli.json {
+        let report = JsonReport {
+            runtime: runtime.display().to_string(),
+            module: module.display().to_string(),
+            passed,
+            failed,
+            cases: &verdicts,
+            runs: &run_reports,
+        };
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    say!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
+}
+
+/// The `tern` next to this executable, else `tern` (found on PATH when run).
+fn default_runtime() -> PathBuf {
+    let beside = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .map(|d| d.join(format!("tern{}", std::env::consts::EXE_SUFFIX)))
+    });
+    match beside {
+        Some(path) if path.is_file() => path,
+        _ => PathBuf::from("tern"),
+    }
+}
+
+fn print_output(outcome: &runner::Outcome) {
+    say!("# command: {}", shell_words(&outcome.command));
+    for (name, text) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        for line in text.lines() {
+            say!("# {name}| {line}");
+        }
+    }
+}
+
+/// The command line, quoted for a POSIX shell, so it can be pasted to reproduce a run.
+fn shell_words(words: &[String]) -> String {
+    let quote = |w: &String| {
+        if !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+        {
+            w.clone()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// The `--json` report.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    runtime: String,
+    module: String,
+    passed: usize,
+    failed: usize,
+    cases: &'a [Verdict],
+    runs: &'a [RunReport],
+}
+
+/// One run in the `--json` report.
+#[derive(Serialize)]
+struct RunReport {
+    name: String,
+    command: String,
+    exit_status: Option<i32>,
+    problem: Option<String>,
+    duration_ms: u128,
+    stdout: String,
+    stderr: String,
+}
+
+impl RunReport {
+    fn new(run: &cases::Run, o: &runner::Outcome) -> RunReport {
+        RunReport {
+            name: run.name.clone(),
+            command: shell_words(&o.command),
+            exit_status: o.exit_status,
+            problem: o.problem.clone(),
+            duration_ms: o.duration.as_millis(),
+            stdout: clip(&o.stdout),
+            stderr: clip(&o.stderr),
+        }
+    }
+}
+
+/// The first 64 KiB of a stream, for the JSON report.
+fn clip(text: &str) -> String {
+    const MAX: usize = 64 * 1024;
+    if text.len() <= MAX {
+        return text.to_string();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_quote_what_needs_it() {
+        let words = ["tern", "run", "two words", "", "it's", "--env=K=v"].map(String::from);
+        assert_eq!(
+            shell_words(&words),
+            "tern run 'two words' '' 'it'\\''s' --env=K=v"
+        );
+    }
+
+    #[test]
+    fn clip_keeps_char_boundaries() {
+        let long = "é".repeat(40_000);
+        let clipped = clip(&long);
+        assert!(clipped.ends_with("(80000 bytes in all)"));
+        assert_eq!(clip("short"), "short");
+    }
+}
