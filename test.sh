@@ -41,8 +41,32 @@ runtime/tests/wasi/c/run.sh ./target/release/tern
 echo "wasi ok"
 # --- end WASI
 
+# --- conformance (issue 3): the Rust suite module (conformance/suite, tern-guest, wasm32) run by the
+# harness against the release tern; a failed case fails the script. broken-runtimes.sh then runs it
+# under wrappers that each break one behaviour (stdin, --env, --allow, --deny, empty arguments) and
+# checks that the harness fails the cases naming it. See conformance/README.md.
+step "conformance suite"
+cargo build --release --quiet --target wasm32-unknown-unknown --target-dir target/conformance-suite \
+    --manifest-path conformance/suite/Cargo.toml
+cargo build --quiet -p tern-conformance
+suite=target/conformance-suite/wasm32-unknown-unknown/release/tern_conformance_suite.wasm
+if ! ./target/debug/tern-conformance --runtime ./target/release/tern --json target/conformance.json \
+    "$suite" >target/conformance.log; then
+    grep -E '^(not ok|#   )' target/conformance.log || true
+    echo "conformance: $(tail -n 1 target/conformance.log) (see target/conformance.log)"; exit 1
+fi
+conformance/broken-runtimes.sh ./target/debug/tern-conformance ./target/release/tern "$suite" \
+    >target/conformance-broken.log || { cat target/conformance-broken.log; exit 1; }
+tail -n 1 target/conformance-broken.log
+conformance=$(tail -n 1 target/conformance.log)
+echo "conformance: $conformance"
+# --- end conformance
+
 # Totals for the whole run, in the plain form CI reads.
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' target/test.log | awk '{s+=$4} END {print s+0}')
 failed=$(grep -oE '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
+# The conformance cases count too ("N passed, N failed" from the harness).
+passed=$((passed + $(awk '{print $1}' <<<"$conformance")))
+failed=$((failed + $(awk '{print $3}' <<<"$conformance")))
 echo
 echo "$passed passed, $failed failed"

@@ -63,9 +63,10 @@ pub fn judge(
         }
         Some(result) => {
             if !result.ok {
-                match &result.directive {
-                    Some(d) => reasons.push(format!("suite: {d}")),
-                    None => reasons.push("suite: not ok".into()),
+                if let Some(d) = &result.directive {
+                    reasons.push(format!("suite: {d}"));
+                } else if result.diagnostics.is_empty() {
+                    reasons.push("suite: not ok (no reason given)".into());
                 }
                 reasons.extend(result.diagnostics.iter().map(|d| format!("suite: {d}")));
             }
@@ -297,10 +298,10 @@ mod tests {
         let out = outcome("not ok 1 - n\n# expected 1, got 2\n", "", Some(0));
         let v = verdict(&case(""), &out, &out.stdout);
         assert_eq!(v.status, Status::Failed);
-        assert_eq!(
-            v.reasons[..2],
-            ["suite: not ok", "suite: expected 1, got 2"]
-        );
+        assert_eq!(v.reasons, ["suite: expected 1, got 2"]);
+        let silent = outcome("not ok 1 - n\n", "", Some(0));
+        let v = verdict(&case(""), &silent, &silent.stdout);
+        assert_eq!(v.reasons, ["suite: not ok (no reason given)"]);
     }
 
     #[test]

@@ -29,4 +29,19 @@ macro_rules! expect_eq {
     }};
 }
 
-pub(crate) use {ensure, expect_eq};
+/// Fails the case unless the bytes `got` equal `want`, showing both as escaped text.
+macro_rules! expect_bytes {
+    ($got:expr, $want:expr, $($what:tt)+) => {{
+        let (got, want): (&[u8], &[u8]) = (&$got[..], &$want[..]);
+        if got != want {
+            return Err(alloc::format!(
+                "{}: expected b\"{}\", got b\"{}\"",
+                alloc::format!($($what)+),
+                want.escape_ascii(),
+                got.escape_ascii()
+            ));
+        }
+    }};
+}
+
+pub(crate) use {ensure, expect_bytes, expect_eq};

@@ -1,7 +1,7 @@
 //! Module `dagger` (ABI.md §6): Olin's first ABI on the same handles.
 
 use super::{dir, Outcome};
-use crate::check::{ensure, expect_eq};
+use crate::check::{ensure, expect_bytes, expect_eq};
 use crate::raw::{self, dagger, Edge};
 use alloc::format;
 use alloc::string::String;
@@ -40,7 +40,7 @@ pub fn open_case() -> Outcome {
     let n = sys::resource_read(h, &mut buf);
     sys::resource_close(h);
     expect_eq!(n, 8, "resource_read on a dagger handle");
-    expect_eq!(buf, [0u8; 8], "the bytes of zero://");
+    expect_bytes!(buf, [0u8; 8], "the bytes of zero://");
     Ok(())
 }
 

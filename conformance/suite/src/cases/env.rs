@@ -1,7 +1,7 @@
 //! env_get and the startup arguments, with the buffer-too-small protocol.
 
 use super::Outcome;
-use crate::check::{ensure, expect_eq};
+use crate::check::{ensure, expect_bytes, expect_eq};
 use crate::raw::{self, Edge};
 use alloc::string::String;
 use tern_guest::abi::errno;
@@ -18,7 +18,7 @@ pub fn get() -> Outcome {
         18,
         "env_get(CONF_GREETING, buf, 64)"
     );
-    expect_eq!(&buf[..18], GREETING, "the value");
+    expect_bytes!(&buf[..18], GREETING, "the value");
     ensure!(
         buf[18..].iter().all(|&b| b == FILL),
         "env_get wrote past the value"
@@ -40,7 +40,7 @@ pub fn get_exact() -> Outcome {
         18,
         "env_get(CONF_GREETING, buf, 18)"
     );
-    expect_eq!(&buf[..], GREETING, "the value");
+    expect_bytes!(&buf[..], GREETING, "the value");
     Ok(())
 }
 
@@ -104,7 +104,7 @@ pub fn get_unicode() -> Outcome {
     let mut buf = [FILL; 64];
     let n = sys::env_get(b"CONF_UNICODE", &mut buf);
     expect_eq!(n, want.len() as i32, "env_get(CONF_UNICODE) (UTF-8 bytes)");
-    expect_eq!(&buf[..want.len()], want.as_bytes(), "the value");
+    expect_bytes!(&buf[..want.len()], want.as_bytes(), "the value");
     Ok(())
 }
 
@@ -195,7 +195,7 @@ pub fn arg_values() -> Outcome {
         let mut buf = [FILL; 64];
         let n = sys::startup_arg_at(i as i32, &mut buf);
         expect_eq!(n, want.len() as i32, "startup_arg_at({i}) length");
-        expect_eq!(&buf[..want.len()], want.as_bytes(), "startup_arg_at({i})");
+        expect_bytes!(&buf[..want.len()], want.as_bytes(), "startup_arg_at({i})");
     }
     let all = env::args();
     expect_eq!(all.len(), 2 + ARGS.len(), "env::args().len()");

@@ -1,7 +1,7 @@
 //! `file://` under `$TERN_CONFORMANCE_DIR` (the harness grants it and checks the files afterwards).
 
 use super::{file_url, open_fails, opened, read_to_eof, Outcome};
-use crate::check::{ensure, expect_eq};
+use crate::check::{ensure, expect_bytes, expect_eq};
 use alloc::string::String;
 use tern_guest::abi::errno;
 use tern_guest::{sys, Error, Resource};
@@ -35,7 +35,7 @@ fn content(rest: &str) -> Result<String, String> {
 pub fn read() -> Outcome {
     let h = opened(&file_url("hello.txt")?)?;
     let bytes = read_to_eof(h.0)?;
-    expect_eq!(&bytes[..], b"hello, file\n", "hello.txt");
+    expect_bytes!(&bytes[..], b"hello, file\n", "hello.txt");
     let mut buf = [0u8; 4];
     expect_eq!(
         sys::resource_read(h.0, &mut buf),
@@ -66,7 +66,7 @@ pub fn default_mode() -> Outcome {
     let mut buf = [0u8; 4];
     let n = sys::resource_read(r.handle(), &mut buf);
     expect_eq!(n, 4, "resource_read(rw.txt, buf, 4)");
-    expect_eq!(&buf, b"0123", "the first 4 bytes");
+    expect_bytes!(&buf, b"0123", "the first 4 bytes");
     write(&r, b"AB")
 }
 
@@ -79,7 +79,7 @@ pub fn mode_r() -> Outcome {
         5,
         "resource_read(hello.txt?mode=r, buf, 5)"
     );
-    expect_eq!(&buf, b"hello", "the first 5 bytes");
+    expect_bytes!(&buf, b"hello", "the first 5 bytes");
     let got = sys::resource_write(h.0, b"overwritten");
     ensure!(
         got < 0,

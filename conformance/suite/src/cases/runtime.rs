@@ -1,7 +1,7 @@
 //! The runtime's own functions: version, name, module `env`, log_write, time, sleep, randomness.
 
 use super::Outcome;
-use crate::check::{ensure, expect_eq};
+use crate::check::{ensure, expect_bytes, expect_eq};
 use crate::raw::{self, Edge};
 use tern_guest::abi::{errno, log_level};
 use tern_guest::sys;
@@ -107,7 +107,7 @@ pub fn env_module() -> Outcome {
         )
     };
     expect_eq!(n, 18, "env.env_get(CONF_GREETING)");
-    expect_eq!(&buf[..18], &b"hello, conformance"[..], "env.env_get value");
+    expect_bytes!(&buf[..18], &b"hello, conformance"[..], "env.env_get value");
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Handles 0, 1 and 2, `io_get_*`, and the guest's stdin.
 
 use super::{opened, read_to_eof, Outcome};
-use crate::check::{ensure, expect_eq};
+use crate::check::{ensure, expect_bytes, expect_eq};
 use tern_guest::abi::errno;
 use tern_guest::sys;
 
@@ -67,7 +67,7 @@ pub fn read_stdin() -> Outcome {
         );
         got += n as usize;
     }
-    expect_eq!(&buf[..], STDIN_FIRST, "stdin");
+    expect_bytes!(&buf[..], STDIN_FIRST, "stdin");
     Ok(())
 }
 
@@ -75,7 +75,7 @@ pub fn read_stdin() -> Outcome {
 pub fn fd0_same_stream() -> Outcome {
     let h = opened("fd://0")?;
     let rest = read_to_eof(h.0)?;
-    expect_eq!(&rest[..], STDIN_REST, "the rest of stdin read from fd://0");
+    expect_bytes!(&rest[..], STDIN_REST, "the rest of stdin read from fd://0");
     Ok(())
 }
 
