@@ -301,19 +301,6 @@ pub(super) fn path_arg(mem: &[u8], ptr: u32, len: u32) -> R<String> {
         .map_err(|_| errno::ILSEQ)
 }
 
-/// The `(ptr, len)` of each entry of an iovec/ciovec array, bounds-checked before anything is done.
-pub(super) fn iovecs(mem: &[u8], iovs: u32, count: u32) -> R<Vec<(u32, u32)>> {
-    let table = bytes(mem, iovs, count.checked_mul(8).ok_or(errno::FAULT)?)?;
-    let mut out = Vec::with_capacity(table.len() / 8);
-    for e in table.chunks_exact(8) {
-        let ptr = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
-        let len = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
-        check(mem, ptr, len)?;
-        out.push((ptr, len));
-    }
-    Ok(out)
-}
-
 /// Defines every function of `wasi_snapshot_preview1` in the linker.
 pub(super) fn link(imports: &mut Imports<'_>) {
     let m = tern_abi::module::WASI_PREVIEW1;
