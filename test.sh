@@ -41,6 +41,15 @@ runtime/tests/wasi/c/run.sh ./target/release/tern
 echo "wasi ok"
 # --- end WASI
 
+# --- C guests on the stream ABI: guest-sdk/c/tern.h, freestanding (clang + wasm-ld, installed by the
+# WASI step above), run under tern.
+step "C guest (tern.h)"
+clang --target=wasm32 -O2 -Wall -Werror -nostdlib -Wl,--no-entry -Wl,--export=cwa_main \
+    -o target/hello_c.wasm guest-sdk/c/hello.c
+[ "$(./target/release/tern run target/hello_c.wasm Ada 2>/dev/null)" = "Hello, Ada!" ]
+echo "C guest ok"
+# --- end C guests
+
 # --- conformance (issue 3): the Rust suite module (conformance/suite, tern-guest, wasm32) run by the
 # harness against the release tern; a failed case fails the script. broken-runtimes.sh then runs it
 # under wrappers that each break one behaviour (stdin, --env, --allow, --deny, empty arguments) and
