@@ -6,8 +6,7 @@
 use std::io::SeekFrom;
 
 use super::{
-    bytes_mut, call, check, errno, from_io, from_tern, get_u32, put, put_u32, put_u64, Imports, C,
-    R,
+    bytes, bytes_mut, call, check, errno, from_io, from_tern, put, put_u32, put_u64, Imports, C, R,
 };
 use crate::process::Process;
 use crate::scheme::dir::{Kind, NewTime, Node, Stat};
@@ -428,7 +427,9 @@ fn iovec(mem: &[u8], iovs: u32, i: u32) -> R<(u32, u32)> {
         .checked_mul(8)
         .and_then(|o| iovs.checked_add(o))
         .ok_or(errno::FAULT)?;
-    let (ptr, len) = (get_u32(mem, at)?, get_u32(mem, at + 4)?);
+    let e = bytes(mem, at, 8)?;
+    let ptr = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+    let len = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
     check(mem, ptr, len)?;
     Ok((ptr, len))
 }

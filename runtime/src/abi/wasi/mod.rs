@@ -311,3 +311,84 @@ pub(super) fn link(imports: &mut Imports<'_>) {
     path::link(imports, m);
     sock::link(imports, m);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::io::Errno as H;
+
+    fn host(e: H) -> io::Error {
+        io::Error::from_raw_os_error(e.raw_os_error())
+    }
+
+    #[test]
+    fn host_errors_map_to_the_preview1_numbers() {
+        // The values the witx assigns, checked by number so a typo in the table cannot hide.
+        for (e, wasi) in [
+            (H::ACCESS, 2),
+            (H::BADF, 8),
+            (H::EXIST, 20),
+            (H::FAULT, 21),
+            (H::INVAL, 28),
+            (H::ISDIR, 31),
+            (H::LOOP, 32),
+            (H::MFILE, 33),
+            (H::NAMETOOLONG, 37),
+            (H::NOENT, 44),
+            (H::NOSYS, 52),
+            (H::NOTDIR, 54),
+            (H::NOTEMPTY, 55),
+            (H::NOTSOCK, 57),
+            (H::NOTSUP, 58),
+            (H::PERM, 63),
+            (H::PIPE, 64),
+            (H::ROFS, 69),
+            (H::SPIPE, 70),
+            (H::XDEV, 75),
+        ] {
+            assert_eq!(from_io(&host(e)), wasi, "{e:?}");
+        }
+        // Every host number in the table maps to itself (no entry is shadowed by an earlier one),
+        // except where two host names share a number (EOPNOTSUPP is ENOTSUP on Linux).
+        for (h, wasi) in HOST_ERRNO {
+            let got = from_io(&host(*h));
+            assert!(got == *wasi || got == errno::NOTSUP, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn errors_without_a_host_number_map_by_kind() {
+        use io::ErrorKind as K;
+        // cap-std reports an escape attempt as PermissionDenied with no OS number: EPERM.
+        assert_eq!(
+            from_io(&io::Error::new(K::PermissionDenied, "escape")),
+            errno::PERM
+        );
+        assert_eq!(from_io(&io::Error::new(K::NotFound, "x")), errno::NOENT);
+        assert_eq!(from_io(&io::Error::new(K::InvalidInput, "x")), errno::INVAL);
+        assert_eq!(from_io(&io::Error::other("x")), errno::IO);
+        assert_eq!(
+            from_tern(&crate::Error::PermissionDenied("denied".into())),
+            errno::ACCES
+        );
+        assert_eq!(
+            from_tern(&crate::Error::LimitExceeded("full".into())),
+            errno::MFILE
+        );
+    }
+
+    #[test]
+    fn guest_memory_is_little_endian_and_bounds_checked() {
+        let mut mem = [0u8; 16];
+        put_u32(&mut mem, 0, 0x0102_0304).unwrap();
+        assert_eq!(&mem[..4], &[4, 3, 2, 1]);
+        put_u64(&mut mem, 8, 0x0102_0304_0506_0708).unwrap();
+        assert_eq!(get_u64(&mem, 8).unwrap(), 0x0102_0304_0506_0708);
+        assert_eq!(get_u32(&mem, 0).unwrap(), 0x0102_0304);
+        assert_eq!(put_u64(&mut mem, 12, 1), Err(errno::FAULT));
+        assert_eq!(get_u32(&mem, u32::MAX), Err(errno::FAULT));
+        assert_eq!(path_arg(&mem, 20, 1), Err(errno::FAULT));
+        mem[0] = 0xff;
+        assert_eq!(path_arg(&mem, 0, 1), Err(errno::ILSEQ));
+    }
+}
