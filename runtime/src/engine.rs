@@ -218,10 +218,7 @@ impl Runtime {
         };
         store.data_mut().memory = instance.get_memory(&store, "memory");
 
-        let (func, results) = match find_entry(&store, &instance, entry) {
-            Ok(found) => found,
-            Err(e) => return Err(e),
-        };
+        let (func, results) = find_entry(&store, &instance, entry)?;
         let termination = meter.run_sliced(&mut store, func, results);
         Ok(finish(store, termination, &meter, started))
     }
