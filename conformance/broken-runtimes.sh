@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves that the harness notices a broken runtime: each wrapper below runs the real tern but breaks
-# one behaviour on the way (stdin, --env, --allow, --deny, an empty argument), and the harness must
-# fail the case that names that behaviour — and must not pass the run as a whole.
+# one behaviour on the way (stdin, --env, --allow, --deny, --ca-file, empty arguments), and the
+# harness must fail the case that names that behaviour — and must not pass the run as a whole.
 #
 # Usage: conformance/broken-runtimes.sh HARNESS TERN MODULE
 #   HARNESS  the tern-conformance binary
@@ -41,6 +41,8 @@ wrapper no-allow "$(drop_pair --allow)
 exec '$tern' \"\$@\""
 wrapper no-deny "$(drop_pair --deny)
 exec '$tern' \"\$@\""
+wrapper no-ca-file "$(drop_pair --ca-file)
+exec '$tern' \"\$@\""
 wrapper no-empty-args "for a in \"\$@\"; do shift; [ -n \"\$a\" ] && set -- \"\$@\" \"\$a\"; done
 exec '$tern' \"\$@\""
 
@@ -71,6 +73,7 @@ expect no-stdin "runs tern with </dev/null" 12 13
 expect no-env "drops every --env KEY=VALUE" 22 28 29
 expect no-allow "drops every --allow URL" 57 85 91
 expect no-deny "drops every --deny URL" 59
+expect no-ca-file "drops --ca-file" 131 138
 expect no-empty-args "drops empty arguments" 33 35
 if [ "$status" = 0 ]; then
     echo "--- every broken runtime failed its named cases"

@@ -56,7 +56,7 @@ pub struct Run {
     /// Where the module prints its TAP lines.
     #[serde(default)]
     pub tap: TapStream,
-    /// Loopback servers for network cases (reserved; none are implemented yet).
+    /// Loopback servers the harness starts for the run (see [`crate::servers`]).
     #[serde(default)]
     pub servers: Vec<String>,
 }
@@ -137,12 +137,14 @@ impl CaseFile {
             if !names.insert(run.name.as_str()) {
                 bail!("run {:?} is defined twice", run.name);
             }
-            if !run.servers.is_empty() {
-                bail!(
-                    "run {:?}: servers {:?}: this harness does not start servers yet",
-                    run.name,
-                    run.servers
-                );
+            for server in &run.servers {
+                if !crate::servers::KINDS.contains(&server.as_str()) {
+                    bail!(
+                        "run {:?}: unknown server {server:?} (known: {})",
+                        run.name,
+                        crate::servers::KINDS.join(", ")
+                    );
+                }
             }
             for path in run.files.keys().chain(&run.dirs) {
                 check_relative(path).with_context(|| format!("run {:?}", run.name))?;
@@ -197,9 +199,16 @@ fn check_relative(path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the templates of cases.toml (`{dir}`) in `text`.
-pub fn expand(text: &str, dir: &str) -> String {
-    text.replace("{dir}", dir)
+/// The values of a run's templates: `dir` (its directory) and what its servers provide.
+pub type Vars = BTreeMap<String, String>;
+
+/// Replaces the templates of cases.toml (`{dir}`, `{http}`, …) in `text`.
+pub fn expand(text: &str, vars: &Vars) -> String {
+    let mut out = text.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -224,7 +233,8 @@ mod tests {
         assert_eq!(ids, expected);
     }
 
-    /// Every function of ABI.md §3 and §6 and every scheme of §4 is exercised by some case.
+    /// Every function of ABI.md §3 and §6, every scheme of §4 and every error number but -1 is
+    /// exercised by some case.
     #[test]
     fn every_abi_function_and_scheme_is_covered() {
         let file = built_in();
@@ -241,16 +251,26 @@ mod tests {
             assert!(covered.contains(name.as_str()), "no case covers {name}");
         }
         use tern_abi::scheme as s;
-        // The network schemes (ABI.md §4.2) are not specified yet; see the end of cases.toml.
-        for scheme in [s::LOG, s::NULL, s::ZERO, s::RANDOM, s::FD, s::FILE] {
+        let schemes = [
+            s::LOG,
+            s::NULL,
+            s::ZERO,
+            s::RANDOM,
+            s::FD,
+            s::FILE,
+            s::HTTP,
+            s::HTTPS,
+            s::TCP,
+            s::TLS,
+            s::DNS,
+        ];
+        for scheme in schemes {
             let name = format!("{scheme}://");
             assert!(covered.contains(name.as_str()), "no case covers {name}");
         }
-        // Every error number a call of this ABI can return without a network.
-        for (code, _) in tern_abi::errno::ALL
-            .iter()
-            .filter(|(c, _)| (-7..=-2).contains(c))
-        {
+        // Every error number but -1 ("a failure no other number describes", which nothing causes
+        // on purpose).
+        for (code, _) in tern_abi::errno::ALL.iter().filter(|(c, _)| *c != -1) {
             let name = code.to_string();
             assert!(
                 covered.contains(name.as_str()),
@@ -283,6 +303,15 @@ mod tests {
 
     #[test]
     fn templates_expand() {
-        assert_eq!(expand("file://{dir}/a", "/tmp/x"), "file:///tmp/x/a");
+        let vars = Vars::from([
+            ("dir".to_string(), "/tmp/x".to_string()),
+            ("http".to_string(), "127.0.0.1:80".to_string()),
+            ("http_port".to_string(), "80".to_string()),
+        ]);
+        assert_eq!(expand("file://{dir}/a", &vars), "file:///tmp/x/a");
+        assert_eq!(
+            expand("{http}/{http_port}{nope}", &vars),
+            "127.0.0.1:80/80{nope}"
+        );
     }
 }

@@ -17,6 +17,7 @@ macro_rules! say {
 
 mod cases;
 mod runner;
+mod servers;
 mod tap;
 mod verdict;
 

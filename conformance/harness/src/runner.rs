@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::cases::{expand, Run};
+use crate::cases::{expand, Run, Vars};
 
 /// What one run of the runtime produced.
 #[derive(Debug)]
@@ -18,6 +18,8 @@ pub struct Outcome {
     pub command: Vec<String>,
     /// The run's temporary directory (`{dir}`).
     pub dir: PathBuf,
+    /// The run's template values (`dir`, and what its servers provide).
+    pub vars: Vars,
     /// Everything the runtime wrote to stdout.
     pub stdout: String,
     /// Everything the runtime wrote to stderr.
@@ -46,11 +48,13 @@ impl Runner<'_> {
         let dir_text = dir
             .to_str()
             .with_context(|| format!("{} is not UTF-8", dir.display()))?;
-        prepare(run, dir, dir_text)?;
-        let args = command_line(run, self.module, dir_text);
+        let mut vars = crate::servers::start(&run.servers, dir)?;
+        vars.insert("dir".into(), dir_text.into());
+        prepare(run, dir, &vars)?;
+        let args = command_line(run, self.module, &vars);
         let mut command = vec![self.runtime.display().to_string()];
         command.extend(args.iter().cloned());
-        let stdin = expand(&run.stdin, dir_text).into_bytes();
+        let stdin = expand(&run.stdin, &vars).into_bytes();
         let started = Instant::now();
         let mut child = match spawn(self.runtime, &args) {
             Ok(child) => child,
@@ -58,6 +62,7 @@ impl Runner<'_> {
                 return Ok(Outcome {
                     command,
                     dir: dir.to_path_buf(),
+                    vars,
                     stdout: String::new(),
                     stderr: String::new(),
                     exit_status: None,
@@ -96,6 +101,7 @@ impl Runner<'_> {
         Ok(Outcome {
             command,
             dir: dir.to_path_buf(),
+            vars,
             stdout,
             stderr,
             exit_status,
@@ -106,7 +112,7 @@ impl Runner<'_> {
 }
 
 /// Creates the run's files and directories under `dir`.
-fn prepare(run: &Run, dir: &Path, dir_text: &str) -> Result<()> {
+fn prepare(run: &Run, dir: &Path, vars: &Vars) -> Result<()> {
     for d in &run.dirs {
         std::fs::create_dir_all(dir.join(d)).with_context(|| format!("creating {d}"))?;
     }
@@ -116,31 +122,31 @@ fn prepare(run: &Run, dir: &Path, dir_text: &str) -> Result<()> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(&path, expand(content, dir_text))
+        std::fs::write(&path, expand(content, vars))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
 
 /// `run [--env K=V]... [--allow U]... [--deny U]... [FLAGS]... MODULE RUN-NAME ARGS...`
-pub fn command_line(run: &Run, module: &Path, dir: &str) -> Vec<String> {
+pub fn command_line(run: &Run, module: &Path, vars: &Vars) -> Vec<String> {
     let mut args = vec!["run".to_string()];
     for (key, value) in &run.env {
         args.push("--env".into());
-        args.push(format!("{key}={}", expand(value, dir)));
+        args.push(format!("{key}={}", expand(value, vars)));
     }
     for url in &run.allow {
         args.push("--allow".into());
-        args.push(expand(url, dir));
+        args.push(expand(url, vars));
     }
     for url in &run.deny {
         args.push("--deny".into());
-        args.push(expand(url, dir));
+        args.push(expand(url, vars));
     }
-    args.extend(run.flags.iter().map(|f| expand(f, dir)));
+    args.extend(run.flags.iter().map(|f| expand(f, vars)));
     args.push(module.display().to_string());
     args.push(run.name.clone());
-    args.extend(run.args.iter().map(|a| expand(a, dir)));
+    args.extend(run.args.iter().map(|a| expand(a, vars)));
     args
 }
 
@@ -231,7 +237,8 @@ mod tests {
             "#,
         )
         .unwrap();
-        let args = command_line(&run, Path::new("/m.wasm"), "/t");
+        let vars = Vars::from([("dir".to_string(), "/t".to_string())]);
+        let args = command_line(&run, Path::new("/m.wasm"), &vars);
         assert_eq!(
             args,
             [

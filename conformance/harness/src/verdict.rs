@@ -1,7 +1,5 @@
 //! Judging a case: the module's TAP verdict plus the checks only the harness can make.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::cases::{expand, Case, TapStream};
@@ -46,7 +44,6 @@ pub fn judge(
     outcome: &Outcome,
     report: &tap::Report,
 ) -> Verdict {
-    let dir = outcome.dir.to_string_lossy();
     let mut reasons = Vec::new();
     let status = match report.results.get(&case.id) {
         None => {
@@ -74,7 +71,7 @@ pub fn judge(
                 reasons.push("harness: the module reported this case more than once".into());
             }
             let before = reasons.len();
-            harness_checks(case, outcome, &dir, &mut reasons);
+            harness_checks(case, outcome, &mut reasons);
             if reasons.len() > before {
                 reasons.push(format!("run {}: {}", case.run, ending(outcome)));
             }
@@ -115,8 +112,8 @@ fn ending(outcome: &Outcome) -> String {
 }
 
 /// The checks of cases.toml that look at the run from outside: output, log, files, status, time.
-fn harness_checks(case: &Case, outcome: &Outcome, dir: &str, reasons: &mut Vec<String>) {
-    let x = |s: &String| expand(s, dir);
+fn harness_checks(case: &Case, outcome: &Outcome, reasons: &mut Vec<String>) {
+    let x = |s: &String| expand(s, &outcome.vars);
     let stdout: Vec<&str> = lines(&outcome.stdout);
     let stderr: Vec<&str> = lines(&outcome.stderr);
 
@@ -182,7 +179,7 @@ fn harness_checks(case: &Case, outcome: &Outcome, dir: &str, reasons: &mut Vec<S
     }
 
     for (path, want) in &case.files {
-        let full = Path::new(dir).join(path);
+        let full = outcome.dir.join(path);
         match std::fs::read(&full) {
             Ok(got) if got == x(want).as_bytes() => {}
             Ok(got) => reasons.push(format!(
@@ -262,6 +259,7 @@ mod tests {
         Outcome {
             command: vec![],
             dir: "/nonexistent-conformance-dir".into(),
+            vars: Default::default(),
             stdout: stdout.into(),
             stderr: stderr.into(),
             exit_status: status,

@@ -5,6 +5,7 @@ mod ending;
 mod env;
 mod file;
 mod handles;
+mod net;
 mod open;
 mod runtime;
 mod schemes;
@@ -144,6 +145,33 @@ pub fn implementation(id: u32) -> Option<Impl> {
         113 => Check(ending::close_stdin),
         114 => Check(ending::close_stdout),
         115 => Ends(|| 5),
+        116 => Check(net::simple_form),
+        117 => Check(net::full_form),
+        118 => Check(net::host_header),
+        119 => Check(net::target_not_granted),
+        120 => Check(net::chunked),
+        121 => Check(net::error_status),
+        122 => Check(net::redirect),
+        123 => Check(net::redirect_not_granted),
+        124 => Check(net::unsupported_requests),
+        125 => Check(net::short_body),
+        126 => Check(net::response_too_large),
+        127 => Check(net::no_response),
+        128 => Check(net::two_exchanges),
+        129 => Check(net::read_sends),
+        130 => Check(net::http_not_granted),
+        131 => Check(net::https),
+        132 => Check(net::tcp_echo),
+        133 => Check(net::tcp_eof),
+        134 => Check(net::no_port),
+        135 => Check(net::refused),
+        136 => Check(net::tcp_timeout),
+        137 => Check(net::loopback_name_refused),
+        138 => Check(net::tls_echo),
+        139 => Check(net::tls_untrusted),
+        140 => Check(net::dns),
+        141 => Check(net::dns_unknown),
+        142 => Check(net::not_granted),
         _ => return None,
     })
 }
