@@ -50,6 +50,10 @@ struct Cli {
     /// Only these runs (repeatable); the cases of other runs are not counted.
     #[arg(long = "run", value_name = "NAME")]
     runs: Vec<String>,
+    /// Leave out these runs (repeatable), e.g. `--skip net` for a runtime built without network
+    /// support; their cases are not counted.
+    #[arg(long = "skip", value_name = "NAME")]
+    skip: Vec<String>,
     /// Kill a run that takes longer than this many seconds (unless the case list sets max_seconds).
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     deadline: u64,
@@ -85,9 +89,11 @@ fn conform(cli: &Cli) -> Result<bool> {
         }
         None => CaseFile::parse(cases::BUILT_IN, "built-in cases.toml")?,
     };
-    for name in &cli.runs {
-        if !file.runs.iter().any(|r| &r.name == name) {
-            bail!("--run {name}: the case list has no such run");
+    for (flag, names) in [("--run", &cli.runs), ("--skip", &cli.skip)] {
+        for name in names {
+            if !file.runs.iter().any(|r| &r.name == name) {
+                bail!("{flag} {name}: the case list has no such run");
+            }
         }
     }
     let runtime = match &cli.runtime {
@@ -114,6 +120,7 @@ fn conform(cli: &Cli) -> Result<bool> {
         .runs
         .iter()
         .filter(|r| cli.runs.is_empty() || cli.runs.contains(&r.name))
+        .filter(|r| !cli.skip.contains(&r.name))
         .collect();
     let mut verdicts = Vec::new();
     let mut run_reports = Vec::new();

@@ -257,6 +257,15 @@ fn the_only_run_selected_is_counted() {
 }
 
 #[test]
+fn skipped_runs_are_not_counted() {
+    let s = setup();
+    let runtime = script(s.dir.path(), "fake-tern", RUNTIME);
+    let (_, stdout, _) = run(&s, &runtime, &["--skip", "main"]);
+    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+    assert!(!stdout.contains("# run main"), "{stdout}");
+}
+
+#[test]
 fn bad_input_is_an_error_not_a_verdict() {
     let s = setup();
     let out = harness()

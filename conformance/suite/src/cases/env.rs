@@ -54,7 +54,8 @@ pub fn get_small() -> Outcome {
     );
     ensure!(
         buf == [FILL; 5],
-        "env_get wrote into a too-small buffer: {buf:?}"
+        "env_get wrote into a too-small buffer: b\"{}\"",
+        buf.escape_ascii()
     );
     Ok(())
 }
@@ -213,7 +214,8 @@ pub fn arg_small() -> Outcome {
     );
     ensure!(
         buf == [FILL; 4],
-        "startup_arg_at wrote into a too-small buffer: {buf:?}"
+        "startup_arg_at wrote into a too-small buffer: b\"{}\"",
+        buf.escape_ascii()
     );
     Ok(())
 }

@@ -34,7 +34,10 @@ fn read_name() -> Result<alloc::string::String, alloc::string::String> {
     );
     match core::str::from_utf8(&buf[..n]) {
         Ok(name) => Ok(name.into()),
-        Err(_) => Err(alloc::format!("runtime_name is not UTF-8: {:?}", &buf[..n])),
+        Err(_) => Err(alloc::format!(
+            "runtime_name is not UTF-8: b\"{}\"",
+            buf[..n].escape_ascii()
+        )),
     }
 }
 

@@ -49,7 +49,8 @@ pub fn zero_read() -> Outcome {
     );
     ensure!(
         buf.iter().all(|&b| b == 0),
-        "zero:// gave non-zero bytes: {buf:?}"
+        "zero:// gave non-zero bytes: b\"{}\"",
+        buf.escape_ascii()
     );
     expect_eq!(sys::resource_flush(h.0), 0, "resource_flush(zero://)");
     Ok(())
