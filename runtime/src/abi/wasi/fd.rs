@@ -361,7 +361,8 @@ fn rw(
     // (With one buffer the loop below checks it before moving anything.)
     if n > 1 {
         for i in 0..n {
-            iovec(mem, iovs, i)?;
+            let (ptr, len) = iovec(mem, iovs, i)?;
+            check(mem, ptr, len)?;
         }
     }
     // One table lookup for the whole call: a host call per write must stay as cheap as the stream
@@ -421,7 +422,7 @@ fn rw(
     put_u32(mem, out as u32, total as u32)
 }
 
-/// Entry `i` of the iovec array at `iovs`, its buffer checked to be in guest memory.
+/// Entry `i` of the iovec array at `iovs` as `(ptr, len)` (the buffer itself is not checked here).
 fn iovec(mem: &[u8], iovs: u32, i: u32) -> R<(u32, u32)> {
     let at = i
         .checked_mul(8)
@@ -430,7 +431,6 @@ fn iovec(mem: &[u8], iovs: u32, i: u32) -> R<(u32, u32)> {
     let e = bytes(mem, at, 8)?;
     let ptr = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
     let len = u32::from_le_bytes([e[4], e[5], e[6], e[7]]);
-    check(mem, ptr, len)?;
     Ok((ptr, len))
 }
 
