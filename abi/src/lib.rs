@@ -270,7 +270,11 @@ mod tests {
     fn function_names_are_unique() {
         for table in [CWA_FUNCTIONS, DAGGER_FUNCTIONS] {
             for (i, a) in table.iter().enumerate() {
-                assert!(table[i + 1..].iter().all(|b| b.name != a.name), "{}", a.name);
+                assert!(
+                    table[i + 1..].iter().all(|b| b.name != a.name),
+                    "{}",
+                    a.name
+                );
             }
         }
     }
