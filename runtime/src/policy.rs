@@ -239,9 +239,7 @@ fn bits(addr: IpAddr) -> u128 {
 /// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 address it reaches.
 fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(addr, IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
         v4 => v4,
     }
 }
@@ -404,7 +402,9 @@ impl Policy {
         self.allows.extend(olin.allows);
         self.denies.extend(olin.denies);
         self.network.ca_certs.extend(olin.network.ca_certs);
-        self.network.private_ranges.extend(olin.network.private_ranges);
+        self.network
+            .private_ranges
+            .extend(olin.network.private_ranges);
         if olin.ram_page_limit.is_some() {
             self.limits.max_memory_pages = olin.ram_page_limit;
         }
@@ -832,8 +832,8 @@ fn parse_olin(text: &str) -> Result<Olin> {
                     .map_err(|e| err(format!("ca-file {path}: {}", message(e))))?;
             }
             [")", ..] => return Err(err("`)` without an open block".to_owned())),
-            [directive @ ("allow" | "disallow" | "ram-page-limit" | "gas-limit" | "allow-private"
-            | "ca-file"), ..] => {
+            [directive @ ("allow" | "disallow" | "ram-page-limit" | "gas-limit"
+            | "allow-private" | "ca-file"), ..] => {
                 return Err(err(format!(
                     "{directive} takes one argument, found {line:?}"
                 )))
@@ -1397,8 +1397,18 @@ gas-limit 1048576
         let v6 = AddrRange::parse("fe80::/10").unwrap();
         assert!(v6.contains(addr("fe80::1")));
         assert!(!v6.contains(addr("fec0::1")));
-        assert!(AddrRange::parse("0.0.0.0/0").unwrap().contains(addr("1.2.3.4")));
-        for bad in ["10.0.0.1/8", "10.0.0.0/33", "::/129", "host", "10/8", "10.0.0.0/x", ""] {
+        assert!(AddrRange::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(addr("1.2.3.4")));
+        for bad in [
+            "10.0.0.1/8",
+            "10.0.0.0/33",
+            "::/129",
+            "host",
+            "10/8",
+            "10.0.0.0/x",
+            "",
+        ] {
             assert!(AddrRange::parse(bad).is_err(), "{bad}");
         }
     }
@@ -1408,7 +1418,10 @@ gas-limit 1048576
         let url = |raw: &str| normalize(raw).unwrap();
         // A scheme-wide grant covers the URL but is not explicit about the address.
         let p = with_allow(&["http:", "tcp:"]);
-        assert_eq!(p.check_address(&url("http://example.com/"), addr("93.184.216.34")), Ok(()));
+        assert_eq!(
+            p.check_address(&url("http://example.com/"), addr("93.184.216.34")),
+            Ok(())
+        );
         for (raw, a) in [
             ("http://127.0.0.1:8080/", "127.0.0.1"),
             ("http://localhost:8080/", "127.0.0.1"),
@@ -1420,11 +1433,21 @@ gas-limit 1048576
             ("tcp://internal.example:5432", "::ffff:192.168.0.5"),
         ] {
             let d = p.check_address(&url(raw), addr(a)).unwrap_err();
-            assert!(d.to_string().contains(&format!("--allow-private {a}")), "{d}");
+            assert!(
+                d.to_string().contains(&format!("--allow-private {a}")),
+                "{d}"
+            );
         }
         // A grant naming the literal address is explicit; a grant naming a name is not.
-        let p = with_allow(&["http://127.0.0.1:8080", "http://localhost:8080", "tcp://[::1]"]);
-        assert_eq!(p.check_address(&url("http://127.0.0.1:8080/x"), addr("127.0.0.1")), Ok(()));
+        let p = with_allow(&[
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "tcp://[::1]",
+        ]);
+        assert_eq!(
+            p.check_address(&url("http://127.0.0.1:8080/x"), addr("127.0.0.1")),
+            Ok(())
+        );
         assert_eq!(p.check_address(&url("tcp://[::1]:9"), addr("::1")), Ok(()));
         let d = p
             .check_address(&url("http://localhost:8080/"), addr("127.0.0.1"))
@@ -1435,15 +1458,24 @@ gas-limit 1048576
              not granted (grant it with --allow-private 127.0.0.1)"
         );
         // The URL itself must still be granted, and a denial still wins.
-        assert!(p.check_address(&url("http://127.0.0.1:9/"), addr("127.0.0.1")).is_err());
+        assert!(p
+            .check_address(&url("http://127.0.0.1:9/"), addr("127.0.0.1"))
+            .is_err());
         let mut p = with_allow(&["http://127.0.0.1:8080"]);
         p.deny("http://127.0.0.1:8080/admin").unwrap();
-        assert!(p.check_address(&url("http://127.0.0.1:8080/admin"), addr("127.0.0.1")).is_err());
+        assert!(p
+            .check_address(&url("http://127.0.0.1:8080/admin"), addr("127.0.0.1"))
+            .is_err());
         // --allow-private grants the range for names too.
         let mut p = with_allow(&["http://localhost:8080"]);
         p.allow_private("127.0.0.0/8").unwrap();
-        assert_eq!(p.check_address(&url("http://localhost:8080/"), addr("127.0.0.1")), Ok(()));
-        assert!(p.check_address(&url("http://localhost:8080/"), addr("::1")).is_err());
+        assert_eq!(
+            p.check_address(&url("http://localhost:8080/"), addr("127.0.0.1")),
+            Ok(())
+        );
+        assert!(p
+            .check_address(&url("http://localhost:8080/"), addr("::1"))
+            .is_err());
         assert!(p.allow_private("bogus").is_err());
     }
 
@@ -1454,8 +1486,14 @@ gas-limit 1048576
         let e = olin_error("allow-private 10.0.0.1/8\n");
         assert!(e.starts_with("policy line 1: address range"), "{e}");
         let e = olin_error("\nca-file /nonexistent/ca.pem\n");
-        assert!(e.starts_with("policy line 2: ca-file /nonexistent/ca.pem: cannot read"), "{e}");
+        assert!(
+            e.starts_with("policy line 2: ca-file /nonexistent/ca.pem: cannot read"),
+            "{e}"
+        );
         let e = olin_error("ca-file\n");
-        assert!(e.starts_with("policy line 1: ca-file takes one argument"), "{e}");
+        assert!(
+            e.starts_with("policy line 1: ca-file takes one argument"),
+            "{e}"
+        );
     }
 }

@@ -241,4 +241,3 @@ impl Process {
         let _ = scheme::lock(&self.stdio.stderr).flush();
     }
 }
-
