@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds tern for ARM, PowerPC and RISC-V boards from an x86_64 Debian machine, and prints the sizes.
+#
+#   cross/build.sh                         # all five targets, release profile
+#   cross/build.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
+#   cross/build.sh --profile cross-ci powerpc-unknown-linux-gnu    # CI's faster profile
+#
+# For each target it builds two binaries, one target after another (the builds use every core):
+#   full     default features (.wat, WASI, network)
+#   minimal  --no-default-features (runs .wasm modules only; no network, server or .wat)
+# and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}.
+# It installs what is missing first: rustup targets, Debian's cross gcc, qemu-user (see targets.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. cross/targets.sh
+
+profile=release
+targets=()
+while (($#)); do
+    case $1 in
+        --profile) profile=$2; shift 2 ;;
+        --profile=*) profile=${1#*=}; shift ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "unknown option $1" >&2; exit 2 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+((${#targets[@]})) || mapfile -t targets < <(cross_triples)
+cross_check_triples "${targets[@]}"
+cross_install "${targets[@]}"
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+sizes=()
+for triple in "${targets[@]}"; do
+    (
+        cross_env "$triple"
+        out="$target_dir/cross/$triple/$profile"
+        mkdir -p "$out"
+        for variant in full minimal; do
+            flags=()
+            [ "$variant" = minimal ] && flags=(--no-default-features)
+            echo "--- $triple $variant ($profile)"
+            start=$SECONDS
+            cargo build --quiet -p tern --bin tern --profile "$profile" --target "$triple" "${flags[@]}"
+            name=tern
+            [ "$variant" = minimal ] && name=tern-minimal
+            # Both variants build to the same path; keep each under its own name.
+            cp "$target_dir/$triple/$profile/tern" "$out/$name"
+            echo "    built in $((SECONDS - start))s: $out/$name"
+        done
+    )
+    out="$target_dir/cross/$triple/$profile"
+    sizes+=("$(printf '%-32s %10d %10d' "$triple" "$(stat -c %s "$out/tern")" "$(stat -c %s "$out/tern-minimal")")")
+done
+
+echo
+echo "sizes ($profile profile, bytes):"
+printf '%-32s %10s %10s\n' target full minimal
+printf '%s\n' "${sizes[@]}"

@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# The five board targets and what building and running each needs on an x86_64 Debian machine.
+# Sourced by cross/build.sh and cross/test.sh; source it yourself to get the same environment:
+#
+#   . cross/targets.sh && cross_env aarch64-unknown-linux-gnu && cargo build --release --target aarch64-unknown-linux-gnu -p tern
+#
+# Linkers are set through CARGO_TARGET_<TRIPLE>_LINKER (and the C compiler for C dependencies such as
+# ring through CC_<triple>/AR_<triple>) rather than a .cargo/config.toml, so a plain `cargo build` in
+# the repository is never affected.
+
+# triple  gnu-prefix (gcc/binutils and the /usr/<prefix> sysroot)  qemu-user binary
+CROSS_TABLE="
+aarch64-unknown-linux-gnu      aarch64-linux-gnu      qemu-aarch64
+armv7-unknown-linux-gnueabihf  arm-linux-gnueabihf    qemu-arm
+powerpc-unknown-linux-gnu      powerpc-linux-gnu      qemu-ppc
+powerpc64le-unknown-linux-gnu  powerpc64le-linux-gnu  qemu-ppc64le
+riscv64gc-unknown-linux-gnu    riscv64-linux-gnu      qemu-riscv64
+"
+
+# All known triples, one per line.
+cross_triples() { awk 'NF {print $1}' <<<"$CROSS_TABLE"; }
+
+# The GNU prefix of a triple (aarch64-linux-gnu), or failure for an unknown triple.
+cross_prefix() { awk -v t="$1" '$1 == t {print $2; f=1} END {exit !f}' <<<"$CROSS_TABLE"; }
+
+# The qemu-user binary for a triple (qemu-aarch64).
+cross_qemu() { awk -v t="$1" '$1 == t {print $3; f=1} END {exit !f}' <<<"$CROSS_TABLE"; }
+
+# Exits with a message unless every argument is a known triple.
+cross_check_triples() {
+    local t
+    for t in "$@"; do
+        if ! cross_prefix "$t" >/dev/null; then
+            echo "unknown target $t; known targets:" >&2
+            cross_triples | sed 's/^/  /' >&2
+            exit 2
+        fi
+    done
+}
+
+# Exports the linker, C compiler and qemu runner for one triple.
+cross_env() {
+    local triple=$1 prefix upper lower
+    prefix=$(cross_prefix "$triple")
+    upper=$(tr 'a-z-' 'A-Z_' <<<"$triple")
+    lower=${triple//-/_}
+    export "CARGO_TARGET_${upper}_LINKER=${prefix}-gcc"
+    # `cargo run/test --target …` then runs the binary under qemu-user with the target's libraries.
+    export "CARGO_TARGET_${upper}_RUNNER=$(cross_qemu "$triple") -L /usr/${prefix}"
+    export "CC_${lower}=${prefix}-gcc" "AR_${lower}=${prefix}-ar"
+}
+
+# Installs what building and running the given triples needs and is missing: rustup targets, Debian's
+# cross gcc (which brings the target's libc), and qemu-user.
+cross_install() {
+    local triple prefix missing=() installed
+    installed=$(rustup target list --installed)
+    for triple in "$@"; do
+        grep -qx "$triple" <<<"$installed" || rustup target add "$triple"
+        prefix=$(cross_prefix "$triple")
+        command -v "${prefix}-gcc" >/dev/null || missing+=("gcc-${prefix}" "libc6-dev-$(cross_libc_arch "$triple")-cross")
+        command -v "$(cross_qemu "$triple")" >/dev/null || missing+=(qemu-user)
+    done
+    if ((${#missing[@]})); then
+        local apt=(apt-get)
+        [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
+        echo "installing: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+        "${apt[@]}" update -qq
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends \
+            $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+    fi
+}
+
+# Debian's architecture name in libc6-dev-<arch>-cross.
+cross_libc_arch() {
+    case $1 in
+        aarch64-*) echo arm64 ;;
+        armv7-*) echo armhf ;;
+        powerpc-*) echo powerpc ;;
+        powerpc64le-*) echo ppc64el ;;
+        riscv64gc-*) echo riscv64 ;;
+    esac
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Tests tern's cross-built binaries under qemu-user, on the host: the examples, the endianness checks
+# (guest memory is little-endian on every host), a policy denial, fuel and timeout traps, an https
+# fetch from a loopback test server, and the conformance suite.
+#
+#   cross/test.sh                                   # all five targets, release profile
+#   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
+#   cross/test.sh --profile cross-ci powerpc-unknown-linux-gnu
+#
+# It first runs cross/build.sh for the same targets (a no-op when they are up to date), then tests,
+# per target, the full binary (tern) and the minimal one (tern-minimal, .wasm modules only).
+# Each check prints `ok` or `FAIL`; each target ends with `TARGET: N passed, N failed, N skipped`.
+# The exit status is 1 if any check failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+. cross/targets.sh
+
+profile=release
+targets=()
+while (($#)); do
+    case $1 in
+        --profile) profile=$2; shift 2 ;;
+        --profile=*) profile=${1#*=}; shift ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "unknown option $1" >&2; exit 2 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+((${#targets[@]})) || mapfile -t targets < <(cross_triples)
+cross_check_triples "${targets[@]}"
+
+cross/build.sh --profile "$profile" "${targets[@]}"
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- Host-side fixtures, shared by every target.
+
+# The minimal build reads only .wasm: translate the test modules with wabt's wat2wasm.
+if ! command -v wat2wasm >/dev/null; then
+    echo "installing wabt (wat2wasm)"
+    apt=(apt-get)
+    [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
+    "${apt[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends wabt >/dev/null
+fi
+mkdir -p "$work/wasm"
+for wat in examples/hello.wat examples/cat.wat examples/denied.wat cross/modules/*.wat; do
+    wat2wasm "$wat" -o "$work/wasm/$(basename "${wat%.wat}").wasm"
+done
+
+# Files for the policy checks: one granted, one denied under the same grant.
+mkdir -p "$work/files"
+echo "granted content" >"$work/files/ok.txt"
+echo "secret content" >"$work/files/secret.txt"
+
+# An HTTPS server on 127.0.0.1 with a certificate from a throwaway CA, for runtimes that have --ca-file.
+https_port=
+start_https_server() {
+    command -v openssl >/dev/null && command -v python3 >/dev/null || return 1
+    local d=$work/tls
+    mkdir -p "$d/www"
+    head -c 3000 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$d/www/body.txt"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tern cross test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/leaf.key" -out "$d/leaf.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/ext"
+    openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+        -extfile "$d/ext" -out "$d/leaf.pem" 2>/dev/null
+    python3 - "$d" <<'EOF' &
+import http.server, os, ssl, sys
+d = sys.argv[1]
+os.chdir(os.path.join(d, "www"))
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(d, "leaf.pem"), os.path.join(d, "leaf.key"))
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+with open(os.path.join(d, "port.tmp"), "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+server.serve_forever()
+EOF
+    server_pid=$!
+    for _ in $(seq 50); do
+        [ -f "$d/port" ] && break
+        sleep 0.1
+    done
+    https_port=$(cat "$d/port" 2>/dev/null) || return 1
+}
+
+# Suite module and harness, when the conformance suite exists (test.sh builds them in an earlier step,
+# so these builds are no-ops there).
+suite=
+harness=
+if [ -f conformance/suite/Cargo.toml ]; then
+    echo "--- building the conformance suite module and harness"
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    cargo build --release --quiet --target wasm32-unknown-unknown --target-dir "$target_dir/conformance-suite" \
+        --manifest-path conformance/suite/Cargo.toml
+    cargo build --quiet -p tern-conformance
+    suite=$target_dir/conformance-suite/wasm32-unknown-unknown/release/tern_conformance_suite.wasm
+    harness=$target_dir/debug/tern-conformance
+fi
+
+# --- Checks.
+
+passed=0 failed=0 skipped=0 summaries=()
+ok() { passed=$((passed + 1)); echo "ok      $label $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL    $label $1"; [ ! -s "$work/err" ] || sed 's/^/        | /' "$work/err" | head -n 20; }
+skip() { skipped=$((skipped + 1)); echo "skip    $label $1"; }
+
+# expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its stdout contains PATTERN (fixed string).
+expect() {
+    local name=$1 want=$2 pattern=$3 status=0
+    shift 3
+    "$@" >"$work/out" 2>"$work/err" </dev/null || status=$?
+    if [ "$status" = "$want" ] && grep -qF -- "$pattern" "$work/out"; then
+        ok "$name"
+    else
+        echo "exit status $status (expected $want); stdout: $(head -c 300 "$work/out")" >>"$work/err"
+        fail "$name"
+    fi
+}
+# expect_err NAME STATUS PATTERN CMD...: like expect, with PATTERN on stderr.
+expect_err() {
+    local name=$1 want=$2 pattern=$3 status=0
+    shift 3
+    "$@" >"$work/out" 2>"$work/err" </dev/null || status=$?
+    if [ "$status" = "$want" ] && grep -qF -- "$pattern" "$work/err"; then
+        ok "$name"
+    else
+        echo "exit status $status (expected $want; stderr should contain \"$pattern\")" >>"$work/err"
+        fail "$name"
+    fi
+}
+
+w=$work/wasm m=cross/modules f=$work/files
+for triple in "${targets[@]}"; do
+    echo
+    echo "=== $triple ($profile)"
+    p=$target_dir/cross/$triple/$profile
+    passed=0 failed=0 skipped=0
+    # A wrapper with tern's command line, for tools that take a runtime path (the conformance harness,
+    # the WASI C programs' run.sh).
+    wrapper=$p/tern-qemu
+    printf '#!/bin/sh\nexec %s -L /usr/%s "%s" "$@"\n' "$(cross_qemu "$triple")" "$(cross_prefix "$triple")" \
+        "$p/tern" >"$wrapper"
+    chmod +x "$wrapper"
+    qemu=("$(cross_qemu "$triple")" -L "/usr/$(cross_prefix "$triple")")
+    tern=("${qemu[@]}" "$p/tern")
+    mini=("${qemu[@]}" "$p/tern-minimal")
+
+    label="$triple tern:"
+    expect "hello.wat" 0 "Hello from tern!" "${tern[@]}" run examples/hello.wat
+    expect "hello.wat with an argument" 0 "Hello, Ada!" "${tern[@]}" run examples/hello.wat Ada
+    status=0
+    head -c 200000 /dev/urandom >"$work/stdin"
+    "${tern[@]}" run examples/cat.wat <"$work/stdin" >"$work/out" 2>"$work/err" || status=$?
+    if [ "$status" = 0 ] && cmp -s "$work/stdin" "$work/out"; then ok "cat.wat copies 200 kB of stdin"; else fail "cat.wat copies 200 kB of stdin (exit $status)"; fi
+    expect_err "denied.wat is denied" 3 "is not granted" "${tern[@]}" run examples/denied.wat
+    expect "endianness of guest memory" 0 "endian ok" "${tern[@]}" run $m/endian.wat
+    expect "granted file is read" 0 "granted content" "${tern[@]}" run --allow "file://$f" $m/fetch.wat "file://$f/ok.txt"
+    expect_err "deny wins over a grant" 13 "denied" \
+        "${tern[@]}" run --allow "file://$f" --deny "file://$f/secret.txt" $m/fetch.wat "file://$f/secret.txt"
+    expect_err "fuel trap" 134 "fuel" "${tern[@]}" run --fuel 100000 $m/spin.wat
+    start=$SECONDS
+    expect_err "timeout trap" 124 "timeout" "${tern[@]}" run --timeout 500ms $m/spin.wat
+    ((SECONDS - start < 20)) || { fail "timeout trap took $((SECONDS - start)) s"; }
+    if "${tern[@]}" run --help | grep -q -- '--dir'; then
+        expect "WASI reads and writes guest memory little-endian" 0 "le:xyz" "${tern[@]}" run $m/wasi-le.wat xyz
+        wasi_cat=$target_dir/wasi-guests/wasm32-wasip1/release/wasi-cat.wasm
+        if [ -f "$wasi_cat" ]; then
+            expect "wasi-cat (Rust, wasm32-wasip1)" 0 "Hello from tern!" \
+                "${tern[@]}" run --dir examples::/ex "$wasi_cat" /ex/hello.wat
+        else
+            skip "wasi-cat: not built (test.sh's WASI step builds it)"
+        fi
+        if command -v clang >/dev/null && [ -f /usr/lib/wasm32-wasi/libc.a ] && [ -x runtime/tests/wasi/c/run.sh ]; then
+            if runtime/tests/wasi/c/run.sh "$wrapper" >"$work/err" 2>&1; then ok "WASI C programs"; else fail "WASI C programs"; fi
+        else
+            skip "WASI C programs: clang and wasi-libc are not installed (test.sh's WASI step installs them)"
+        fi
+    else
+        skip "WASI: this tern has no WASI front-end yet"
+    fi
+    if "${tern[@]}" run --help | grep -q -- '--ca-file'; then
+        if [ -n "$https_port" ] || start_https_server; then
+            url=https://127.0.0.1:$https_port
+            status=0
+            # A literal loopback address is reachable when a grant names it (ABI.md §4.2).
+            "${tern[@]}" run --ca-file "$work/tls/ca.pem" --allow "$url" \
+                $m/fetch.wat "$url/body.txt" >"$work/out" 2>"$work/err" </dev/null || status=$?
+            # Reads return the response as HTTP/1.1 text: status line, headers, blank line, body.
+            body_size=$(stat -c %s "$work/tls/www/body.txt")
+            if [ "$status" = 0 ] && [ "$(head -n 1 "$work/out")" = $'HTTP/1.1 200 OK\r' ] \
+                && tail -c "$body_size" "$work/out" | cmp -s "$work/tls/www/body.txt" -; then
+                ok "https fetch from a loopback server trusted with --ca-file"
+            else
+                echo "exit status $status" >>"$work/err"
+                fail "https fetch from a loopback server trusted with --ca-file"
+            fi
+            status=0
+            "${tern[@]}" run --allow "$url" $m/fetch.wat "$url/body.txt" \
+                >"$work/out" 2>"$work/err" </dev/null || status=$?
+            # -9 (connection failed) is exit status 19 for fetch.wat.
+            if [ "$status" = 19 ] && [ ! -s "$work/out" ] && grep -q "certificate" "$work/err"; then
+                ok "https fetch without --ca-file fails (untrusted certificate)"
+            else
+                echo "exit status $status; stdout: $(head -c 100 "$work/out")" >>"$work/err"
+                fail "https fetch without --ca-file fails (untrusted certificate)"
+            fi
+        else
+            skip "https: needs openssl and python3 for the test server"
+        fi
+    else
+        skip "https: this tern has no --ca-file yet"
+    fi
+    if [ -n "$suite" ]; then
+        status=0
+        "$harness" --runtime "$wrapper" --json "$p/conformance.json" "$suite" >"$p/conformance.log" 2>&1 || status=$?
+        conformance=$(tail -n 1 "$p/conformance.log")
+        echo "        conformance: $conformance"
+        if [ "$status" = 0 ]; then
+            ok "conformance suite"
+        else
+            grep -E '^(not ok|#   )' "$p/conformance.log" | head -n 40 >"$work/err" || true
+            fail "conformance suite (see $p/conformance.log)"
+        fi
+        summaries+=("$triple: conformance: $conformance")
+    else
+        skip "conformance: no conformance/ suite yet"
+    fi
+
+    label="$triple tern-minimal:"
+    expect "hello.wasm" 0 "Hello from tern!" "${mini[@]}" run $w/hello.wasm
+    expect "endianness of guest memory" 0 "endian ok" "${mini[@]}" run $w/endian.wasm
+    expect_err "denied.wasm is denied" 3 "is not granted" "${mini[@]}" run $w/denied.wasm
+    expect "granted file is read" 0 "granted content" "${mini[@]}" run --allow "file://$f" $w/fetch.wasm "file://$f/ok.txt"
+    expect_err "fuel trap" 134 "fuel" "${mini[@]}" run --fuel 100000 $w/spin.wasm
+    expect_err "timeout trap" 124 "timeout" "${mini[@]}" run --timeout 500ms $w/spin.wasm
+    expect_err ".wat is refused with a reason" 125 ".wat" "${mini[@]}" run examples/hello.wat
+    expect_err "has no network" 125 "ca-file" "${mini[@]}" run --ca-file /dev/null $w/hello.wasm
+
+    summaries+=("$triple: $passed passed, $failed failed, $skipped skipped")
+    total_failed=$((${total_failed:-0} + failed))
+done
+
+echo
+printf '%s\n' "${summaries[@]}"
+[ "${total_failed:-0}" = 0 ]
