@@ -124,6 +124,12 @@ impl Process {
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
         self.check(&url)?;
+        if url.scheme() == tern_abi::scheme::FILE {
+            // The policy speaks of real paths: check where symlinks lead, too.
+            if let Some(real) = scheme::file::real_url(&url)? {
+                self.check(&normalize(real.as_str())?)?;
+            }
+        }
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",

@@ -193,3 +193,69 @@ fn file_scheme_reads_and_writes_granted_files() {
     assert_eq!(run.code(), 100 - errno::PERMISSION_DENIED);
     assert!(run.log.contains("not granted"), "{}", run.log);
 }
+
+#[test]
+fn file_symlinks_cannot_lead_outside_the_grant() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret");
+    std::fs::write(&secret, "secret").unwrap();
+    let granted = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&secret, granted.path().join("escape")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), granted.path().join("dir")).unwrap();
+    std::fs::write(granted.path().join("real"), "inside").unwrap();
+    std::os::unix::fs::symlink(granted.path().join("real"), granted.path().join("alias")).unwrap();
+    let grant = format!("file://{}", granted.path().display());
+
+    for (name, expected) in [
+        ("escape", 100 - errno::PERMISSION_DENIED),
+        ("dir/secret", 100 - errno::PERMISSION_DENIED),
+        ("dir/new?mode=w", 100 - errno::PERMISSION_DENIED),
+        ("alias", 0),
+    ] {
+        let url = format!("{grant}/{name}");
+        let run = Guest::main(&(open(url.len()) + " (i32.const 0)"), &[(0, &url)])
+            .allow(&grant)
+            .run();
+        assert_eq!(run.code(), expected, "{name}: {}", run.log);
+    }
+    // Nothing was created or changed outside.
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "secret");
+    assert!(!outside.path().join("new").exists());
+}
+
+#[test]
+fn file_modes_refuse_the_other_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "data").unwrap();
+    let grant = format!("file://{}", dir.path().display());
+    let url = format!("{grant}/f?mode=r");
+    let body = format!(
+        "{} {}",
+        open(url.len()),
+        is(
+            "(call $resource_write (local.get $h) (i32.const 200) (i32.const 1))",
+            errno::UNSUPPORTED
+        )
+    );
+    assert_eq!(
+        Guest::main(&body, &[(0, &url)]).allow(&grant).run().code(),
+        1
+    );
+    let url = format!("{grant}/g?mode=w");
+    let body = format!(
+        "{} {}",
+        open(url.len()),
+        is(
+            "(call $resource_read (local.get $h) (i32.const 200) (i32.const 1))",
+            errno::UNSUPPORTED
+        )
+    );
+    assert_eq!(
+        Guest::main(&body, &[(0, &url)]).allow(&grant).run().code(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("f")).unwrap(),
+        "data"
+    );
+}

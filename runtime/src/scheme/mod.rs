@@ -14,7 +14,7 @@ use crate::{Error, Policy, Result};
 pub mod dir;
 #[cfg(feature = "net")]
 mod dns;
-mod file;
+pub mod file;
 #[cfg(feature = "net")]
 mod http;
 mod log;
