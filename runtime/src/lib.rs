@@ -3,7 +3,7 @@
 //! A guest sees the world as URLs and gets handles it can read, write, flush and close. Every
 //! capability decision happens in one place: [`Process::open`] → [`Policy::check`].
 //!
-//! Layers, top to bottom: [`abi`] front-ends translate guest calls; [`Process`] owns the handle table;
+//! Layers, top to bottom: the ABI front-ends (`cwa`, `dagger`, WASI) translate guest calls; [`Process`] owns the handle table;
 //! [`Policy`] decides; [`scheme`]s do the I/O. [`Runtime`] runs modules on wasmi with fuel, memory and
 //! wall-clock limits.
 #![forbid(unsafe_code)]
