@@ -4,10 +4,11 @@
 #   cross/build.sh                         # all five targets, release profile
 #   cross/build.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
 #   cross/build.sh --profile cross-ci powerpc-unknown-linux-gnu    # CI's faster profile
+#   cross/build.sh --full-only aarch64-unknown-linux-gnu          # skip the minimal binary
 #
 # For each target it builds two binaries, one target after another (the builds use every core):
 #   full     default features (.wat, WASI, network)
-#   minimal  --no-default-features (runs .wasm modules only; no network, server or .wat)
+#   minimal  --no-default-features (runs .wasm modules only: no .wat, WASI or network)
 # and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}.
 # It installs what is missing first: rustup targets, Debian's cross gcc, qemu-user (see targets.sh).
 set -euo pipefail
@@ -15,12 +16,14 @@ cd "$(dirname "$0")/.."
 . cross/targets.sh
 
 profile=release
+variants=(full minimal)
 targets=()
 while (($#)); do
     case $1 in
         --profile) profile=$2; shift 2 ;;
         --profile=*) profile=${1#*=}; shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --full-only) variants=(full); shift ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -36,7 +39,7 @@ for triple in "${targets[@]}"; do
         cross_env "$triple"
         out="$target_dir/cross/$triple/$profile"
         mkdir -p "$out"
-        for variant in full minimal; do
+        for variant in "${variants[@]}"; do
             flags=()
             [ "$variant" = minimal ] && flags=(--no-default-features)
             echo "--- $triple $variant ($profile)"
@@ -50,7 +53,9 @@ for triple in "${targets[@]}"; do
         done
     )
     out="$target_dir/cross/$triple/$profile"
-    sizes+=("$(printf '%-32s %10d %10d' "$triple" "$(stat -c %s "$out/tern")" "$(stat -c %s "$out/tern-minimal")")")
+    minimal_size=-
+    [ "${variants[*]}" = full ] || minimal_size=$(stat -c %s "$out/tern-minimal")
+    sizes+=("$(printf '%-32s %10d %10s' "$triple" "$(stat -c %s "$out/tern")" "$minimal_size")")
 done
 
 echo

@@ -6,6 +6,7 @@
 #   cross/test.sh                                   # all five targets, release profile
 #   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
 #   cross/test.sh --profile cross-ci powerpc-unknown-linux-gnu
+#   cross/test.sh --full-only aarch64-unknown-linux-gnu     # skip the minimal binary
 #
 # It first runs cross/build.sh for the same targets (a no-op when they are up to date), then tests,
 # per target, the full binary (tern) and the minimal one (tern-minimal, .wasm modules only).
@@ -17,12 +18,14 @@ root=$PWD
 . cross/targets.sh
 
 profile=release
+full_only=
 targets=()
 while (($#)); do
     case $1 in
         --profile) profile=$2; shift 2 ;;
         --profile=*) profile=${1#*=}; shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --full-only) full_only=--full-only; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -30,7 +33,7 @@ done
 ((${#targets[@]})) || mapfile -t targets < <(cross_triples)
 cross_check_triples "${targets[@]}"
 
-cross/build.sh --profile "$profile" "${targets[@]}"
+cross/build.sh --profile "$profile" $full_only "${targets[@]}"
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 work=$(mktemp -d)
@@ -241,15 +244,17 @@ for triple in "${targets[@]}"; do
         skip "conformance: no conformance/ suite yet"
     fi
 
-    label="$triple tern-minimal:"
-    expect "hello.wasm" 0 "Hello from tern!" "${mini[@]}" run $w/hello.wasm
-    expect "endianness of guest memory" 0 "endian ok" "${mini[@]}" run $w/endian.wasm
-    expect_err "denied.wasm is denied" 3 "is not granted" "${mini[@]}" run $w/denied.wasm
-    expect "granted file is read" 0 "granted content" "${mini[@]}" run --allow "file://$f" $w/fetch.wasm "file://$f/ok.txt"
-    expect_err "fuel trap" 134 "fuel" "${mini[@]}" run --fuel 100000 $w/spin.wasm
-    expect_err "timeout trap" 124 "timeout" "${mini[@]}" run --timeout 500ms $w/spin.wasm
-    expect_err ".wat is refused with a reason" 125 ".wat" "${mini[@]}" run examples/hello.wat
-    expect_err "has no network" 125 "ca-file" "${mini[@]}" run --ca-file /dev/null $w/hello.wasm
+    if [ -z "$full_only" ]; then
+        label="$triple tern-minimal:"
+        expect "hello.wasm" 0 "Hello from tern!" "${mini[@]}" run $w/hello.wasm
+        expect "endianness of guest memory" 0 "endian ok" "${mini[@]}" run $w/endian.wasm
+        expect_err "denied.wasm is denied" 3 "is not granted" "${mini[@]}" run $w/denied.wasm
+        expect "granted file is read" 0 "granted content" "${mini[@]}" run --allow "file://$f" $w/fetch.wasm "file://$f/ok.txt"
+        expect_err "fuel trap" 134 "fuel" "${mini[@]}" run --fuel 100000 $w/spin.wasm
+        expect_err "timeout trap" 124 "timeout" "${mini[@]}" run --timeout 500ms $w/spin.wasm
+        expect_err ".wat is refused with a reason" 125 ".wat" "${mini[@]}" run examples/hello.wat
+        expect_err "has no network" 125 "ca-file" "${mini[@]}" run --ca-file /dev/null $w/hello.wasm
+    fi
 
     summaries+=("$triple: $passed passed, $failed failed, $skipped skipped")
     total_failed=$((${total_failed:-0} + failed))
