@@ -71,6 +71,18 @@ conformance=$(tail -n 1 target/conformance.log)
 echo "conformance: $conformance"
 # --- end conformance
 
+# --- cross (issue 6): tern built for aarch64 and big-endian powerpc and tested under qemu-user — the
+# examples, guest-memory endianness, policy denials, fuel and timeout traps, WASI, an https fetch from a
+# loopback server and the conformance suite, for the full and the minimal binary. Profile cross-ci is
+# release without LTO (build time); `cross/build.sh` reports release sizes. README: "Running on a board".
+step "cross: aarch64 and powerpc under qemu-user"
+if ! cross/test.sh --profile cross-ci aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu >target/cross.log 2>&1; then
+    grep -E '^FAIL|^        \|' target/cross.log || tail -n 30 target/cross.log
+    echo "cross: failed (see target/cross.log)"; exit 1
+fi
+grep -E '^[a-z0-9_]+-unknown-linux-[a-z]+: ' target/cross.log
+# --- end cross
+
 # Totals for the whole run, in the plain form CI reads.
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' target/test.log | awk '{s+=$4} END {print s+0}')
 failed=$(grep -oE '[0-9]+ failed' target/test.log | awk '{s+=$1} END {print s+0}')
