@@ -3,7 +3,7 @@
 #
 #   cross/build.sh                         # all five targets, release profile
 #   cross/build.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
-#   cross/build.sh --profile cross-ci powerpc-unknown-linux-gnu    # CI's faster profile
+#   cross/build.sh --profile NAME ...                             # another Cargo profile
 #   cross/build.sh --full-only aarch64-unknown-linux-gnu          # skip the minimal binary
 #
 # For each target it builds two binaries, one target after another (the builds use every core):

@@ -5,7 +5,7 @@
 #
 #   cross/test.sh                                   # all five targets, release profile
 #   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
-#   cross/test.sh --profile cross-ci powerpc-unknown-linux-gnu
+#   cross/test.sh --profile NAME ...                        # binaries of another Cargo profile
 #   cross/test.sh --full-only aarch64-unknown-linux-gnu     # skip the minimal binary
 #
 # It first runs cross/build.sh for the same targets (a no-op when they are up to date), then tests,
@@ -176,6 +176,9 @@ for triple in "${targets[@]}"; do
     expect_err "deny wins over a grant" 13 "denied" \
         "${tern[@]}" run --allow "file://$f" --deny "file://$f/secret.txt" $m/fetch.wat "file://$f/secret.txt"
     expect_err "fuel trap" 134 "fuel" "${tern[@]}" run --fuel 100000 $m/spin.wat
+    # A native stack overflow also exits 134 (SIGABRT): the message tells them apart.
+    expect_err "instruction dispatch does not grow the host stack" 134 "out of fuel" \
+        "${tern[@]}" run --fuel 20000000 $m/dispatch.wat
     start=$SECONDS
     expect_err "timeout trap" 124 "timeout" "${tern[@]}" run --timeout 500ms $m/spin.wat
     ((SECONDS - start < 20)) || { fail "timeout trap took $((SECONDS - start)) s"; }
@@ -251,6 +254,8 @@ for triple in "${targets[@]}"; do
         expect_err "denied.wasm is denied" 3 "is not granted" "${mini[@]}" run $w/denied.wasm
         expect "granted file is read" 0 "granted content" "${mini[@]}" run --allow "file://$f" $w/fetch.wasm "file://$f/ok.txt"
         expect_err "fuel trap" 134 "fuel" "${mini[@]}" run --fuel 100000 $w/spin.wasm
+        expect_err "instruction dispatch does not grow the host stack" 134 "out of fuel" \
+            "${mini[@]}" run --fuel 20000000 $w/dispatch.wasm
         expect_err "timeout trap" 124 "timeout" "${mini[@]}" run --timeout 500ms $w/spin.wasm
         expect_err ".wat is refused with a reason" 125 ".wat" "${mini[@]}" run examples/hello.wat
         expect_err "has no network" 125 "ca-file" "${mini[@]}" run --ca-file /dev/null $w/hello.wasm
