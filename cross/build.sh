@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds tern for ARM, PowerPC and RISC-V boards from an x86_64 Debian machine, and prints the sizes.
 #
-#   cross/build.sh                         # all five targets, release profile
+#   cross/build.sh                                         # all five targets, release profile
 #   cross/build.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
-#   cross/build.sh --profile NAME ...                             # another Cargo profile
-#   cross/build.sh --full-only aarch64-unknown-linux-gnu          # skip the minimal binary
+#   cross/build.sh --profile NAME ...                      # another Cargo profile
+#   cross/build.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
 #
-# For each target it builds two binaries, one target after another (the builds use every core):
+# For each target, one target after another (each build uses every core), it builds two binaries:
 #   full     default features (.wat, WASI, network)
 #   minimal  --no-default-features (runs .wasm modules only: no .wat, WASI or network)
 # and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}.

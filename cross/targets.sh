@@ -61,14 +61,16 @@ cross_install() {
         command -v "${prefix}-gcc" >/dev/null || missing+=("gcc-${prefix}" "libc6-dev-$(cross_libc_arch "$triple")-cross")
         command -v "$(cross_qemu "$triple")" >/dev/null || missing+=(qemu-user)
     done
-    if ((${#missing[@]})); then
-        local apt=(apt-get)
-        [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
-        echo "installing: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
-        "${apt[@]}" update -qq
-        DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends \
-            $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
-    fi
+    ((${#missing[@]} == 0)) || cross_apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
+}
+
+# Installs Debian packages (as root, or through sudo), after refreshing the package lists.
+cross_apt_install() {
+    local apt=(apt-get)
+    [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
+    echo "installing: $*"
+    "${apt[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # Debian's architecture name in libc6-dev-<arch>-cross.

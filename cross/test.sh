@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Tests tern's cross-built binaries under qemu-user, on the host: the examples, the endianness checks
-# (guest memory is little-endian on every host), a policy denial, fuel and timeout traps, an https
-# fetch from a loopback test server, and the conformance suite.
+# (guest memory is little-endian on every host), policy denials, fuel and timeout traps, instruction
+# dispatch that must not grow the host stack, WASI, an https fetch from a loopback test server, and
+# the conformance suite.
 #
-#   cross/test.sh                                   # all five targets, release profile
+#   cross/test.sh                                         # all five targets, release profile
 #   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
-#   cross/test.sh --profile NAME ...                        # binaries of another Cargo profile
-#   cross/test.sh --full-only aarch64-unknown-linux-gnu     # skip the minimal binary
+#   cross/test.sh --profile NAME ...                      # binaries of another Cargo profile
+#   cross/test.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
 #
 # It first runs cross/build.sh for the same targets (a no-op when they are up to date), then tests,
 # per target, the full binary (tern) and the minimal one (tern-minimal, .wasm modules only).
@@ -14,7 +15,6 @@
 # The exit status is 1 if any check failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 . cross/targets.sh
 
 profile=release
@@ -25,7 +25,7 @@ while (($#)); do
         --profile) profile=$2; shift 2 ;;
         --profile=*) profile=${1#*=}; shift ;;
         --full-only) full_only=--full-only; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -47,13 +47,7 @@ trap cleanup EXIT
 # --- Host-side fixtures, shared by every target.
 
 # The minimal build reads only .wasm: translate the test modules with wabt's wat2wasm.
-if ! command -v wat2wasm >/dev/null; then
-    echo "installing wabt (wat2wasm)"
-    apt=(apt-get)
-    [ "$(id -u)" = 0 ] || apt=(sudo apt-get)
-    "${apt[@]}" update -qq
-    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends wabt >/dev/null
-fi
+command -v wat2wasm >/dev/null || cross_apt_install wabt
 mkdir -p "$work/wasm"
 for wat in examples/hello.wat examples/cat.wat examples/denied.wat cross/modules/*.wat; do
     wat2wasm "$wat" -o "$work/wasm/$(basename "${wat%.wat}").wasm"
@@ -119,7 +113,7 @@ fi
 
 passed=0 failed=0 skipped=0 summaries=()
 ok() { passed=$((passed + 1)); echo "ok      $label $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL    $label $1"; [ ! -s "$work/err" ] || sed 's/^/        | /' "$work/err" | head -n 20; }
+fail() { failed=$((failed + 1)); echo "FAIL    $label $1"; sed -n '1,20s/^/        | /p' "$work/err" 2>/dev/null || true; }
 skip() { skipped=$((skipped + 1)); echo "skip    $label $1"; }
 
 # expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its stdout contains PATTERN (fixed string).
