@@ -5,7 +5,7 @@
 
 use super::fd::{fdflags, filestat, new_times, rights};
 use super::{bytes_mut, call, check, errno, from_io, path_arg, put, put_u32, Imports, C};
-use crate::scheme::dir::OpenHow;
+use crate::scheme::dir::{DirHandle, OpenHow};
 
 /// `lookupflags`: follow a symlink in the last component.
 const SYMLINK_FOLLOW: i32 = 1;
@@ -64,33 +64,21 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
         m,
         "path_create_directory",
         |mut c: C, fd: i32, path: i32, len: i32| {
-            call(&mut c, |mem, p| {
-                let path = path_arg(mem, path as u32, len as u32)?;
-                p.at(fd, &path, false, |d, path| d.create_dir(path))
-                    .map_err(|e| from_io(&e))
-            })
+            change_at(&mut c, fd, path, len, DirHandle::create_dir)
         },
     );
     imports.func(
         m,
         "path_remove_directory",
         |mut c: C, fd: i32, path: i32, len: i32| {
-            call(&mut c, |mem, p| {
-                let path = path_arg(mem, path as u32, len as u32)?;
-                p.at(fd, &path, false, |d, path| d.remove_dir(path))
-                    .map_err(|e| from_io(&e))
-            })
+            change_at(&mut c, fd, path, len, DirHandle::remove_dir)
         },
     );
     imports.func(
         m,
         "path_unlink_file",
         |mut c: C, fd: i32, path: i32, len: i32| {
-            call(&mut c, |mem, p| {
-                let path = path_arg(mem, path as u32, len as u32)?;
-                p.at(fd, &path, false, |d, path| d.remove_file(path))
-                    .map_err(|e| from_io(&e))
-            })
+            change_at(&mut c, fd, path, len, DirHandle::remove_file)
         },
     );
     imports.func(
@@ -195,4 +183,19 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
             })
         },
     );
+}
+
+/// A call that changes one entry below directory `fd` without following a final symlink (create a
+/// directory, remove one, unlink a file): the path is read, granted, then `op` acts.
+fn change_at(
+    c: &mut C<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+    op: fn(&DirHandle, &str) -> std::io::Result<()>,
+) -> i32 {
+    call(c, |mem, p| {
+        let path = path_arg(mem, path as u32, len as u32)?;
+        p.at(fd, &path, false, op).map_err(|e| from_io(&e))
+    })
 }
