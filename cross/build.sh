@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds tern for ARM, PowerPC and RISC-V boards from an x86_64 Debian machine, and prints the sizes.
 #
-#   cross/build.sh                                         # all five targets, release profile
+#   cross/build.sh                                         # all six targets, release profile
 #   cross/build.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
 #   cross/build.sh --profile NAME ...                      # another Cargo profile
 #   cross/build.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
@@ -9,7 +9,9 @@
 # For each target, one target after another (each build uses every core), it builds two binaries:
 #   full     default features (.wat, WASI, network)
 #   minimal  --no-default-features (runs .wasm modules only: no .wat, WASI or network)
-# and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}.
+# and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}. Both are linked with
+# cross_release_flags (targets.sh): rust-lld, packed relocations (glibc >= 2.36 on the board;
+# CROSS_RELR=0 for older), folded functions, no unwind tables (the profile must abort on panic).
 # It installs what is missing first: rustup targets, Debian's cross gcc, qemu-user (see targets.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ while (($#)); do
         --profile) profile=$2; shift 2 ;;
         --profile=*) profile=${1#*=}; shift ;;
         --full-only) variants=(full); shift ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -37,6 +39,7 @@ sizes=()
 for triple in "${targets[@]}"; do
     (
         cross_env "$triple"
+        cross_release_flags "$triple"
         out="$target_dir/cross/$triple/$profile"
         mkdir -p "$out"
         for variant in "${variants[@]}"; do
@@ -55,10 +58,10 @@ for triple in "${targets[@]}"; do
     out="$target_dir/cross/$triple/$profile"
     minimal_size=-
     [ "${variants[*]}" = full ] || minimal_size=$(stat -c %s "$out/tern-minimal")
-    sizes+=("$(printf '%-32s %10d %10s' "$triple" "$(stat -c %s "$out/tern")" "$minimal_size")")
+    sizes+=("$(printf '%-36s %10d %10s' "$triple" "$(stat -c %s "$out/tern")" "$minimal_size")")
 done
 
 echo
 echo "sizes ($profile profile, bytes):"
-printf '%-32s %10s %10s\n' target full minimal
+printf '%-36s %10s %10s\n' target full minimal
 printf '%s\n' "${sizes[@]}"

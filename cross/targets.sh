@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The five board targets and what building and running each needs on an x86_64 Debian machine.
+# The board targets and what building and running each needs on an x86_64 Debian machine.
 # Sourced by cross/build.sh and cross/test.sh; source it yourself to get the same environment:
 #
 #   . cross/targets.sh && cross_env aarch64-unknown-linux-gnu && cargo build --release --target aarch64-unknown-linux-gnu -p tern
@@ -12,6 +12,7 @@
 CROSS_TABLE="
 aarch64-unknown-linux-gnu      aarch64-linux-gnu      qemu-aarch64
 armv7-unknown-linux-gnueabihf  arm-linux-gnueabihf    qemu-arm
+thumbv7neon-unknown-linux-gnueabihf arm-linux-gnueabihf qemu-arm
 powerpc-unknown-linux-gnu      powerpc-linux-gnu      qemu-ppc
 powerpc64le-unknown-linux-gnu  powerpc64le-linux-gnu  qemu-ppc64le
 riscv64gc-unknown-linux-gnu    riscv64-linux-gnu      qemu-riscv64
@@ -50,6 +51,34 @@ cross_env() {
     export "CC_${lower}=${prefix}-gcc" "AR_${lower}=${prefix}-ar"
 }
 
+# Exports the link flags of a board build for one triple (cross/build.sh uses them; they cut a
+# minimal binary by about 0.3-0.4 MB). Not for `cargo test --target`: tests unwind, and this drops
+# the unwind tables.
+#   rust-lld      the linker rustc itself uses on x86_64 Linux, from the toolchain (no apt package);
+#                 GNU ld 2.40 cannot pack relocations for arm, powerpc or riscv64, nor fold functions
+#   -z pack-relative-relocs
+#                 relative relocations as a compact bitmap (DT_RELR): 60-100 KB less; the binary then
+#                 needs glibc >= 2.36 on the board (Debian 12, Ubuntu 22.10, Raspberry Pi OS 12).
+#                 CROSS_RELR=0 leaves it out, for glibc 2.34/2.35 (Ubuntu 22.04)
+#   --icf=all     folds identical functions (Rust marks every function unnamed_addr)
+#   no-unwind-tables.ld
+#                 discards the unwind tables: release builds abort on panic (see that file)
+cross_release_flags() {
+    local triple=$1 upper host gcc_ld script flags
+    upper=$(tr 'a-z-' 'A-Z_' <<<"$triple")
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    gcc_ld="$(rustc --print sysroot)/lib/rustlib/$host/bin/gcc-ld"
+    script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/no-unwind-tables.ld"
+    if [ ! -x "$gcc_ld/ld.lld" ]; then
+        echo "rust-lld is missing from the Rust toolchain ($gcc_ld/ld.lld)" >&2
+        return 1
+    fi
+    case "$gcc_ld$script" in *" "*) echo "cross_release_flags: a path with a space cannot go into RUSTFLAGS: $gcc_ld $script" >&2; return 1 ;; esac
+    flags="-C link-arg=-B$gcc_ld -C link-arg=-fuse-ld=lld -C link-arg=-Wl,--icf=all -C link-arg=-Wl,-T,$script"
+    [ "${CROSS_RELR:-1}" = 0 ] || flags+=" -C link-arg=-Wl,-z,pack-relative-relocs"
+    export "CARGO_TARGET_${upper}_RUSTFLAGS=$flags"
+}
+
 # Installs what building and running the given triples needs and is missing: rustup targets, Debian's
 # cross gcc (which brings the target's libc), and qemu-user.
 cross_install() {
@@ -77,7 +106,7 @@ cross_apt_install() {
 cross_libc_arch() {
     case $1 in
         aarch64-*) echo arm64 ;;
-        armv7-*) echo armhf ;;
+        armv7-* | thumbv7neon-*) echo armhf ;;
         powerpc-*) echo powerpc ;;
         powerpc64le-*) echo ppc64el ;;
         riscv64gc-*) echo riscv64 ;;

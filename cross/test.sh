@@ -4,7 +4,7 @@
 # dispatch that must not grow the host stack, WASI, an https fetch from a loopback test server, and
 # the conformance suite.
 #
-#   cross/test.sh                                         # all five targets, release profile
+#   cross/test.sh                                         # all six targets, release profile
 #   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
 #   cross/test.sh --profile NAME ...                      # binaries of another Cargo profile
 #   cross/test.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
