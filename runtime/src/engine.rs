@@ -28,8 +28,6 @@ pub struct HostState {
     pub process: Process,
     /// The guest's exported `memory`, once instantiated.
     pub(crate) memory: Option<Memory>,
-    /// When the run must stop, if it has a timeout.
-    pub(crate) deadline: Option<Instant>,
     limiter: MemoryLimiter,
 }
 
@@ -182,15 +180,15 @@ impl Runtime {
     pub fn run(
         &self,
         module: &Module,
-        process: Process,
+        mut process: Process,
         entry: Option<&str>,
     ) -> Result<Outcome, LoadError> {
         let limits = process.policy().limits.clone();
         let started = Instant::now();
+        process.set_deadline(limits.timeout.map(|t| started + t));
         let state = HostState {
             process,
             memory: None,
-            deadline: limits.timeout.map(|t| started + t),
             limiter: MemoryLimiter {
                 max_pages: limits.max_memory_pages,
                 peak_pages: 0,
@@ -239,6 +237,13 @@ fn finish(
     let state = store.into_data();
     let mut process = state.process;
     process.close_all();
+    // A guest whose wait was cut short by the deadline ran out of time, whatever it did next.
+    let termination = match termination {
+        Termination::Exited(_) if process.ran_out_of_time() => {
+            Termination::TimedOut(process.policy().limits.timeout.unwrap_or_default())
+        }
+        other => other,
+    };
     Outcome {
         termination,
         fuel_used: meter.used,
@@ -307,7 +312,7 @@ impl FuelMeter {
                     })
                 }
                 Ok(ResumableCall::OutOfFuel(paused)) => {
-                    if let Some(deadline) = store.data().deadline {
+                    if let Some(deadline) = store.data().process.deadline() {
                         if Instant::now() >= deadline {
                             return timed_out(store);
                         }

@@ -45,6 +45,8 @@ pub struct Process {
     handles: Vec<Option<Entry>>,
     open_count: usize,
     started: Instant,
+    deadline: Option<Instant>,
+    out_of_time: bool,
     /// Counters for `--stats`; front-ends count host calls here.
     pub stats: Stats,
 }
@@ -76,6 +78,8 @@ impl Process {
             handles,
             open_count: 3,
             started: Instant::now(),
+            deadline: None,
+            out_of_time: false,
             stats: Stats::default(),
         }
     }
@@ -115,6 +119,32 @@ impl Process {
         self.started
     }
 
+    /// When the run must stop, if it has a timeout; host calls that block wait no longer than this.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Sets the run's deadline: the engine does, when the run starts.
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Whether a host call gave up waiting because the run's deadline came: the run then ends as
+    /// timed out, whatever the guest does with the error it got.
+    pub fn ran_out_of_time(&self) -> bool {
+        self.out_of_time
+    }
+
+    /// Passes `result` through, noting a timeout that came with the run's deadline.
+    fn note_deadline<T>(&mut self, result: Result<T>) -> Result<T> {
+        if matches!(result, Err(Error::Timeout(_)))
+            && self.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            self.out_of_time = true;
+        }
+        result
+    }
+
     /// Writes a guest log line.
     pub fn log(&self, level: LogLevel, message: &[u8]) {
         self.stdio.log_line(level, None, message);
@@ -142,7 +172,8 @@ impl Process {
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let resource = scheme::open(&url, &self.stdio, &self.policy)?;
+        let opened = scheme::open(&url, &self.stdio, &self.policy, self.deadline);
+        let resource = self.note_deadline(opened)?;
         self.insert(url.as_str(), resource)
     }
 
@@ -206,21 +237,24 @@ impl Process {
 
     /// Reads into `buf`; `Ok(0)` with a non-empty `buf` is the end of the stream.
     pub fn read(&mut self, handle: i32, buf: &mut [u8]) -> Result<usize> {
-        let n = self.entry(handle)?.resource.read(buf)?;
+        let read = self.entry(handle)?.resource.read(buf);
+        let n = self.note_deadline(read)?;
         self.stats.bytes_read += n as u64;
         Ok(n)
     }
 
     /// Writes `buf` and returns how many bytes were accepted.
     pub fn write(&mut self, handle: i32, buf: &[u8]) -> Result<usize> {
-        let n = self.entry(handle)?.resource.write(buf)?;
+        let written = self.entry(handle)?.resource.write(buf);
+        let n = self.note_deadline(written)?;
         self.stats.bytes_written += n as u64;
         Ok(n)
     }
 
     /// Flushes a handle.
     pub fn flush(&mut self, handle: i32) -> Result<()> {
-        self.entry(handle)?.resource.flush()
+        let flushed = self.entry(handle)?.resource.flush();
+        self.note_deadline(flushed)
     }
 
     /// Closes a handle; its number becomes free for the next open.

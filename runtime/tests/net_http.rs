@@ -181,6 +181,19 @@ fn a_slow_server_hits_the_timeout() {
 }
 
 #[test]
+fn the_run_timeout_cuts_a_network_wait_short() {
+    // The network timeout (30 s) would let the guest wait; the run's 1 s timeout must not.
+    let port = http_server(|_, out| {
+        std::thread::sleep(Duration::from_secs(20));
+        respond(out, "200 OK", &[], b"late")
+    });
+    net_support::assert_run_timeout_cuts_the_wait(
+        fetch(&format!("http://127.0.0.1:{port}/"), None)
+            .allow(&format!("http://127.0.0.1:{port}")),
+    );
+}
+
+#[test]
 fn a_slow_body_hits_the_timeout() {
     let port = http_server(|_, out| {
         out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")?;

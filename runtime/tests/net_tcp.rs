@@ -45,6 +45,17 @@ fn tcp_is_a_bidirectional_stream() {
 }
 
 #[test]
+fn the_run_timeout_cuts_a_tcp_read_short() {
+    // A server that accepts and never writes: the guest's read would wait the network timeout (30 s).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    let url = format!("tcp://127.0.0.1:{port}");
+    net_support::assert_run_timeout_cuts_the_wait(echo_guest(&url).allow(&url));
+    drop(server.join());
+}
+
+#[test]
 fn tcp_refused_and_closed_connections() {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

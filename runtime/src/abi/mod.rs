@@ -106,7 +106,7 @@ pub(crate) fn capped<T>(buf: &mut [T]) -> &mut [T] {
 /// Sleeps `ms` milliseconds, or traps with [`Deadline`] if the run's deadline comes first.
 pub(crate) fn sleep(caller: &mut Caller<'_, HostState>, ms: u64) -> Result<(), wasmi::Error> {
     let wanted = std::time::Duration::from_millis(ms);
-    match caller.data().deadline {
+    match caller.data().process.deadline() {
         Some(deadline) => {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             std::thread::sleep(wanted.min(left));

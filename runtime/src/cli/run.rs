@@ -125,12 +125,6 @@ fn policy(args: &RunArgs) -> Result<Policy> {
     limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
     limits.timeout = args.timeout.or(limits.timeout);
     // A network wait is a host call the fuel slices cannot interrupt: no single one may outlast the run.
-    #[cfg(feature = "net")]
-    if let Some(run) = policy.limits.timeout {
-        let network = &mut policy.network;
-        network.connect_timeout = network.connect_timeout.min(run);
-        network.timeout = network.timeout.min(run);
-    }
     Ok(policy)
 }
 

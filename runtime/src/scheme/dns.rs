@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use url::Url;
 
 use super::{net, Resource, Stdio};
-use crate::{Error, Policy, Result};
+use crate::{Error, Result};
 
 /// The answer to one lookup, read like a small file.
 pub struct Dns(Cursor<Vec<u8>>);
@@ -20,12 +20,12 @@ impl Resource for Dns {
 }
 
 /// Resolves `dns://name` at open: an unknown name fails the open with not-found.
-pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Policy) -> Result<Box<dyn Resource>> {
+pub(super) fn open(url: &Url, stdio: &Stdio, waits: net::Waits) -> Result<Box<dyn Resource>> {
     let lookup = || -> Result<Vec<u8>> {
         let host = url
             .host()
             .ok_or_else(|| Error::invalid("dns: needs a name (dns://example.com)"))?;
-        let addrs = net::resolve(&host, 0, policy.network.connect_timeout)?;
+        let addrs = net::resolve(&host, 0, waits.connect()?)?;
         // getaddrinfo repeats an address once per socket type; each is listed once, in order.
         let mut seen = BTreeSet::<IpAddr>::new();
         let mut text = String::new();

@@ -9,13 +9,14 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
+use std::time::Duration;
 
 use ureq::config::Config;
 use ureq::http::{self, header, HeaderName, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector, NextTimeout, RustlsConnector, TcpConnector};
-use ureq::{Agent, Body, BodyReader};
+use ureq::{Agent, AsSendBody, Body, BodyReader};
 use url::{Position, Url};
 
 use super::{net, Resource, Stdio};
@@ -56,6 +57,8 @@ pub struct Http {
     policy: Arc<Policy>,
     /// Where failures are reported.
     stdio: Stdio,
+    /// How long each phase of an exchange may wait; an exchange also ends at the run's deadline.
+    waits: net::Waits,
     /// The client, made at the first exchange (opening a handle costs nothing).
     agent: Option<Agent>,
     /// Request bytes written since the last exchange.
@@ -137,7 +140,7 @@ impl Http {
             .get_or_insert_with(|| new_agent(&self.policy))
             .clone();
         for hop in 0..=MAX_REDIRECTS {
-            let response = send(&agent, &request)?;
+            let response = send(&agent, &request, self.waits)?;
             let location = response
                 .headers()
                 .get(header::LOCATION)
@@ -185,11 +188,17 @@ impl Http {
 }
 
 /// Opens an `http:` or `https:` URL; nothing is sent until the first flush or read.
-pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
+pub(super) fn open(
+    url: &Url,
+    stdio: &Stdio,
+    policy: &Arc<Policy>,
+    waits: net::Waits,
+) -> Result<Box<dyn Resource>> {
     Ok(Box::new(Http {
         url: url.clone(),
         policy: Arc::clone(policy),
         stdio: stdio.clone(),
+        waits,
         agent: None,
         request: Vec::new(),
         reply: None,
@@ -375,7 +384,8 @@ fn check_host(value: &[u8], origin: &Url) -> Result<()> {
 }
 
 /// Sends one request and waits for the response head.
-fn send(agent: &Agent, request: &Request) -> Result<http::Response<Body>> {
+fn send(agent: &Agent, request: &Request, waits: net::Waits) -> Result<http::Response<Body>> {
+    let left = waits.left()?;
     let mut builder = http::Request::builder()
         .method(request.method.clone())
         .uri(request.url.as_str());
@@ -384,11 +394,28 @@ fn send(agent: &Agent, request: &Request) -> Result<http::Response<Body>> {
     }
     let build_error = |e: http::Error| Error::invalid(format!("cannot build the request: {e}"));
     let result = if request.body.is_empty() && !needs_body(&request.method) {
-        agent.run(builder.body(()).map_err(build_error)?)
+        agent.run(until(agent, builder.body(()).map_err(build_error)?, left))
     } else {
-        agent.run(builder.body(request.body.as_slice()).map_err(build_error)?)
+        let body = builder.body(request.body.as_slice()).map_err(build_error)?;
+        agent.run(until(agent, body, left))
     };
     result.map_err(ureq_error)
+}
+
+/// In a run with a deadline, makes the whole exchange (response body included) end when the run
+/// does. Only then: ureq's end-to-end timeout costs ~65 µs a request (see [`new_agent`]).
+fn until<S: AsSendBody>(
+    agent: &Agent,
+    request: http::Request<S>,
+    left: Option<Duration>,
+) -> http::Request<S> {
+    match left {
+        None => request,
+        Some(left) => agent
+            .configure_request(request)
+            .timeout_global(Some(left))
+            .build(),
+    }
 }
 
 /// Whether a method sends a body (and so a `Content-Length: 0` when it is empty).

@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use url::Url;
 
@@ -164,11 +165,19 @@ pub fn is_known(scheme: &str) -> bool {
     ) || (network && cfg!(feature = "net"))
 }
 
-/// Opens a normalised, already-granted URL; network schemes check each address with `policy`.
-pub fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
+/// Opens a normalised, already-granted URL; network schemes check each address with `policy`, and
+/// wait no longer than the policy's network timeouts nor past `deadline` (the run's end, if any).
+pub fn open(
+    url: &Url,
+    stdio: &Stdio,
+    policy: &Arc<Policy>,
+    deadline: Option<Instant>,
+) -> Result<Box<dyn Resource>> {
     use tern_abi::scheme as s;
     #[cfg(not(feature = "net"))]
-    let _ = policy;
+    let _ = (policy, deadline);
+    #[cfg(feature = "net")]
+    let waits = net::Waits::new(policy, deadline);
     match url.scheme() {
         s::LOG => Ok(Box::new(log::open(url, stdio))),
         s::NULL => Ok(Box::new(null::Null)),
@@ -177,13 +186,13 @@ pub fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Re
         s::FD => stdio::open(url, stdio),
         s::FILE => file::open(url),
         #[cfg(feature = "net")]
-        s::HTTP | s::HTTPS => http::open(url, stdio, policy),
+        s::HTTP | s::HTTPS => http::open(url, stdio, policy, waits),
         #[cfg(feature = "net")]
-        s::TCP => tcp::open(url, stdio, policy),
+        s::TCP => tcp::open(url, stdio, policy, waits),
         #[cfg(feature = "net")]
-        s::TLS => tls::open(url, stdio, policy),
+        s::TLS => tls::open(url, stdio, policy, waits),
         #[cfg(feature = "net")]
-        s::DNS => dns::open(url, stdio, policy),
+        s::DNS => dns::open(url, stdio, waits),
         other => Err(Error::NotFound(format!("no scheme {other:?}"))),
     }
 }

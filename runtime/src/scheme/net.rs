@@ -22,6 +22,68 @@ use crate::{Error, Policy, Result};
 /// The most addresses kept from one lookup (as many as ureq keeps).
 pub(crate) const MAX_ADDRS: usize = 16;
 
+/// How long one network operation may wait: the policy's limit, cut to what is left of the run
+/// when the run has a deadline, so a guest blocked on the network cannot outlast `--timeout`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Waits {
+    /// The policy's limit for resolving and connecting (TCP and the TLS handshake).
+    connect: Duration,
+    /// The policy's limit for one read or write (or one HTTP phase); zero means none.
+    io: Duration,
+    /// When the run must stop, if it has a timeout.
+    deadline: Option<Instant>,
+}
+
+impl Waits {
+    /// The waits `policy` allows in a run that ends at `deadline`.
+    pub(crate) fn new(policy: &Policy, deadline: Option<Instant>) -> Self {
+        Waits {
+            connect: policy.network.connect_timeout,
+            io: policy.network.timeout,
+            deadline,
+        }
+    }
+
+    /// What is left of the run; [`Error::Timeout`] once its deadline has passed.
+    pub(crate) fn left(&self) -> Result<Option<Duration>> {
+        match self.deadline {
+            None => Ok(None),
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Ok(Some(left)),
+                _ => Err(Error::Timeout("the run's timeout has passed".into())),
+            },
+        }
+    }
+
+    /// The wait for resolving and connecting.
+    pub(crate) fn connect(&self) -> Result<Duration> {
+        Ok(match self.left()? {
+            Some(left) => self.connect.min(left),
+            None => self.connect,
+        })
+    }
+
+    /// The wait for one read or write; `None` waits as long as it takes.
+    pub(crate) fn io(&self) -> Result<Option<Duration>> {
+        let limit = Some(self.io).filter(|t| !t.is_zero());
+        Ok(match (limit, self.left()?) {
+            (Some(limit), Some(left)) => Some(limit.min(left)),
+            (limit, left) => limit.or(left),
+        })
+    }
+
+    /// Before a read or write on `stream`: in a run with a deadline, cuts the socket's waits to what
+    /// is left of it (without one, the waits [`connect`] set stay).
+    pub(crate) fn arm(&self, stream: &TcpStream) -> Result<()> {
+        if self.deadline.is_some() {
+            let wait = self.io()?;
+            stream.set_read_timeout(wait)?;
+            stream.set_write_timeout(wait)?;
+        }
+        Ok(())
+    }
+}
+
 /// Looks `host` up with the host's resolver, giving up after `timeout`; IP literals need no lookup.
 ///
 /// An unknown name is [`Error::NotFound`]; a lookup that takes too long is [`Error::Timeout`].
@@ -91,23 +153,23 @@ pub(crate) fn checked_addrs(
     }
 }
 
-/// Connects to one of `url`'s checked addresses within the policy's connect timeout, trying them in
-/// the resolver's order; reads and writes then wait at most the policy's network timeout.
-pub(crate) fn connect(policy: &Policy, url: &Url, port: u16) -> Result<TcpStream> {
-    let settings = &policy.network;
+/// Connects to one of `url`'s checked addresses within the connect wait, trying them in the
+/// resolver's order; reads and writes then wait at most the network timeout (both cut by `waits`).
+pub(crate) fn connect(policy: &Policy, url: &Url, port: u16, waits: Waits) -> Result<TcpStream> {
     let start = Instant::now();
-    let addrs = checked_addrs(policy, url, port, settings.connect_timeout)?;
+    let budget = waits.connect()?;
+    let addrs = checked_addrs(policy, url, port, budget)?;
     let mut last = None;
     for addr in addrs {
-        let left = settings.connect_timeout.saturating_sub(start.elapsed());
+        let left = budget.saturating_sub(start.elapsed());
         if left.is_zero() {
             break;
         }
         match TcpStream::connect_timeout(&addr, left) {
             Ok(stream) => {
-                let timeout = Some(settings.timeout).filter(|t| !t.is_zero());
-                stream.set_read_timeout(timeout)?;
-                stream.set_write_timeout(timeout)?;
+                let wait = waits.io()?;
+                stream.set_read_timeout(wait)?;
+                stream.set_write_timeout(wait)?;
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
@@ -116,10 +178,7 @@ pub(crate) fn connect(policy: &Policy, url: &Url, port: u16) -> Result<TcpStream
     }
     Err(match last {
         Some((addr, e)) => io_error(e, &format!("connecting to {addr}")),
-        None => Error::Timeout(format!(
-            "connecting took longer than {:?}",
-            settings.connect_timeout
-        )),
+        None => Error::Timeout(format!("connecting took longer than {budget:?}")),
     })
 }
 
@@ -238,7 +297,7 @@ mod tests {
             let port = port_of(&u).unwrap();
             let e = checked_addrs(&policy, &u, port, Duration::from_secs(1)).unwrap_err();
             assert!(matches!(e, Error::PermissionDenied(_)), "{raw}: {e}");
-            let e = connect(&policy, &u, port).unwrap_err();
+            let e = connect(&policy, &u, port, Waits::new(&policy, None)).unwrap_err();
             assert!(e.to_string().contains("--allow-private"), "{raw}: {e}");
         }
     }

@@ -13,6 +13,8 @@ use crate::{Policy, Result};
 pub struct Tcp {
     /// The connection.
     stream: TcpStream,
+    /// How long each read or write may wait.
+    waits: net::Waits,
     /// The URL it was opened with, for diagnostics.
     url: Url,
     /// Where failures are reported.
@@ -21,19 +23,21 @@ pub struct Tcp {
 
 impl Resource for Tcp {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let result = self
-            .stream
-            .read(buf)
-            .map_err(|e| net::io_error(e, "reading"));
+        let result = self.waits.arm(&self.stream).and_then(|()| {
+            self.stream
+                .read(buf)
+                .map_err(|e| net::io_error(e, "reading"))
+        });
         net::report(&self.stdio, &self.url, result)
     }
 
     fn write(&mut self, buf: &[u8]) -> Result<usize> {
-        let result = self
-            .stream
-            .write_all(buf)
-            .map(|()| buf.len())
-            .map_err(|e| net::io_error(e, "writing"));
+        let result = self.waits.arm(&self.stream).and_then(|()| {
+            self.stream
+                .write_all(buf)
+                .map(|()| buf.len())
+                .map_err(|e| net::io_error(e, "writing"))
+        });
         net::report(&self.stdio, &self.url, result)
     }
 
@@ -45,11 +49,17 @@ impl Resource for Tcp {
 }
 
 /// Connects to `tcp://host:port` (the port is required).
-pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
-    let result = net::port_of(url).and_then(|port| net::connect(policy, url, port));
+pub(super) fn open(
+    url: &Url,
+    stdio: &Stdio,
+    policy: &Arc<Policy>,
+    waits: net::Waits,
+) -> Result<Box<dyn Resource>> {
+    let result = net::port_of(url).and_then(|port| net::connect(policy, url, port, waits));
     let stream = net::report(stdio, url, result)?;
     Ok(Box::new(Tcp {
         stream,
+        waits,
         url: url.clone(),
         stdio: stdio.clone(),
     }))

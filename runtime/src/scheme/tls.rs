@@ -17,6 +17,8 @@ use crate::{Error, Policy, Result};
 pub struct Tls {
     /// The TLS session over its socket.
     stream: StreamOwned<ClientConnection, TcpStream>,
+    /// How long each read or write may wait.
+    waits: net::Waits,
     /// The URL it was opened with, for diagnostics.
     url: Url,
     /// Where failures are reported.
@@ -25,21 +27,25 @@ pub struct Tls {
 
 impl Resource for Tls {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let result = match self.stream.read(buf) {
-            // A peer that closes without close_notify has still ended the stream.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
-            other => other.map_err(|e| net::io_error(e, "reading")),
-        };
+        let result = self
+            .waits
+            .arm(&self.stream.sock)
+            .and_then(|()| match self.stream.read(buf) {
+                // A peer that closes without close_notify has still ended the stream.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other.map_err(|e| net::io_error(e, "reading")),
+            });
         net::report(&self.stdio, &self.url, result)
     }
 
     fn write(&mut self, buf: &[u8]) -> Result<usize> {
-        let result = self
-            .stream
-            .write_all(buf)
-            .and_then(|()| self.stream.flush())
-            .map(|()| buf.len())
-            .map_err(|e| net::io_error(e, "writing"));
+        let result = self.waits.arm(&self.stream.sock).and_then(|()| {
+            self.stream
+                .write_all(buf)
+                .and_then(|()| self.stream.flush())
+                .map(|()| buf.len())
+                .map_err(|e| net::io_error(e, "writing"))
+        });
         net::report(&self.stdio, &self.url, result)
     }
 
@@ -52,17 +58,27 @@ impl Resource for Tls {
 }
 
 /// Connects to `tls://host:port` and completes the handshake, so a bad certificate fails the open.
-pub(super) fn open(url: &Url, stdio: &Stdio, policy: &Arc<Policy>) -> Result<Box<dyn Resource>> {
-    let stream = net::report(stdio, url, handshake(url, policy))?;
+pub(super) fn open(
+    url: &Url,
+    stdio: &Stdio,
+    policy: &Arc<Policy>,
+    waits: net::Waits,
+) -> Result<Box<dyn Resource>> {
+    let stream = net::report(stdio, url, handshake(url, policy, waits))?;
     Ok(Box::new(Tls {
         stream,
+        waits,
         url: url.clone(),
         stdio: stdio.clone(),
     }))
 }
 
-/// Connects and verifies the server within the connect timeout.
-fn handshake(url: &Url, policy: &Policy) -> Result<StreamOwned<ClientConnection, TcpStream>> {
+/// Connects and verifies the server within the connect wait.
+fn handshake(
+    url: &Url,
+    policy: &Policy,
+    waits: net::Waits,
+) -> Result<StreamOwned<ClientConnection, TcpStream>> {
     // An address is verified against the certificate's IP addresses, a name against its names.
     let name = match (host_address(url), url.host()) {
         (Some(ip), _) => ServerName::from(ip),
@@ -71,10 +87,10 @@ fn handshake(url: &Url, policy: &Policy) -> Result<StreamOwned<ClientConnection,
         _ => return Err(Error::invalid("no host")),
     };
     let port = net::port_of(url)?;
-    let mut sock = net::connect(policy, url, port)?;
-    let connect_timeout = Some(policy.network.connect_timeout).filter(|t| !t.is_zero());
-    sock.set_read_timeout(connect_timeout)?;
-    sock.set_write_timeout(connect_timeout)?;
+    let mut sock = net::connect(policy, url, port, waits)?;
+    let connect_wait = Some(waits.connect()?).filter(|t| !t.is_zero());
+    sock.set_read_timeout(connect_wait)?;
+    sock.set_write_timeout(connect_wait)?;
     let mut conn = ClientConnection::new(net::tls_config(policy)?, name)
         .map_err(|e| Error::ConnectionFailed(format!("TLS: {e}")))?;
     while conn.is_handshaking() {
@@ -85,8 +101,8 @@ fn handshake(url: &Url, policy: &Policy) -> Result<StreamOwned<ClientConnection,
             _ => Error::ConnectionFailed(format!("TLS handshake: {e}")),
         })?;
     }
-    let timeout = Some(policy.network.timeout).filter(|t| !t.is_zero());
-    sock.set_read_timeout(timeout)?;
-    sock.set_write_timeout(timeout)?;
+    let wait = waits.io()?;
+    sock.set_read_timeout(wait)?;
+    sock.set_write_timeout(wait)?;
     Ok(StreamOwned::new(conn, sock))
 }

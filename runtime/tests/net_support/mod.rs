@@ -327,3 +327,21 @@ pub fn split_response(text: &str) -> (&str, &str) {
     text.split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("no blank line after the head in {text:?}"))
 }
+
+/// Runs `guest` with a 30 s network timeout and a 1 s run timeout against a server that does not
+/// answer in time, and checks the run ended as timed out, well before the network timeout.
+pub fn assert_run_timeout_cuts_the_wait(guest: Guest) {
+    let start = std::time::Instant::now();
+    let run = guest
+        .network(|n| n.timeout = std::time::Duration::from_secs(30))
+        .limits(|l| l.timeout = Some(std::time::Duration::from_secs(1)))
+        .run();
+    assert!(
+        matches!(run.termination(), tern::Termination::TimedOut(_)),
+        "{:?}\n{}",
+        run.termination(),
+        run.log
+    );
+    let waited = start.elapsed();
+    assert!(waited < std::time::Duration::from_secs(15), "{waited:?}");
+}

@@ -29,7 +29,7 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
 }
 
 fn poll_oneoff(mut c: C, subs: i32, events: i32, n: i32, out: i32) -> Result<i32, wasmi::Error> {
-    let run_deadline = c.data().deadline;
+    let run_deadline = c.data().process.deadline();
     let (subs, events, n, out) = (subs as u32, events as u32, n as u32, out as u32);
     with_memory(&mut c, |mem, p| {
         match poll(mem, p, subs, events, n, out, run_deadline) {
