@@ -239,9 +239,7 @@ fn finish(
     process.close_all();
     // A guest whose wait was cut short by the deadline ran out of time, whatever it did next.
     let termination = match termination {
-        Termination::Exited(_) if process.ran_out_of_time() => {
-            Termination::TimedOut(process.policy().limits.timeout.unwrap_or_default())
-        }
+        Termination::Exited(_) if process.ran_out_of_time() => timed_out(&process),
         other => other,
     };
     Outcome {
@@ -314,7 +312,7 @@ impl FuelMeter {
                 Ok(ResumableCall::OutOfFuel(paused)) => {
                     if let Some(deadline) = store.data().process.deadline() {
                         if Instant::now() >= deadline {
-                            return timed_out(store);
+                            return timed_out(&store.data().process);
                         }
                     }
                     needed = paused.required_fuel().max(1);
@@ -334,9 +332,8 @@ impl FuelMeter {
     }
 }
 
-fn timed_out(store: &Store<HostState>) -> Termination {
-    let limit = store.data().process.policy().limits.timeout;
-    Termination::TimedOut(limit.unwrap_or_default())
+fn timed_out(process: &Process) -> Termination {
+    Termination::TimedOut(process.policy().limits.timeout.unwrap_or_default())
 }
 
 /// Turns a wasmi error that ended a running guest into a termination; `None` if it is a setup error.
@@ -352,7 +349,7 @@ fn classify(
         return Some(Termination::Trapped(refused.clone()));
     }
     if let Some(abi::Deadline) = error.downcast_ref::<abi::Deadline>() {
-        return Some(timed_out(store));
+        return Some(timed_out(&store.data().process));
     }
     let code = error.as_trap_code()?;
     Some(Termination::Trapped(match code {

@@ -124,7 +124,6 @@ fn policy(args: &RunArgs) -> Result<Policy> {
     limits.fuel = args.fuel.or(limits.fuel);
     limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
     limits.timeout = args.timeout.or(limits.timeout);
-    // A network wait is a host call the fuel slices cannot interrupt: no single one may outlast the run.
     Ok(policy)
 }
 
