@@ -6,33 +6,8 @@ mod net_support;
 
 use std::net::TcpListener;
 
-use net_support::{echo_server, fetch, http_server, respond, NetGuest, OPEN, READ};
+use net_support::{echo_guest, echo_server, fetch, http_server, respond, NetGuest, OPEN, READ};
 use tern_abi::errno;
-
-/// A guest that opens the URL at 0, writes the 11 bytes at 512, then reads until it has 11 bytes
-/// back (or the stream ends) and prints them.
-fn echo_guest(url: &str) -> common::Guest {
-    let body = format!(
-        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
-         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.sub (i32.const {OPEN}) (local.get $h)))))
-         (if (i32.ne (call $resource_write (local.get $h) (i32.const 512) (i32.const 11)) (i32.const 11))
-           (then (return (i32.const 90))))
-         (drop (call $resource_flush (local.get $h)))
-         (local.set $i (i32.const 0))
-         (block $done (loop $more
-           (br_if $done (i32.ge_u (local.get $i) (i32.const 11)))
-           (local.set $n (call $resource_read (local.get $h) (i32.add (i32.const 1024) (local.get $i)) (i32.const 64)))
-           (br_if $done (i32.eq (local.get $n) (i32.const -5)))
-           (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.sub (i32.const {READ}) (local.get $n)))))
-           (local.set $i (i32.add (local.get $i) (local.get $n)))
-           (br $more)))
-         (drop (call $resource_write (i32.const 1) (i32.const 1024) (local.get $i)))
-         (call $resource_close (local.get $h))
-         (i32.const 0)",
-        url.len()
-    );
-    common::Guest::main(&body, &[(0, url), (512, "hello, echo")])
-}
 
 #[test]
 fn tcp_is_a_bidirectional_stream() {

@@ -7,8 +7,8 @@ mod net_support;
 use std::process::Command;
 
 use net_support::{
-    echo_server, fetch, https_server, respond, split_response, tls_echo_server, NetGuest, TestCa,
-    OPEN, READ,
+    echo_guest, echo_server, fetch, https_server, respond, split_response, tls_echo_server,
+    NetGuest, TestCa, OPEN, READ,
 };
 use tern_abi::errno;
 
@@ -108,28 +108,6 @@ fn plain_http_to_a_tls_port_fails_cleanly() {
         "{}",
         run.log
     );
-}
-
-/// A guest that opens the URL at 0, writes the 11 bytes at 512, reads the echo into stdout.
-fn echo_guest(url: &str) -> common::Guest {
-    let body = format!(
-        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
-         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.sub (i32.const {OPEN}) (local.get $h)))))
-         (if (i32.ne (call $resource_write (local.get $h) (i32.const 512) (i32.const 11)) (i32.const 11))
-           (then (return (i32.const 90))))
-         (local.set $i (i32.const 0))
-         (block $done (loop $more
-           (br_if $done (i32.ge_u (local.get $i) (i32.const 11)))
-           (local.set $n (call $resource_read (local.get $h) (i32.add (i32.const 1024) (local.get $i)) (i32.const 64)))
-           (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.sub (i32.const {READ}) (local.get $n)))))
-           (local.set $i (i32.add (local.get $i) (local.get $n)))
-           (br $more)))
-         (drop (call $resource_write (i32.const 1) (i32.const 1024) (local.get $i)))
-         (call $resource_close (local.get $h))
-         (i32.const 0)",
-        url.len()
-    );
-    common::Guest::main(&body, &[(0, url), (512, "hello, echo")])
 }
 
 #[test]
