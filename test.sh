@@ -18,6 +18,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "unit and integration tests"
 cargo test --workspace --quiet 2>&1 | tee target/test.log | grep -E '^(test result|running|error|failures|---- )|panicked' || true
 if grep -qE 'test result: FAILED|error(\[|:)' target/test.log; then
+    # The failing tests' own output (assertion messages) — the filter above keeps only headers.
+    sed -n '/^failures:$/,/^test result: FAILED/p' target/test.log | head -n 200
     echo "cargo test failed; see target/test.log"; exit 1
 fi
 

@@ -285,7 +285,10 @@ fn the_preopen_is_the_same_grant_as_allow_and_a_deny_on_it_wins() {
 #[test]
 fn node_wasi_agrees_on_the_std_program() {
     // node:wasi is a trustworthy reference for what an ordinary program sees, not for escapes (it
-    // follows symlinks out of a preopen) nor for corner cases (proc_raise kills node, CPU clocks).
+    // follows symlinks out of a preopen) nor for corner cases (proc_raise kills node, CPU clocks),
+    // nor for sleeps: its poll_oneoff runs a libuv timer of whole milliseconds that can fire before
+    // the 15 ms the program sleeps (seen: about one run in 40 printed "slept: false"). tern's line
+    // is checked against expected/std.txt above; here it is left out on both sides.
     if Command::new("node").arg("--version").output().is_err() {
         eprintln!("node is not installed: differential check skipped");
         return;
@@ -322,9 +325,29 @@ fn node_wasi_agrees_on_the_std_program() {
             .unwrap();
         child.stdin.take().unwrap().write_all(b"piped\n").unwrap();
         let out = child.wait_with_output().unwrap();
-        outputs.push((text(&out.stdout), out.status.code()));
+        if use_node && out.stdout.is_empty() {
+            // The program prints before anything else, so node failed on its own: seen where the
+            // address space is capped (`ulimit -v`), as V8 reserves gigabytes for a Wasm memory.
+            eprintln!(
+                "node:wasi could not run the module here: differential check skipped\n{}",
+                text(&out.stderr)
+            );
+            return;
+        }
+        let stdout: String = text(&out.stdout)
+            .lines()
+            .filter(|line| !line.starts_with("slept: "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        outputs.push((stdout, out.status.code(), text(&out.stderr)));
     }
-    assert_eq!(outputs[0], outputs[1], "tern and node:wasi differ");
+    let (tern, node) = (&outputs[0], &outputs[1]);
+    assert_eq!(
+        (&tern.0, tern.1),
+        (&node.0, node.1),
+        "tern and node:wasi differ (left tern, right node)\nnode's stderr:\n{}",
+        node.2
+    );
 }
 
 /// A module importing both ABIs: `cwa_main`'s body runs with `$fd_write`, `$fd_close`, `$fd_renumber`
