@@ -186,9 +186,11 @@ pub(crate) fn connect(policy: &Policy, url: &Url, port: u16, waits: Waits) -> Re
 /// (refused, reset, closed early, …) is [`Error::ConnectionFailed`].
 pub(crate) fn io_error(e: io::Error, doing: &str) -> Error {
     match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            Error::Timeout(format!("{doing}: {e}"))
-        }
+        // A socket timeout surfaces as EAGAIN on Linux, whose text ("Resource temporarily
+        // unavailable") reads like a different failure.
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout(format!(
+            "{doing}: no progress before the time limit (network timeout or --timeout)"
+        )),
         io::ErrorKind::PermissionDenied => Error::PermissionDenied(e.to_string()),
         _ => Error::ConnectionFailed(format!("{doing}: {e}")),
     }
