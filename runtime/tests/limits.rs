@@ -43,12 +43,7 @@ fn fuel_runs_out() {
     let run = Guest::module(r#"(module (func (export "_start") (loop (br 0))))"#)
         .limits(|l| l.fuel = Some(50_000))
         .run();
-    assert!(
-        matches!(run.termination(), Termination::Trapped(r) if r.contains("out of fuel")),
-        "{}",
-        run.termination()
-    );
-    assert_eq!(run.code(), 134);
+    run.assert_trapped("out of fuel");
     assert!(run.outcome.fuel_used <= 50_000, "{}", run.outcome.fuel_used);
     assert!(run.outcome.fuel_used > 40_000, "{}", run.outcome.fuel_used);
 
@@ -84,11 +79,7 @@ fn memory_growth_past_the_page_limit_traps() {
     let run = Guest::module(wat)
         .limits(|l| l.max_memory_pages = Some(10))
         .run();
-    assert!(
-        matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")),
-        "{}",
-        run.termination()
-    );
+    run.assert_trapped("memory limit");
     assert_eq!(run.outcome.peak_memory_pages, 5);
     // Without a limit it grows.
     let run = Guest::module(wat).run();
@@ -101,21 +92,13 @@ fn initial_memory_past_the_limit_traps_before_running() {
     let run = Guest::module(r#"(module (memory (export "memory") 20) (func (export "_start")))"#)
         .limits(|l| l.max_memory_pages = Some(10))
         .run();
-    assert!(
-        matches!(run.termination(), Termination::Trapped(r) if r.contains("memory limit")),
-        "{}",
-        run.termination()
-    );
+    run.assert_trapped("memory limit");
 }
 
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
     let run = Guest::module(r#"(module (func $f (export "_start") (call $f)))"#).run();
-    assert!(
-        matches!(run.termination(), Termination::Trapped(r) if r.contains("stack overflow")),
-        "{}",
-        run.termination()
-    );
+    run.assert_trapped("stack overflow");
 }
 
 #[test]
@@ -135,12 +118,7 @@ fn wasm_traps_are_reported_with_their_reason() {
         ),
     ] {
         let run = Guest::module(wat).run();
-        assert!(
-            matches!(run.termination(), Termination::Trapped(r) if r.contains(reason)),
-            "{wat}: {}",
-            run.termination()
-        );
-        assert_eq!(run.code(), 134);
+        run.assert_trapped(reason);
     }
 }
 

@@ -23,6 +23,16 @@ impl Run {
     pub fn termination(&self) -> &Termination {
         &self.outcome.termination
     }
+
+    /// Asserts the run ended in a trap whose reason mentions `reason`, and exited as a trap does.
+    pub fn assert_trapped(&self, reason: &str) {
+        assert!(
+            matches!(self.termination(), Termination::Trapped(r) if r.contains(reason)),
+            "expected a trap with {reason:?}, got: {}",
+            self.termination()
+        );
+        assert_eq!(self.code(), 134);
+    }
 }
 
 /// A guest run, configured step by step.
