@@ -9,12 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tern::{Policy, Process, Runtime, Stdio};
 
 fn process(policy: &Arc<Policy>) -> Process {
-    let stdio = Stdio::new(
-        Box::new(std::io::empty()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-    );
+    let stdio = Stdio::null();
     Process::new("bench", vec!["bench".into()], policy.clone(), stdio)
 }
 

@@ -67,12 +67,7 @@ fn time_run(runtime: &Runtime, wasm: &[u8], make: &dyn Fn() -> Process, read: u6
 }
 
 fn process(policy: &Arc<Policy>, preopen: Option<&Path>) -> Process {
-    let stdio = Stdio::new(
-        Box::new(std::io::empty()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-    );
+    let stdio = Stdio::null();
     let mut p = Process::new("bench", vec!["bench".into()], policy.clone(), stdio);
     if let Some(dir) = preopen {
         p.preopen(dir, "/d", false).expect("preopen");

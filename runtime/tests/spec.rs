@@ -72,12 +72,7 @@ fn a_mistyped_import_is_a_load_error_not_a_crash() {
         "m",
         vec![],
         std::sync::Arc::new(tern::Policy::new()),
-        tern::Stdio::new(
-            Box::new(std::io::empty()),
-            Box::new(std::io::sink()),
-            Box::new(std::io::sink()),
-            Box::new(std::io::sink()),
-        ),
+        tern::Stdio::null(),
     );
     let Err(error) = runtime.run(&module, process, None) else {
         panic!("a mistyped import must not run");

@@ -110,6 +110,16 @@ impl Stdio {
         }
     }
 
+    /// Streams that give the guest an empty stdin and discard everything it writes.
+    pub fn null() -> Self {
+        Stdio::new(
+            Box::new(std::io::empty()),
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        )
+    }
+
     /// Writes one line to the host log, ignoring failure: a closed log must not stop the guest.
     pub fn log_line(&self, level: LogLevel, prefix: Option<&str>, message: &[u8]) {
         log::write_line(&self.log, level, prefix, message);
