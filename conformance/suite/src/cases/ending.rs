@@ -1,6 +1,6 @@
 //! Cases that end the guest (exit, trap, timeout, limits) or close its standard streams.
 
-use super::{open, Outcome};
+use super::{open, write_whole, Outcome};
 use crate::check::expect_eq;
 use tern_guest::abi::errno;
 use tern_guest::sys;
@@ -59,12 +59,7 @@ pub fn close_stdin() -> Outcome {
 
 /// Case 114.
 pub fn close_stdout() -> Outcome {
-    let before = b"c114: before close\n";
-    expect_eq!(
-        sys::resource_write(1, before),
-        before.len() as i32,
-        "resource_write(1) before close"
-    );
+    write_whole(1, b"c114: before close\n")?;
     sys::resource_close(1);
     expect_eq!(
         sys::resource_write(1, b"c114: after close\n"),

@@ -1,6 +1,6 @@
 //! `file://` under `$TERN_CONFORMANCE_DIR` (the harness grants it and checks the files afterwards).
 
-use super::{file_url, open_fails, opened, read_to_eof, Outcome};
+use super::{file_url, open_fails, opened, read_to_eof, write_whole, Outcome};
 use crate::check::{expect_bytes, expect_eq};
 use alloc::string::String;
 use tern_guest::abi::errno;
@@ -12,15 +12,9 @@ fn resource(rest: &str) -> Result<Resource, String> {
     Resource::open(&url).map_err(|e| alloc::format!("Resource::open({url:?}): {e}"))
 }
 
-/// Writes all of `bytes` with one resource_write, which must accept them all.
+/// Writes all of `bytes` to `r` with one resource_write.
 fn write(r: &Resource, bytes: &[u8]) -> Outcome {
-    expect_eq!(
-        sys::resource_write(r.handle(), bytes),
-        bytes.len() as i32,
-        "resource_write({:?})",
-        core::str::from_utf8(bytes).unwrap_or("?")
-    );
-    Ok(())
+    write_whole(r.handle(), bytes)
 }
 
 /// The whole content of `rest` under the directory, read with mode=r.

@@ -11,7 +11,7 @@ mod runtime;
 mod schemes;
 mod stdio;
 
-use crate::check::{ensure, Outcome};
+use crate::check::{ensure, expect_eq, Outcome};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -210,6 +210,17 @@ fn open_fails(url: &str, want: i32) -> Outcome {
         got == want,
         "resource_open({url:?}): expected {want} ({}), got {got}",
         errno::name(want).unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to `h` with one resource_write, failing the case unless it accepts them all.
+fn write_whole(h: i32, bytes: &[u8]) -> Outcome {
+    expect_eq!(
+        sys::resource_write(h, bytes),
+        bytes.len() as i32,
+        "resource_write({h}, {:?})",
+        String::from_utf8_lossy(bytes)
     );
     Ok(())
 }

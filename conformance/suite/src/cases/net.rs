@@ -1,6 +1,6 @@
 //! The network schemes (ABI.md §4.2) against the loopback servers the harness starts for run `net`.
 
-use super::{open_fails, opened, read_to_eof, Handle, Outcome};
+use super::{open_fails, opened, read_to_eof, write_whole, Handle, Outcome};
 use crate::check::{ensure, expect_eq};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -25,15 +25,7 @@ fn http(path: &str) -> Result<String, String> {
 
 /// Writes each part with one resource_write, which must accept all of it.
 fn send(h: &Handle, parts: &[&[u8]]) -> Outcome {
-    for part in parts {
-        expect_eq!(
-            sys::resource_write(h.0, part),
-            part.len() as i32,
-            "resource_write of {:?}",
-            String::from_utf8_lossy(part)
-        );
-    }
-    Ok(())
+    parts.iter().try_for_each(|part| write_whole(h.0, part))
 }
 
 /// A response as the guest reads it: the head's lines and the body.

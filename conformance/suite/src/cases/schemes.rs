@@ -1,6 +1,6 @@
 //! The schemes granted by default: null, zero, random, log and fd.
 
-use super::{opened, Outcome};
+use super::{opened, write_whole, Outcome};
 use crate::check::{ensure, expect_eq};
 use alloc::vec;
 use tern_guest::abi::{errno, log_level};
@@ -168,17 +168,8 @@ pub fn fd_write() -> Outcome {
     let out = opened("fd://1")?;
     let err = opened("fd://2")?;
     let (a, b) = (b"c81: via fd://1\n", b"c81: via fd://2\n");
-    expect_eq!(
-        sys::resource_write(out.0, a),
-        a.len() as i32,
-        "resource_write(fd://1)"
-    );
-    expect_eq!(
-        sys::resource_write(err.0, b),
-        b.len() as i32,
-        "resource_write(fd://2)"
-    );
-    Ok(())
+    write_whole(out.0, a)?;
+    write_whole(err.0, b)
 }
 
 /// Case 82.

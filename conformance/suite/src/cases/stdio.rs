@@ -1,6 +1,6 @@
 //! Handles 0, 1 and 2, `io_get_*`, and the guest's stdin.
 
-use super::{opened, read_to_eof, Outcome};
+use super::{opened, read_to_eof, write_whole, Outcome};
 use crate::check::{ensure, expect_bytes, expect_eq};
 use tern_guest::abi::errno;
 use tern_guest::sys;
@@ -30,24 +30,12 @@ pub fn stderr_handle() -> Outcome {
 
 /// Case 10.
 pub fn write_stdout() -> Outcome {
-    let line = b"c10: written to handle 1\n";
-    expect_eq!(
-        sys::resource_write(1, line),
-        line.len() as i32,
-        "resource_write(1, ...)"
-    );
-    Ok(())
+    write_whole(1, b"c10: written to handle 1\n")
 }
 
 /// Case 11.
 pub fn write_stderr() -> Outcome {
-    let line = b"c11: written to handle 2\n";
-    expect_eq!(
-        sys::resource_write(2, line),
-        line.len() as i32,
-        "resource_write(2, ...)"
-    );
-    Ok(())
+    write_whole(2, b"c11: written to handle 2\n")
 }
 
 /// What the harness sends on stdin in run main.
