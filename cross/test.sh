@@ -117,26 +117,18 @@ fail() { failed=$((failed + 1)); echo "FAIL    $label $1"; sed -n '1,20s/^/     
 skip() { skipped=$((skipped + 1)); echo "skip    $label $1"; }
 
 # expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its stdout contains PATTERN (fixed string).
-expect() {
-    local name=$1 want=$2 pattern=$3 status=0
-    shift 3
-    "$@" >"$work/out" 2>"$work/err" </dev/null || status=$?
-    if [ "$status" = "$want" ] && grep -qF -- "$pattern" "$work/out"; then
-        ok "$name"
-    else
-        echo "exit status $status (expected $want); stdout: $(head -c 300 "$work/out")" >>"$work/err"
-        fail "$name"
-    fi
-}
+expect() { expect_on out "$@"; }
 # expect_err NAME STATUS PATTERN CMD...: like expect, with PATTERN on stderr.
-expect_err() {
-    local name=$1 want=$2 pattern=$3 status=0
-    shift 3
+expect_err() { expect_on err "$@"; }
+# expect_on out|err NAME STATUS PATTERN CMD...: the two above.
+expect_on() {
+    local stream=$1 name=$2 want=$3 pattern=$4 status=0
+    shift 4
     "$@" >"$work/out" 2>"$work/err" </dev/null || status=$?
-    if [ "$status" = "$want" ] && grep -qF -- "$pattern" "$work/err"; then
+    if [ "$status" = "$want" ] && grep -qF -- "$pattern" "$work/$stream"; then
         ok "$name"
     else
-        echo "exit status $status (expected $want; stderr should contain \"$pattern\")" >>"$work/err"
+        echo "exit status $status (expected $want; std$stream should contain \"$pattern\"); stdout: $(head -c 300 "$work/out")" >>"$work/err"
         fail "$name"
     fi
 }
