@@ -8,12 +8,13 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use net_support::{fetch, http_server, respond, split_response, NetGuest, Req, FLUSH, OPEN, READ};
+use net_support::{fetch, split_response, NetGuest, FLUSH, OPEN, READ};
 use tern_abi::errno;
+use tern_loopback::{http_server, respond, Request};
 
 /// A server that answers every request with what it received, as text.
 fn mirror() -> u16 {
-    http_server(|req: &Req, out: &mut dyn Write| {
+    http_server(|req: &Request, out: &mut dyn Write| {
         let mut text = format!("{} {}\n", req.method, req.target);
         for (n, v) in &req.headers {
             text += &format!("{n}={v}\n");
@@ -26,6 +27,7 @@ fn mirror() -> u16 {
             text.as_bytes(),
         )
     })
+    .unwrap()
 }
 
 #[test]
@@ -71,7 +73,7 @@ fn full_form_post_sends_body_and_headers() {
 
 #[test]
 fn error_statuses_are_responses() {
-    let port = http_server(|_, out| respond(out, "404 Not Found", &[], b"nope"));
+    let port = http_server(|_, out| respond(out, "404 Not Found", &[], b"nope")).unwrap();
     let run = fetch(&format!("http://127.0.0.1:{port}/missing"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
         .run();
@@ -94,7 +96,8 @@ fn chunked_responses_are_decoded() {
         }
         out.write_all(b"0\r\n\r\n")?;
         out.flush()
-    });
+    })
+    .unwrap();
     let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
         .run();
@@ -115,7 +118,8 @@ fn a_server_closing_early_is_a_connection_failure() {
         out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")?;
         out.flush()?;
         Err(std::io::Error::other("hang up"))
-    });
+    })
+    .unwrap();
     let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
         .run();
@@ -123,7 +127,7 @@ fn a_server_closing_early_is_a_connection_failure() {
     assert!(run.stdout.ends_with("short"), "{}", run.stdout);
     assert!(run.log.contains("connection failed"), "{}", run.log);
     // Hanging up before any response fails the flush.
-    let port = http_server(|_, _| Err(std::io::Error::other("hang up")));
+    let port = http_server(|_, _| Err(std::io::Error::other("hang up"))).unwrap();
     let request = b"GET / HTTP/1.1\r\n\r\n";
     let run = fetch(&format!("http://127.0.0.1:{port}/"), Some(request))
         .allow(&format!("http://127.0.0.1:{port}"))
@@ -165,7 +169,8 @@ fn a_slow_server_hits_the_timeout() {
     let port = http_server(|_, out| {
         std::thread::sleep(Duration::from_secs(3));
         respond(out, "200 OK", &[], b"late")
-    });
+    })
+    .unwrap();
     let start = Instant::now();
     let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
@@ -186,7 +191,8 @@ fn the_run_timeout_cuts_a_network_wait_short() {
     let port = http_server(|_, out| {
         std::thread::sleep(Duration::from_secs(20));
         respond(out, "200 OK", &[], b"late")
-    });
+    })
+    .unwrap();
     net_support::assert_run_timeout_cuts_the_wait(
         fetch(&format!("http://127.0.0.1:{port}/"), None)
             .allow(&format!("http://127.0.0.1:{port}")),
@@ -200,7 +206,8 @@ fn a_slow_body_hits_the_timeout() {
         out.flush()?;
         std::thread::sleep(Duration::from_secs(3));
         out.write_all(b"later")
-    });
+    })
+    .unwrap();
     let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
         .network(|n| n.timeout = Duration::from_millis(400))
@@ -224,7 +231,8 @@ fn responses_over_the_size_limit_fail() {
             out.write_all(b"0\r\n\r\n")?;
             out.flush()
         }
-    });
+    })
+    .unwrap();
     for (path, code) in [
         ("/declared", READ - errno::LIMIT_EXCEEDED),
         ("/chunked", READ - errno::LIMIT_EXCEEDED),
@@ -298,7 +306,8 @@ fn redirects_are_followed_only_within_the_grant() {
         }
         "/loop" => respond(out, "302 Found", &[("Location", "/loop")], b""),
         _ => respond(out, "302 Found", &[("Location", "/forbidden")], b"moved"),
-    });
+    })
+    .unwrap();
     let grant = format!("http://127.0.0.1:{port}");
     let run = fetch(&format!("{grant}/inside"), None).allow(&grant).run();
     assert_eq!(run.code(), 0, "{}", run.log);

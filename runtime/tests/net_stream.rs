@@ -13,7 +13,8 @@ mod net_support;
 
 use std::io::Write;
 
-use net_support::{fetch_body, http_server, Req};
+use net_support::fetch_body;
+use tern_loopback::{http_server, Request};
 
 const SIZE: usize = 10 << 20;
 
@@ -31,7 +32,7 @@ fn status_kib(field: &str) -> Option<u64> {
 
 #[test]
 fn ten_mib_streams_through_in_chunks() {
-    let port = http_server(|req: &Req, out: &mut dyn Write| {
+    let port = http_server(|req: &Request, out: &mut dyn Write| {
         let size = if req.target == "/big" { SIZE } else { 1024 };
         write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n")?;
         let mut chunk = vec![0u8; 64 << 10];
@@ -43,7 +44,8 @@ fn ten_mib_streams_through_in_chunks() {
             out.write_all(&chunk[..len])?;
         }
         out.flush()
-    });
+    })
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("body");
     let sink = format!("file://{}?mode=w", out_path.display());

@@ -6,12 +6,13 @@ mod net_support;
 
 use std::net::TcpListener;
 
-use net_support::{echo_guest, echo_server, fetch, http_server, respond, NetGuest, OPEN, READ};
+use net_support::{echo_guest, fetch, NetGuest, OPEN, READ};
 use tern_abi::errno;
+use tern_loopback::{echo_server, http_server, respond};
 
 #[test]
 fn tcp_is_a_bidirectional_stream() {
-    let port = echo_server();
+    let port = echo_server().unwrap();
     let url = format!("tcp://127.0.0.1:{port}");
     let run = echo_guest(&url).allow(&url).run();
     assert_eq!(run.code(), 0, "{}", run.log);
@@ -100,8 +101,8 @@ fn dns_lists_addresses() {
 /// names the flag that would grant it.
 #[test]
 fn special_addresses_are_refused_unless_granted() {
-    let echo = echo_server();
-    let web = http_server(|_, out| respond(out, "200 OK", &[], b"reached"));
+    let echo = echo_server().unwrap();
+    let web = http_server(|_, out| respond(out, "200 OK", &[], b"reached")).unwrap();
     let tcp_cases = [
         // Loopback reached through a scheme-wide grant: not explicit about the address.
         (format!("tcp://127.0.0.1:{echo}"), "tcp:".to_owned()),
@@ -195,11 +196,12 @@ fn special_addresses_are_refused_unless_granted() {
 /// connect, because every hop's address is checked.
 #[test]
 fn redirects_to_special_addresses_are_checked_too() {
-    let inner = http_server(|_, out| respond(out, "200 OK", &[], b"internal"));
+    let inner = http_server(|_, out| respond(out, "200 OK", &[], b"internal")).unwrap();
     let outer = http_server(move |_, out| {
         let location = format!("http://localhost:{inner}/secret");
         respond(out, "302 Found", &[("Location", &location)], b"")
-    });
+    })
+    .unwrap();
     let run = fetch(&format!("http://127.0.0.1:{outer}/"), None)
         .allow(&format!("http://127.0.0.1:{outer}"))
         .allow(&format!("http://localhost:{inner}"))

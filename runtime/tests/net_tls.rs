@@ -6,11 +6,9 @@ mod net_support;
 
 use std::process::Command;
 
-use net_support::{
-    echo_guest, echo_server, fetch, https_server, respond, split_response, tls_echo_server,
-    NetGuest, TestCa, OPEN, READ,
-};
+use net_support::{echo_guest, fetch, split_response, NetGuest, OPEN, READ};
 use tern_abi::errno;
+use tern_loopback::{echo_server, https_server, respond, tls_echo_server, TestCa};
 
 /// Trusts `ca` in the guest's policy, as `--ca-file` does.
 fn trusting(guest: common::Guest, ca: &TestCa) -> common::Guest {
@@ -21,15 +19,16 @@ fn trusting(guest: common::Guest, ca: &TestCa) -> common::Guest {
 
 #[test]
 fn https_with_a_trusted_ca_gets_the_body() {
-    let ca = TestCa::new("tern test CA");
-    let port = https_server(&ca.leaf(&["127.0.0.1"]), |req, out| {
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = https_server(&ca.leaf(&["127.0.0.1"]).unwrap(), |req, out| {
         respond(
             out,
             "200 OK",
             &[("Content-Type", "text/plain")],
             format!("secure {}", req.target).as_bytes(),
         )
-    });
+    })
+    .unwrap();
     let url = format!("https://127.0.0.1:{port}/doc");
     let run = trusting(fetch(&url, None), &ca)
         .allow(&format!("https://127.0.0.1:{port}"))
@@ -42,10 +41,11 @@ fn https_with_a_trusted_ca_gets_the_body() {
 
 #[test]
 fn https_by_name_needs_the_address_granted_too() {
-    let ca = TestCa::new("tern test CA");
-    let port = https_server(&ca.leaf(&["localhost"]), |_, out| {
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = https_server(&ca.leaf(&["localhost"]).unwrap(), |_, out| {
         respond(out, "200 OK", &[], b"named")
-    });
+    })
+    .unwrap();
     let url = format!("https://localhost:{port}/");
     let grant = format!("https://localhost:{port}");
     // The name is granted, but it resolves to loopback, which is not.
@@ -68,11 +68,12 @@ fn https_by_name_needs_the_address_granted_too() {
 
 #[test]
 fn an_untrusted_certificate_fails() {
-    let ca = TestCa::new("tern test CA");
-    let stranger = TestCa::new("someone else");
-    let port = https_server(&stranger.leaf(&["127.0.0.1"]), |_, out| {
+    let ca = TestCa::new("tern test CA").unwrap();
+    let stranger = TestCa::new("someone else").unwrap();
+    let port = https_server(&stranger.leaf(&["127.0.0.1"]).unwrap(), |_, out| {
         respond(out, "200 OK", &[], b"x")
-    });
+    })
+    .unwrap();
     let url = format!("https://127.0.0.1:{port}/");
     for guest in [fetch(&url, None), trusting(fetch(&url, None), &ca)] {
         let run = guest.allow(&format!("https://127.0.0.1:{port}")).run();
@@ -84,10 +85,11 @@ fn an_untrusted_certificate_fails() {
 
 #[test]
 fn a_certificate_for_another_name_fails() {
-    let ca = TestCa::new("tern test CA");
-    let port = https_server(&ca.leaf(&["other.example"]), |_, out| {
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = https_server(&ca.leaf(&["other.example"]).unwrap(), |_, out| {
         respond(out, "200 OK", &[], b"x")
-    });
+    })
+    .unwrap();
     let run = trusting(fetch(&format!("https://127.0.0.1:{port}/"), None), &ca)
         .allow(&format!("https://127.0.0.1:{port}"))
         .run();
@@ -97,8 +99,8 @@ fn a_certificate_for_another_name_fails() {
 
 #[test]
 fn plain_http_to_a_tls_port_fails_cleanly() {
-    let ca = TestCa::new("tern test CA");
-    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]));
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]).unwrap()).unwrap();
     let run = fetch(&format!("http://127.0.0.1:{port}/"), None)
         .allow(&format!("http://127.0.0.1:{port}"))
         .network(|n| n.timeout = std::time::Duration::from_secs(2))
@@ -112,8 +114,8 @@ fn plain_http_to_a_tls_port_fails_cleanly() {
 
 #[test]
 fn tls_streams_are_verified_and_bidirectional() {
-    let ca = TestCa::new("tern test CA");
-    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]));
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = tls_echo_server(&ca.leaf(&["127.0.0.1"]).unwrap()).unwrap();
     let url = format!("tls://127.0.0.1:{port}");
     let run = trusting(echo_guest(&url), &ca).allow(&url).run();
     assert_eq!(run.code(), 0, "{}", run.log);
@@ -123,7 +125,7 @@ fn tls_streams_are_verified_and_bidirectional() {
     assert_eq!(run.code(), OPEN - errno::CONNECTION_FAILED, "{}", run.log);
     assert!(run.log.contains("UnknownIssuer"), "{}", run.log);
     // A certificate for another name fails too.
-    let port = tls_echo_server(&ca.leaf(&["other.example"]));
+    let port = tls_echo_server(&ca.leaf(&["other.example"]).unwrap()).unwrap();
     let url = format!("tls://127.0.0.1:{port}");
     let run = trusting(echo_guest(&url), &ca).allow(&url).run();
     assert_eq!(run.code(), OPEN - errno::CONNECTION_FAILED, "{}", run.log);
@@ -132,7 +134,7 @@ fn tls_streams_are_verified_and_bidirectional() {
 
 #[test]
 fn tls_to_a_plain_server_fails() {
-    let port = echo_server();
+    let port = echo_server().unwrap();
     let url = format!("tls://127.0.0.1:{port}");
     let run = echo_guest(&url)
         .allow(&url)
@@ -150,12 +152,13 @@ fn tls_to_a_plain_server_fails() {
 /// trusted through `--ca-file` and gets the body.
 #[test]
 fn tern_run_trusts_ca_file() {
-    let ca = TestCa::new("tern test CA");
-    let port = https_server(&ca.leaf(&["127.0.0.1"]), |_, out| {
+    let ca = TestCa::new("tern test CA").unwrap();
+    let port = https_server(&ca.leaf(&["127.0.0.1"]).unwrap(), |_, out| {
         respond(out, "200 OK", &[], b"fetched over https")
-    });
+    })
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ca_file = ca.write_pem(dir.path());
+    let ca_file = ca.write_pem(dir.path()).unwrap();
     let url = format!("https://127.0.0.1:{port}/");
     let (body, data) = net_support::fetch_body(&url, None, None);
     let data: Vec<(u32, &str)> = data.iter().map(|(o, s)| (*o, s.as_str())).collect();

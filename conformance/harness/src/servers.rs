@@ -15,17 +15,17 @@
 //! | `tls_untrusted` | `tls_echo` with a certificate from a CA nobody trusts |
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use tern_loopback::{
+    echo_server, http_server, https_server, listen, respond, tls_echo_server, Request, TestCa,
+};
 
 /// The server names a run may list.
 pub const KINDS: &[&str] = &[
@@ -45,37 +45,25 @@ pub fn start(names: &[String], dir: &Path) -> Result<BTreeMap<String, String>> {
     let mut vars = BTreeMap::new();
     // One trusted CA for the run's TLS servers; the run passes its PEM with --ca-file {ca_file}.
     let trusted = if names.iter().any(|n| n == "https" || n == "tls_echo") {
-        let ca = Ca::new("tern conformance test CA")?;
-        let path = dir.join("ca.pem");
-        std::fs::write(&path, ca.issuer.pem())
-            .with_context(|| format!("writing {}", path.display()))?;
+        let ca = TestCa::new("tern conformance test CA")?;
+        let path = ca
+            .write_pem(dir)
+            .with_context(|| format!("writing {}", dir.join("ca.pem").display()))?;
         vars.insert("ca_file".into(), path.display().to_string());
-        Some(ca.server_config("127.0.0.1")?)
+        Some(ca.leaf(&["127.0.0.1"])?)
     } else {
         None
     };
     let trusted = || {
         trusted
-            .clone()
+            .as_ref()
             .expect("created above for https and tls_echo")
     };
     for name in names {
         let port = match name.as_str() {
-            "http" => listen(serve_http)?,
-            "https" => {
-                let config = trusted();
-                listen(move |stream| {
-                    if let Ok(conn) = ServerConnection::new(Arc::clone(&config)) {
-                        serve_http(StreamOwned::new(conn, stream));
-                    }
-                })?
-            }
-            "tcp_echo" => listen(|stream| {
-                if let Ok(mut reader) = stream.try_clone() {
-                    let mut writer = stream;
-                    let _ = io::copy(&mut reader, &mut writer);
-                }
-            })?,
+            "http" => http_server(route)?,
+            "https" => https_server(trusted(), route)?,
+            "tcp_echo" => echo_server()?,
             "tcp_hello" => listen(|mut stream| {
                 let _ = stream.write_all(b"hello, tcp\n");
             })?,
@@ -89,13 +77,9 @@ pub fn start(names: &[String], dir: &Path) -> Result<BTreeMap<String, String>> {
                 let listener = TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1:0")?;
                 listener.local_addr()?.port()
             }
-            "tls_echo" => {
-                let config = trusted();
-                listen(move |stream| tls_echo(&config, stream))?
-            }
+            "tls_echo" => tls_echo_server(trusted())?,
             "tls_untrusted" => {
-                let config = Ca::new("an untrusted CA")?.server_config("127.0.0.1")?;
-                listen(move |stream| tls_echo(&config, stream))?
+                tls_echo_server(&TestCa::new("an untrusted CA")?.leaf(&["127.0.0.1"])?)?
             }
             other => bail!("unknown server {other:?} (known: {})", KINDS.join(", ")),
         };
@@ -103,91 +87,6 @@ pub fn start(names: &[String], dir: &Path) -> Result<BTreeMap<String, String>> {
         vars.insert(format!("{name}_port"), port.to_string());
     }
     Ok(vars)
-}
-
-/// Accepts connections on a new 127.0.0.1 listener, each on its own thread; returns the port.
-fn listen(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1:0")?;
-    let port = listener.local_addr()?.port();
-    let serve = Arc::new(serve);
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let serve = Arc::clone(&serve);
-            thread::spawn(move || serve(stream));
-        }
-    });
-    Ok(port)
-}
-
-/// Echoes bytes over TLS until the client closes.
-fn tls_echo(config: &Arc<ServerConfig>, stream: TcpStream) {
-    let Ok(conn) = ServerConnection::new(Arc::clone(config)) else {
-        return;
-    };
-    let mut tls = StreamOwned::new(conn, stream);
-    let mut buf = [0u8; 4096];
-    loop {
-        match tls.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if tls.write_all(&buf[..n]).and_then(|()| tls.flush()).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// A request as the HTTP server saw it.
-#[derive(Debug)]
-struct Request {
-    method: String,
-    target: String,
-    body: Vec<u8>,
-}
-
-/// Serves HTTP/1.1 requests on one connection (keep-alive) until it ends.
-fn serve_http<S: Read + Write>(stream: S) {
-    let mut reader = BufReader::new(stream);
-    while let Ok(Some(request)) = read_request(&mut reader) {
-        if route(&request, reader.get_mut()).is_err() {
-            break;
-        }
-    }
-}
-
-/// Reads one request; `None` at the end of the connection.
-fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut words = line.split_whitespace();
-    let method = words.next().unwrap_or_default().to_string();
-    let target = words.next().unwrap_or_default().to_string();
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 {
-            return Ok(None);
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    Ok(Some(Request {
-        method,
-        target,
-        body,
-    }))
 }
 
 /// The routes of the `http` and `https` servers (the network cases of cases.toml use these):
@@ -227,57 +126,11 @@ fn route(request: &Request, out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
-/// Writes a complete response with a Content-Length.
-fn respond(
-    out: &mut dyn Write,
-    status: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
-    for (name, value) in headers {
-        head += &format!("{name}: {value}\r\n");
-    }
-    head += "\r\n";
-    out.write_all(head.as_bytes())?;
-    out.write_all(body)?;
-    out.flush()
-}
-
-/// A certificate authority made for one harness run.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(name: &str) -> Result<Ca> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let key = KeyPair::generate()?;
-        Ok(Ca {
-            issuer: CertifiedIssuer::self_signed(params, key)?,
-        })
-    }
-
-    /// A TLS server configuration with a certificate for `name` signed by this CA.
-    fn server_config(&self, name: &str) -> Result<Arc<ServerConfig>> {
-        let params = CertificateParams::new(vec![name.to_string()])?;
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)?;
-        Ok(Arc::new(config))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpStream;
+
     use super::*;
 
     fn get(addr: &str, target: &str) -> String {
