@@ -17,21 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/targets.sh
 
-profile=release
+cross_parse_args "$0" "$@"
 variants=(full minimal)
-targets=()
-while (($#)); do
-    case $1 in
-        --profile) profile=$2; shift 2 ;;
-        --profile=*) profile=${1#*=}; shift ;;
-        --full-only) variants=(full); shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) echo "unknown option $1" >&2; exit 2 ;;
-        *) targets+=("$1"); shift ;;
-    esac
-done
-((${#targets[@]})) || mapfile -t targets < <(cross_triples)
-cross_check_triples "${targets[@]}"
+[ -z "$full_only" ] || variants=(full)
 cross_install "${targets[@]}"
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')

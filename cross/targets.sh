@@ -27,6 +27,27 @@ cross_prefix() { awk -v t="$1" '$1 == t {print $2; f=1} END {exit !f}' <<<"$CROS
 # The qemu-user binary for a triple (qemu-aarch64).
 cross_qemu() { awk -v t="$1" '$1 == t {print $3; f=1} END {exit !f}' <<<"$CROSS_TABLE"; }
 
+# cross_parse_args SCRIPT ARGS...: the options build.sh and test.sh share. Sets profile (release
+# unless --profile NAME), full_only (--full-only or empty) and targets (the named triples, checked;
+# all six when none is named); --help prints SCRIPT's header comment.
+cross_parse_args() {
+    local script=$1
+    shift
+    profile=release full_only= targets=()
+    while (($#)); do
+        case $1 in
+            --profile) (($# > 1)) || { echo "--profile needs a name" >&2; exit 2; }; profile=$2; shift 2 ;;
+            --profile=*) profile=${1#*=}; shift ;;
+            --full-only) full_only=--full-only; shift ;;
+            -h|--help) sed -n '2,15p' "$script" | sed 's/^# \{0,1\}//'; exit 0 ;;
+            -*) echo "unknown option $1" >&2; exit 2 ;;
+            *) targets+=("$1"); shift ;;
+        esac
+    done
+    ((${#targets[@]})) || mapfile -t targets < <(cross_triples)
+    cross_check_triples "${targets[@]}"
+}
+
 # Exits with a message unless every argument is a known triple.
 cross_check_triples() {
     local t

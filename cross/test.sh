@@ -17,21 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . cross/targets.sh
 
-profile=release
-full_only=
-targets=()
-while (($#)); do
-    case $1 in
-        --profile) profile=$2; shift 2 ;;
-        --profile=*) profile=${1#*=}; shift ;;
-        --full-only) full_only=--full-only; shift ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) echo "unknown option $1" >&2; exit 2 ;;
-        *) targets+=("$1"); shift ;;
-    esac
-done
-((${#targets[@]})) || mapfile -t targets < <(cross_triples)
-cross_check_triples "${targets[@]}"
+cross_parse_args "$0" "$@"
 
 cross/build.sh --profile "$profile" $full_only "${targets[@]}"
 

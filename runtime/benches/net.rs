@@ -52,13 +52,19 @@ fn server() -> u16 {
 }
 
 fn process(policy: &Arc<Policy>) -> Process {
-    let stdio = Stdio::new(
-        Box::new(std::io::empty()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-    );
-    Process::new("bench", vec!["bench".into()], policy.clone(), stdio)
+    Process::new("bench", vec!["bench".into()], policy.clone(), Stdio::null())
+}
+
+/// One GET with ureq, read to the end and checked.
+fn ureq_get(agent: &ureq::Agent, url: &str) {
+    let mut body = Vec::new();
+    let response = agent.get(url).call().expect("GET");
+    response
+        .into_body()
+        .into_reader()
+        .read_to_end(&mut body)
+        .unwrap();
+    assert_eq!(body, BODY);
 }
 
 /// A guest that opens `url` and does `exchanges` full-form GETs on the handle, each read to the
@@ -112,16 +118,7 @@ fn benches(c: &mut Criterion) {
     // Keep-alive: one connection for many requests.
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
     group.bench_function("ureq direct, keep-alive", |b| {
-        b.iter(|| {
-            let mut body = Vec::new();
-            let response = agent.get(&url).call().expect("GET");
-            response
-                .into_body()
-                .into_reader()
-                .read_to_end(&mut body)
-                .unwrap();
-            assert_eq!(body, BODY);
-        })
+        b.iter(|| ureq_get(&agent, &url))
     });
     // Many exchanges per run, so the run's own connection setup (and the first exchanges on a
     // fresh connection, which are slower) weigh little, as they do for the ureq figure above.
@@ -169,17 +166,7 @@ fn benches(c: &mut Criterion) {
 
     // A new connection for every request: what one `tern run` of a fetching guest does.
     group.bench_function("ureq direct, new connection", |b| {
-        b.iter(|| {
-            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-            let mut body = Vec::new();
-            let response = agent.get(&url).call().expect("GET");
-            response
-                .into_body()
-                .into_reader()
-                .read_to_end(&mut body)
-                .unwrap();
-            assert_eq!(body, BODY);
-        })
+        b.iter(|| ureq_get(&ureq::Agent::config_builder().build().into(), &url))
     });
     let once = runtime.compile(&guest(&url, 1)).expect("compiles");
     group.bench_function("guest ABI, new connection (whole run)", |b| {

@@ -6,7 +6,7 @@ mod net_support;
 
 use std::net::TcpListener;
 
-use net_support::{echo_guest, fetch, NetGuest, OPEN, READ};
+use net_support::{assert_echoed, echo_guest, fetch, NetGuest, OPEN, READ};
 use tern_abi::errno;
 use tern_loopback::{echo_server, http_server, respond};
 
@@ -15,8 +15,7 @@ fn tcp_is_a_bidirectional_stream() {
     let port = echo_server().unwrap();
     let url = format!("tcp://127.0.0.1:{port}");
     let run = echo_guest(&url).allow(&url).run();
-    assert_eq!(run.code(), 0, "{}", run.log);
-    assert_eq!(run.stdout, "hello, echo");
+    assert_echoed(&run);
     assert_eq!(run.outcome.process.stats.bytes_read, 11);
 }
 
@@ -158,12 +157,7 @@ fn special_addresses_are_refused_unless_granted() {
         .allow(&url)
         .allow_private("127.0.0.1")
         .run();
-    assert_eq!(
-        (run.code(), run.stdout.as_str()),
-        (0, "hello, echo"),
-        "{}",
-        run.log
-    );
+    assert_echoed(&run);
     let url = format!("http://localhost:{web}/");
     let run = fetch(&url, None)
         .allow(&format!("http://localhost:{web}"))
@@ -176,20 +170,10 @@ fn special_addresses_are_refused_unless_granted() {
         .allow("tcp:")
         .allow_private("0.0.0.0")
         .run();
-    assert_eq!(
-        (run.code(), run.stdout.as_str()),
-        (0, "hello, echo"),
-        "{}",
-        run.log
-    );
+    assert_echoed(&run);
     let url = format!("tcp://127.0.0.1:{echo}");
     let run = echo_guest(&url).allow(&url).run();
-    assert_eq!(
-        (run.code(), run.stdout.as_str()),
-        (0, "hello, echo"),
-        "{}",
-        run.log
-    );
+    assert_echoed(&run);
 }
 
 /// A redirect to a loopback address that the policy grants by name only is stopped at the

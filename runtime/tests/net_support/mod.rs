@@ -3,7 +3,7 @@
 //! against are in the `tern-loopback` crate.
 #![allow(dead_code)]
 
-use crate::common::Guest;
+use crate::common::{Guest, Run};
 
 /// Escapes bytes for a WebAssembly text string literal.
 pub fn wat_escape(bytes: &[u8]) -> String {
@@ -146,4 +146,14 @@ pub fn echo_guest(url: &str) -> Guest {
         url.len()
     );
     Guest::main(&body, &[(0, url), (512, "hello, echo")])
+}
+
+/// Asserts an [`echo_guest`] run got its message back and exited 0.
+pub fn assert_echoed(run: &Run) {
+    assert_eq!(
+        (run.code(), run.stdout.as_str()),
+        (0, "hello, echo"),
+        "{}",
+        run.log
+    );
 }
