@@ -99,6 +99,54 @@ fn timeout_stops_an_infinite_loop_within_about_a_second() {
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
 
+/// Runs `tern run --timeout 1s MODULE` with a stdin pipe held open and never written, and checks
+/// the process ended as timed out within a few seconds, naming the module.
+fn assert_timeout_ends_the_process(module: &std::path::Path) {
+    let started = Instant::now();
+    let mut child = Command::new(tern_bin())
+        .args(["run", "--timeout", "1s", module.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _open_stdin = child.stdin.take();
+    let deadline = started + Duration::from_secs(15);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!(
+                "{}: --timeout 1s did not end tern within 15 s",
+                module.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(124), "{err}");
+    assert!(
+        err.starts_with(&format!("error: {}: timeout", module.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeout_ends_a_guest_blocked_reading_stdin() {
+    assert_timeout_ends_the_process(std::path::Path::new(&examples("cat.wat")));
+}
+
+#[test]
+fn timeout_ends_a_start_function_that_never_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("start.wat");
+    std::fs::write(
+        &module,
+        r#"(module (func $spin (loop (br 0))) (start $spin) (func (export "_start")))"#,
+    )
+    .unwrap();
+    assert_timeout_ends_the_process(&module);
+}
+
 #[test]
 fn stats_json_is_the_last_stderr_line() {
     let out = tern(&[

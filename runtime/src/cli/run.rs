@@ -1,6 +1,7 @@
 //! `tern run`: run a module locally, with the same environment as production.
 
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,6 +131,7 @@ fn policy(args: &RunArgs) -> Result<Policy> {
 /// Runs the module and returns the exit status for the tern process.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
     let policy = Arc::new(policy(&args)?);
+    let timeout = policy.limits.timeout;
     let name = args.command[0].clone();
     let bytes = std::fs::read(&name).with_context(|| format!("cannot read {name}"))?;
     if name.ends_with(".wasm") && !bytes.starts_with(b"\0asm") {
@@ -157,10 +159,12 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
             .with_context(|| format!("--dir {spec}"))?;
     }
 
+    let watchdog = timeout.map(|limit| watchdog(&name, limit));
     let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
         Ok(outcome) => outcome,
         Err(e) => bail!("{name}: {e}"),
     };
+    drop(watchdog);
     let code = outcome.termination.exit_code();
     if !matches!(outcome.termination, crate::Termination::Exited(_)) {
         super::report(&format!("{name}: {}", outcome.termination));
@@ -172,6 +176,32 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         eprintln_safe(&stats_json(&outcome, code));
     }
     Ok(code)
+}
+
+/// How long past the deadline the watchdog leaves the engine to end the run itself.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(1);
+
+/// Ends the tern process as timed out (124) if the run still goes on `limit` + [`WATCHDOG_GRACE`]
+/// from now; dropping the returned sender stops it. The engine ends a run at its deadline between
+/// slices of instructions and cuts network waits, but cannot reach a guest blocked reading stdin or
+/// writing to a stalled stdout, nor a start function, which runs whole inside instantiation. For
+/// `tern run` the process is the run, so ending the process is the sure way.
+fn watchdog(name: &str, limit: Duration) -> mpsc::Sender<()> {
+    let (done, finished) = mpsc::channel::<()>();
+    let name = name.to_owned();
+    std::thread::spawn(move || {
+        let waited = finished.recv_timeout(limit.saturating_add(WATCHDOG_GRACE));
+        if waited == Err(RecvTimeoutError::Timeout) {
+            super::report(&format!(
+                "{name}: {} (stopped where the engine cannot stop it: blocked on stdin or stdout, \
+                 or in the start function)",
+                crate::Termination::TimedOut(limit)
+            ));
+            // process::exit flushes what std's stdout holds and runs no guest code.
+            std::process::exit(crate::Termination::TimedOut(limit).exit_code());
+        }
+    });
+    done
 }
 
 /// A `--dir HOST[::GUEST][:ro]` argument (wasmtime's syntax, plus `:ro`).
