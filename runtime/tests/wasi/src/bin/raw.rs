@@ -13,8 +13,11 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-fn path_e(f: unsafe extern "C" fn(i32, i32, i32) -> i32, fd: i32, path: &str) -> i32 {
-    unsafe { f(fd, path.as_ptr() as i32, path.len() as i32) }
+/// Shows what the path call `f(fd, path)` returns.
+fn show_path(what: &str, f: unsafe extern "C" fn(i32, i32, i32) -> i32, fd: i32, path: &str) {
+    show(what, unsafe {
+        f(fd, path.as_ptr() as i32, path.len() as i32)
+    });
 }
 
 fn stat(path: &str, follow: bool) -> Result<[u8; 64], i32> {
@@ -361,49 +364,54 @@ fn files() {
 }
 
 fn dirs() {
-    show(
-        "path_create_directory",
-        path_e(path_create_directory, DIR, "d1"),
-    );
-    show(
+    show_path("path_create_directory", path_create_directory, DIR, "d1");
+    show_path(
         "path_create_directory again",
-        path_e(path_create_directory, DIR, "d1"),
+        path_create_directory,
+        DIR,
+        "d1",
     );
-    show(
+    show_path(
         "path_create_directory nested missing",
-        path_e(path_create_directory, DIR, "nope/d2"),
+        path_create_directory,
+        DIR,
+        "nope/d2",
     );
     let st = stat("d1", true).unwrap();
     println!("d1 type: {}", st[16]);
-    show(
-        "path_remove_directory",
-        path_e(path_remove_directory, DIR, "d1"),
-    );
-    show(
+    show_path("path_remove_directory", path_remove_directory, DIR, "d1");
+    show_path(
         "path_remove_directory again",
-        path_e(path_remove_directory, DIR, "d1"),
+        path_remove_directory,
+        DIR,
+        "d1",
     );
-    show(
+    show_path(
         "path_remove_directory non-empty",
-        path_e(path_remove_directory, DIR, "sub"),
+        path_remove_directory,
+        DIR,
+        "sub",
     );
-    show(
+    show_path(
         "path_remove_directory file",
-        path_e(path_remove_directory, DIR, "hello.txt"),
+        path_remove_directory,
+        DIR,
+        "hello.txt",
     );
-    show("path_unlink_file dir", path_e(path_unlink_file, DIR, "sub"));
-    show(
-        "path_unlink_file missing",
-        path_e(path_unlink_file, DIR, "missing"),
-    );
-    show("path_unlink_file", path_e(path_unlink_file, DIR, "app.txt"));
-    show(
+    show_path("path_unlink_file dir", path_unlink_file, DIR, "sub");
+    show_path("path_unlink_file missing", path_unlink_file, DIR, "missing");
+    show_path("path_unlink_file", path_unlink_file, DIR, "app.txt");
+    show_path(
         "path_create_directory on stdout",
-        path_e(path_create_directory, 1, "x"),
+        path_create_directory,
+        1,
+        "x",
     );
-    show(
+    show_path(
         "path_create_directory on bad fd",
-        path_e(path_create_directory, 99, "x"),
+        path_create_directory,
+        99,
+        "x",
     );
     let sub = open(DIR, true, "sub", 2, true, false, 0).unwrap();
     println!("sub fdstat type: {}", fdstat(sub).unwrap()[0]);
@@ -580,7 +588,7 @@ fn links() {
         )
     });
     println!("stat missing: {}", name_of(stat("missing", true)));
-    show("path_unlink_file link", path_e(path_unlink_file, DIR, link));
+    show_path("path_unlink_file link", path_unlink_file, DIR, link);
     println!("target still there: {}", stat(target, false).is_ok());
 }
 
