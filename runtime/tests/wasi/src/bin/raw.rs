@@ -20,6 +20,24 @@ fn show_path(what: &str, f: unsafe extern "C" fn(i32, i32, i32) -> i32, fd: i32,
     });
 }
 
+/// `path_link(DIR, flags, from, DIR, to)`.
+fn hard_link(flags: i32, from: &str, to: &str) -> i32 {
+    let (a, b) = (from.as_ptr() as i32, to.as_ptr() as i32);
+    unsafe { path_link(DIR, flags, a, from.len() as i32, DIR, b, to.len() as i32) }
+}
+
+/// `path_rename(DIR, from, DIR, to)`.
+fn rename(from: &str, to: &str) -> i32 {
+    let (a, b) = (from.as_ptr() as i32, to.as_ptr() as i32);
+    unsafe { path_rename(DIR, a, from.len() as i32, DIR, b, to.len() as i32) }
+}
+
+/// `path_filestat_set_times(DIR, follow, path, atim 0, mtim, flags)`.
+fn set_mtime(path: &str, mtim: i64, flags: i32) -> i32 {
+    let p = path.as_ptr() as i32;
+    unsafe { path_filestat_set_times(DIR, 1, p, path.len() as i32, 0, mtim, flags) }
+}
+
 fn stat(path: &str, follow: bool) -> Result<[u8; 64], i32> {
     let mut st = [0u8; 64];
     let e = unsafe {
@@ -508,85 +526,20 @@ fn links() {
         open(DIR, true, link, 0, true, false, 0).map(read_all)
     );
     let hard = "hard.txt";
-    show("path_link", unsafe {
-        path_link(
-            DIR,
-            0,
-            target.as_ptr() as i32,
-            9,
-            DIR,
-            hard.as_ptr() as i32,
-            8,
-        )
-    });
+    show("path_link", hard_link(0, target, hard));
     println!("nlink: {}", u64_at(&stat(target, true).unwrap(), 24));
-    show("path_link follow", unsafe {
-        path_link(
-            DIR,
-            1,
-            target.as_ptr() as i32,
-            9,
-            DIR,
-            "h2".as_ptr() as i32,
-            2,
-        )
-    });
-    show("path_link exists", unsafe {
-        path_link(
-            DIR,
-            0,
-            target.as_ptr() as i32,
-            9,
-            DIR,
-            hard.as_ptr() as i32,
-            8,
-        )
-    });
+    show("path_link follow", hard_link(1, target, "h2"));
+    show("path_link exists", hard_link(0, target, hard));
     let moved = "sub/moved.txt";
-    show("path_rename", unsafe {
-        path_rename(
-            DIR,
-            hard.as_ptr() as i32,
-            8,
-            DIR,
-            moved.as_ptr() as i32,
-            moved.len() as i32,
-        )
-    });
+    show("path_rename", rename(hard, moved));
     println!("moved exists: {}", stat(moved, false).is_ok());
-    show("path_rename missing", unsafe {
-        path_rename(
-            DIR,
-            hard.as_ptr() as i32,
-            8,
-            DIR,
-            moved.as_ptr() as i32,
-            moved.len() as i32,
-        )
-    });
-    show("path_filestat_set_times", unsafe {
-        path_filestat_set_times(
-            DIR,
-            1,
-            moved.as_ptr() as i32,
-            moved.len() as i32,
-            0,
-            2_000_000_000_000_000_000,
-            4,
-        )
-    });
+    show("path_rename missing", rename(hard, moved));
+    show(
+        "path_filestat_set_times",
+        set_mtime(moved, 2_000_000_000_000_000_000, 4),
+    );
     println!("moved mtim: {}", u64_at(&stat(moved, true).unwrap(), 48));
-    show("path_filestat_set_times both", unsafe {
-        path_filestat_set_times(
-            DIR,
-            1,
-            moved.as_ptr() as i32,
-            moved.len() as i32,
-            0,
-            0,
-            4 | 8,
-        )
-    });
+    show("path_filestat_set_times both", set_mtime(moved, 0, 4 | 8));
     println!("stat missing: {}", name_of(stat("missing", true)));
     show_path("path_unlink_file link", path_unlink_file, DIR, link);
     println!("target still there: {}", stat(target, false).is_ok());
