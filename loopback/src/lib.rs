@@ -83,12 +83,15 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
         headers,
         body: Vec::new(),
     };
-    let length = request
+    let length: u64 = request
         .header("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    request.body = vec![0; length];
-    reader.read_exact(&mut request.body)?;
+    // Only what arrives is stored: a false Content-Length must not size an allocation.
+    reader.take(length).read_to_end(&mut request.body)?;
+    if request.body.len() as u64 != length {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(Some(request))
 }
 
@@ -249,5 +252,9 @@ mod tests {
         assert_eq!((second.target.as_str(), second.body.len()), ("/b", 0));
         // A head the connection cuts short is no request.
         assert!(read_request(&mut input).unwrap().is_none());
+        // A body shorter than its Content-Length is an error, whatever length it claims.
+        let mut input: &[u8] = b"POST / HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\nhi";
+        let e = read_request(&mut input).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }
