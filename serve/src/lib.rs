@@ -1,0 +1,4 @@
+//! tern-serve: the handler server and its control plane.
+#![forbid(unsafe_code)]
+
+pub mod store;
