@@ -2,7 +2,6 @@
 //! fsync the directory, so a blob is either absent or whole; verified against its name on load.
 
 use super::StoreError;
-use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +19,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// The sha256 of bytes as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {

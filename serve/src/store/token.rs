@@ -1,9 +1,8 @@
 //! API tokens: `tern_<id>_<secret>` with a 256-bit random secret. Only the secret's sha256 is
 //! stored; the presented one is hashed and compared in constant time.
 
-use super::{blobs::hex, random_hex, Millis, StoreError};
+use super::{random_hex, sha256_hex, Millis, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// What a token may do; each scope includes the ones before it.
@@ -80,7 +79,7 @@ pub(crate) fn generate() -> Result<NewToken, StoreError> {
 }
 
 pub(crate) fn hash_secret(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret.as_bytes())
 }
 
 /// Splits a presented bearer string into (id, secret) if it has the token's shape.
