@@ -1,4 +1,5 @@
 //! tern-serve: the handler server and its control plane.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod store;

@@ -248,6 +248,8 @@ pub trait Store: Send + Sync {
         run: Option<&str>,
         limit: usize,
     ) -> Result<Vec<RunRecord>, StoreError>;
+    /// The newest `n` records of a handler, newest first.
+    fn recent_runs(&self, handler: &str, n: usize) -> Result<Vec<RunRecord>, StoreError>;
     /// Where a run is.
     fn run_state(&self, id: &str) -> Result<RunState, StoreError>;
     /// Deletes records beyond each handler's retention at time `now`; returns how many went.

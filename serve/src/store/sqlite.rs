@@ -428,6 +428,19 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn recent_runs(&self, handler: &str, n: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT ?2");
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![handler, n as i64], run_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(finish_run_row(row?)?);
+        }
+        Ok(out)
+    }
+
     fn run_state(&self, id: &str) -> Result<RunState, StoreError> {
         let conn = self.conn();
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");

@@ -174,6 +174,13 @@ fn records_are_kept_by_count_and_age() {
     // since= continues after a seq; run= picks one.
     assert_eq!(store.runs("h", kept[1].seq, None, 100).unwrap().len(), 1);
     assert_eq!(store.runs("h", 0, Some("r3"), 100).unwrap()[0].id, "r3");
+    let recent: Vec<_> = store
+        .recent_runs("h", 2)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(recent, ["r4", "r3"]);
     // Two days later, all are past the age limit.
     assert_eq!(store.prune_runs(now + 2 * 86_400_000).unwrap(), 3);
     assert!(store.runs("h", 0, None, 100).unwrap().is_empty());
