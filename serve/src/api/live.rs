@@ -72,7 +72,9 @@ impl Backend for ServerBackend {
             .as_object_mut()
             .ok_or("the config must be a JSON object")?;
         if object.contains_key("module") {
-            return Err("config key `module`: the deploy's body is the module; leave it out".into());
+            return Err(
+                "config key `module`: the deploy's body is the module; leave it out".into(),
+            );
         }
         if !object.contains_key("routes") && !object.contains_key("route") {
             object.insert("routes".into(), json!([format!("/{name}/...")]));
@@ -233,7 +235,11 @@ impl ServerBackend {
                     job();
                 }
             });
-            match self.state.pool.submit(name, table.concurrency[index], limits.queue_depth, work) {
+            match self
+                .state
+                .pool
+                .submit(name, table.concurrency[index], limits.queue_depth, work)
+            {
                 Ok(_started) => return Ok(()),
                 Err(Rejected::Stopping) => return Err("the server is shutting down".into()),
                 Err(Rejected::QueueFull) => {
@@ -251,7 +257,11 @@ impl ServerBackend {
 /// The CGI environment of an API invocation: a `POST` to the handler's own root with the body.
 fn invoke_environment(index: usize, request: &InvokeRequest) -> Vec<(String, String)> {
     let mut headers = HeaderMap::new();
-    if let Some(ct) = request.content_type.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(ct) = request
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         headers.insert(CONTENT_TYPE, ct);
     }
     headers.insert(CONTENT_LENGTH, HeaderValue::from(request.input.len()));
@@ -278,10 +288,13 @@ fn invoke_environment(index: usize, request: &InvokeRequest) -> Vec<(String, Str
         pass_authorization: false,
         body: Some(Some(request.input.len() as u64)),
     });
-    env.push(("TERN_INVOKE".into(), match request.kind {
-        RunKind::Async => "async".into(),
-        _ => "api".into(),
-    }));
+    env.push((
+        "TERN_INVOKE".into(),
+        match request.kind {
+            RunKind::Async => "async".into(),
+            _ => "api".into(),
+        },
+    ));
     env
 }
 
@@ -296,7 +309,9 @@ fn collect_reply(
             .collect::<Vec<_>>()
     };
     match reply.blocking_recv() {
-        Ok(Reply::Complete(head, body)) => (Some(head.status.as_u16()), headers_of(&head), body.to_vec()),
+        Ok(Reply::Complete(head, body)) => {
+            (Some(head.status.as_u16()), headers_of(&head), body.to_vec())
+        }
         Ok(Reply::Streaming(head, mut rx)) => {
             let mut body = Vec::new();
             while let Some(Ok(chunk)) = rx.blocking_recv() {
@@ -304,7 +319,11 @@ fn collect_reply(
             }
             (Some(head.status.as_u16()), headers_of(&head), body)
         }
-        Ok(Reply::Error(status, detail)) => (Some(status.as_u16()), Vec::new(), format!("{detail}\n").into_bytes()),
+        Ok(Reply::Error(status, detail)) => (
+            Some(status.as_u16()),
+            Vec::new(),
+            format!("{detail}\n").into_bytes(),
+        ),
         Err(_) => (None, Vec::new(), Vec::new()),
     }
 }
