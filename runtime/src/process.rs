@@ -154,12 +154,17 @@ impl Process {
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
         self.check(&url)?;
-        if url.scheme() == tern_abi::scheme::FILE {
-            // The policy speaks of real paths: check where symlinks lead, too.
-            if let Some(real) = scheme::file::real_url(&url)? {
-                self.check(&normalize(real.as_str())?)?;
+        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
+        // lead (dangling ones too), and the open follows no symlink the check did not see.
+        let real = if url.scheme() == tern_abi::scheme::FILE {
+            let real = normalize(scheme::file::real_url(&url)?.as_str())?;
+            if real != url {
+                self.check(&real)?;
             }
-        }
+            Some(real)
+        } else {
+            None
+        };
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",
@@ -172,7 +177,10 @@ impl Process {
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let opened = scheme::open(&url, &self.stdio, &self.policy, self.deadline);
+        let opened = match &real {
+            Some(real) => scheme::file::open(real, true),
+            None => scheme::open(&url, &self.stdio, &self.policy, self.deadline),
+        };
         let resource = self.note_deadline(opened)?;
         self.insert(url.as_str(), resource)
     }

@@ -116,3 +116,49 @@ fn a_denial_never_kills_the_guest() {
     assert_eq!(run.code(), 0);
     assert_eq!(run.outcome.process.stats.denied.len(), 2);
 }
+
+/// A temp dir holding `sandbox/` (granted) and `outside/` (not), for symlink escapes.
+fn sandbox_and_outside() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let sandbox = root.path().join("sandbox");
+    let outside = root.path().join("outside");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    (root, sandbox, outside)
+}
+
+#[test]
+fn a_dangling_symlink_cannot_create_a_file_outside_the_grant() {
+    let (_root, sandbox, outside) = sandbox_and_outside();
+    let canary = outside.join("canary");
+    std::os::unix::fs::symlink(&canary, sandbox.join("link")).unwrap();
+    let grant = format!("file://{}", sandbox.display());
+    for mode in ["w", "a", "rw"] {
+        let url = format!("file://{}/link?mode={mode}", sandbox.display());
+        let (code, run) = open_result(&url, &[&grant], &[]);
+        assert_eq!(code, errno::PERMISSION_DENIED, "mode {mode}: {}", run.log);
+        assert!(
+            !canary.exists(),
+            "mode {mode} created the canary outside the grant"
+        );
+        assert!(
+            run.log.contains(&canary.display().to_string()),
+            "{}",
+            run.log
+        );
+    }
+    // Past a --deny inside the grant, too.
+    std::fs::create_dir(sandbox.join("private")).unwrap();
+    std::os::unix::fs::symlink(sandbox.join("private/new"), sandbox.join("to_private")).unwrap();
+    let url = format!("file://{}/to_private?mode=w", sandbox.display());
+    let deny = format!("file://{}/private", sandbox.display());
+    let (code, _) = open_result(&url, &[&grant], &[&deny]);
+    assert_eq!(code, errno::PERMISSION_DENIED);
+    assert!(!sandbox.join("private/new").exists());
+    // A dangling link that stays inside the grant still creates its target.
+    std::os::unix::fs::symlink("made", sandbox.join("inside")).unwrap();
+    let url = format!("file://{}/inside?mode=w", sandbox.display());
+    let (code, run) = open_result(&url, &[&grant], &[]);
+    assert!(code >= 3, "{code}: {}", run.log);
+    assert!(sandbox.join("made").is_file());
+}

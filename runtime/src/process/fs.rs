@@ -19,7 +19,7 @@ use url::Url;
 
 use super::{Entry, Process};
 use crate::normalize::normalize;
-use crate::scheme::dir::{self, errno, DirHandle, Node, OpenHow};
+use crate::scheme::dir::{self, errno, resolved_path, DirHandle, Node, OpenHow};
 use crate::{Error, Result};
 
 impl Process {
@@ -50,8 +50,9 @@ impl Process {
             .map_err(|_| errno(Errno::MFILE))
     }
 
-    /// Runs `op` on `path` below directory handle `dirfd` once the policy grants the path.
-    /// `follow` says whether a symlink in the last component is followed.
+    /// Runs `op` on `path` below directory handle `dirfd` once the policy grants the path; `op` gets
+    /// the resolved path the policy judged, not the guest's. `follow` says whether a symlink in the
+    /// last component is followed.
     pub fn at<T>(
         &mut self,
         dirfd: i32,
@@ -59,8 +60,8 @@ impl Process {
         follow: bool,
         op: impl FnOnce(&DirHandle, &str) -> io::Result<T>,
     ) -> io::Result<T> {
-        self.grant(dirfd, path, follow, Errno::BADF)?;
-        op(self.dir(dirfd, Errno::BADF)?, path)
+        let (_, rel) = self.grant(dirfd, path, follow, Errno::BADF)?;
+        op(self.dir(dirfd, Errno::BADF)?, &resolved_path(path, &rel))
     }
 
     /// Runs `op` on `from` below `from_fd` and `to` below `to_fd` (rename, link) once the policy
@@ -73,8 +74,9 @@ impl Process {
         to: &str,
         op: impl FnOnce(&DirHandle, &str, &DirHandle, &str) -> io::Result<T>,
     ) -> io::Result<T> {
-        self.grant(from_fd, from, false, Errno::BADF)?;
-        self.grant(to_fd, to, false, Errno::BADF)?;
+        let (_, from_rel) = self.grant(from_fd, from, false, Errno::BADF)?;
+        let (_, to_rel) = self.grant(to_fd, to, false, Errno::BADF)?;
+        let (from, to) = (&resolved_path(from, &from_rel), &resolved_path(to, &to_rel));
         // Two handles borrowed at once: take the first out of its slot for the call.
         let i = slot(from_fd);
         let mut first = self

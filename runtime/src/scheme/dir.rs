@@ -10,7 +10,6 @@
 //! Errors are `std::io::Error`s carrying the host's errno where there is one, so a front-end can map
 //! them exactly; [`errno`] makes one from a portable name.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt as _;
@@ -25,11 +24,9 @@ use rustix::io::Errno;
 use std::os::unix::fs::DirEntryExt as _;
 use url::Url;
 
+use super::resolve::{resolve, Scope};
 use super::Resource;
 use crate::{Error, Result};
-
-/// Symlinks followed while resolving one path before it is `ELOOP` (Linux's limit).
-const MAX_SYMLINKS: usize = 40;
 
 /// An `io::Error` with the host's number for `e` (portable: rustix knows each host's numbers).
 pub fn errno(e: Errno) -> io::Error {
@@ -268,55 +265,25 @@ impl DirHandle {
     }
 
     /// Resolves `path` to canonical components below this directory, following symlinks (the last
-    /// component's only when `follow_last`), for the policy check. Never escapes: `..` above the
-    /// directory or an absolute path or symlink is `EPERM`, too many symlinks `ELOOP`. Components
-    /// that do not exist are kept as written; the operation itself reports them.
+    /// component's only when `follow_last`), for the policy check ([`super::resolve`]). Never
+    /// escapes: `..` above the directory or an absolute path or symlink is `EPERM`, too many
+    /// symlinks `ELOOP`. Components that do not exist are kept as written.
     pub fn resolve(&self, path: &str, follow_last: bool) -> io::Result<Vec<String>> {
-        if path.starts_with('/') {
-            return Err(errno(Errno::PERM));
-        }
-        if path.contains('\0') {
-            return Err(errno(Errno::INVAL));
-        }
-        let mut todo: VecDeque<String> = path.split('/').map(str::to_owned).collect();
-        let mut out: Vec<String> = Vec::new();
-        let mut links = 0;
-        while let Some(part) = todo.pop_front() {
-            match part.as_str() {
-                "" | "." => continue,
-                ".." => {
-                    out.pop().ok_or_else(|| errno(Errno::PERM))?;
-                    continue;
-                }
-                _ => out.push(part),
+        resolve(path, follow_last, Scope::Beneath, |parts| {
+            match self.dir.read_link_contents(parts.join("/")) {
+                Ok(target) => target
+                    .into_os_string()
+                    .into_string()
+                    .map(Some)
+                    .map_err(|_| errno(Errno::ILSEQ)),
+                Err(_) => Ok(None), // not a symlink (or missing): nothing to follow
             }
-            let last = todo.iter().all(|p| p.is_empty() || p == ".");
-            if last && !follow_last && !path.ends_with('/') {
-                break;
-            }
-            let Ok(target) = self.dir.read_link_contents(out.join("/")) else {
-                continue; // not a symlink (or missing): nothing to follow
-            };
-            links += 1;
-            if links > MAX_SYMLINKS {
-                return Err(errno(Errno::LOOP));
-            }
-            let target = target
-                .to_str()
-                .ok_or_else(|| errno(Errno::ILSEQ))?
-                .to_owned();
-            if target.starts_with('/') {
-                return Err(errno(Errno::PERM));
-            }
-            out.pop();
-            for part in target.split('/').rev() {
-                todo.push_front(part.to_owned());
-            }
-        }
-        Ok(out)
+        })
     }
 
-    /// Opens `path` (already resolved and granted) below this directory as a file or directory.
+    /// Opens `rel` (components from [`DirHandle::resolve`], already granted) below this directory as
+    /// a file or directory. `path` is what the guest wrote, for its trailing slash. No symlink is
+    /// followed in the last component: resolving followed it already if it was to be followed.
     pub fn open_at(&self, path: &str, rel: &[String], how: &OpenHow) -> io::Result<OpenedNode> {
         if how.directory && (how.create || how.exclusive || how.truncate) {
             return Err(errno(Errno::INVAL));
@@ -332,11 +299,7 @@ impl DirHandle {
             .write(write)
             .append(how.append)
             .truncate(how.truncate)
-            .follow(if how.follow {
-                FollowSymlinks::Yes
-            } else {
-                FollowSymlinks::No
-            })
+            .follow(FollowSymlinks::No)
             .maybe_dir(true)
             .sync(how.sync)
             .dsync(how.dsync)
@@ -346,7 +309,7 @@ impl DirHandle {
         } else if how.create {
             options.create(true);
         }
-        let file = self.dir.open_with(path, &options)?;
+        let file = self.dir.open_with(resolved_path(path, rel), &options)?;
         let is_dir = file.metadata()?.is_dir();
         if is_dir {
             if write || how.append {
@@ -483,6 +446,23 @@ impl DirHandle {
             Ok(())
         }
     }
+}
+
+/// The relative path to hand cap-std for resolved components `rel` of the guest's `path`: exactly the
+/// components the policy judged, with the guest's trailing slash (a file named with one is
+/// `ENOTDIR`) and its empty path (`ENOENT`) kept.
+pub fn resolved_path(path: &str, rel: &[String]) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    if rel.is_empty() {
+        return ".".to_owned();
+    }
+    let mut joined = rel.join("/");
+    if path.ends_with('/') {
+        joined.push('/');
+    }
+    joined
 }
 
 /// What [`DirHandle::open_at`] opened.

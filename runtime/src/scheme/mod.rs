@@ -23,6 +23,7 @@ mod log;
 pub(crate) mod net;
 mod null;
 mod random;
+mod resolve;
 mod stdio;
 #[cfg(feature = "net")]
 mod tcp;
@@ -194,7 +195,7 @@ pub fn open(
         s::ZERO => Ok(Box::new(zero::Zero)),
         s::RANDOM => Ok(Box::new(random::Random)),
         s::FD => stdio::open(url, stdio),
-        s::FILE => file::open(url),
+        // Process::open resolves file: URLs and opens them itself (file::open).
         #[cfg(feature = "net")]
         s::HTTP | s::HTTPS => http::open(url, stdio, policy, waits),
         #[cfg(feature = "net")]
