@@ -455,6 +455,37 @@ impl Policy {
         })
     }
 
+    /// Decides whether the file-system object at `url` may be moved or linked (WASI `path_rename`,
+    /// `path_link`): it must be granted ([`Policy::check`]) and no denial may lie below it, or the
+    /// move would carry the denied path to a name no rule covers. A `disallow` pattern counts as
+    /// lying below when its literal start and `url` agree as far as both go (patterns are not
+    /// analysed further, so this errs on the side of refusing).
+    pub fn check_movable(&self, url: &Url) -> Result<(), Denial> {
+        self.check(url)?;
+        let segments = decoded_segments(url);
+        let below = self.denies.iter().find(|r| match &r.matcher {
+            Matcher::Url(u) => {
+                u.scheme == url.scheme()
+                    && u.host.as_deref().is_none_or(|h| url.host_str() == Some(h))
+                    && u.segments.starts_with(&segments)
+            }
+            Matcher::Pattern { text, .. } => {
+                let start = literal_start(text);
+                let url = url.as_str().trim_end_matches('/');
+                url.starts_with(start.as_str()) || start.starts_with(url)
+            }
+        });
+        match below {
+            None => Ok(()),
+            Some(rule) => Err(Denial {
+                url: url.to_string(),
+                reason: Reason::HoldsDenied {
+                    rule: rule.describe("deny"),
+                },
+            }),
+        }
+    }
+
     /// A human-readable line per grant and denial, in the order they are considered.
     pub fn grants(&self) -> Vec<String> {
         let denies = self.denies.iter().map(|r| r.describe("deny"));
@@ -501,6 +532,11 @@ enum Reason {
         /// The pattern's line in its file.
         line: usize,
     },
+    /// The URL names a directory holding a denied path, which a rename or link would carry away.
+    HoldsDenied {
+        /// The denial below it, as [`Policy::grants`] shows it.
+        rule: String,
+    },
     /// The URL could not be normalised, so no rule can vouch for it.
     Invalid {
         /// Why normalisation failed.
@@ -533,6 +569,10 @@ impl fmt::Display for Denial {
                 "{url} is denied by disallow pattern on line {line} of the policy"
             ),
             Reason::Invalid { message } => write!(f, "{url} is not granted ({message})"),
+            Reason::HoldsDenied { rule } => write!(
+                f,
+                "{url} cannot be renamed or linked: a denied path lies below it ({rule})"
+            ),
             Reason::SpecialAddress {
                 addr,
                 kind,
@@ -710,6 +750,32 @@ impl UrlRule {
                 .is_none_or(|p| url.port_or_known_default() == Some(p))
             && segments.starts_with(&self.segments)
     }
+}
+
+/// The text every match of Olin pattern `pattern` starts with (its leading literal characters,
+/// `\`-escapes decoded); empty when the pattern starts with a construct or holds an alternation.
+fn literal_start(pattern: &str) -> String {
+    if pattern.contains('|') {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => e,
+                _ => break,
+            },
+            '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' => break,
+            c => c,
+        };
+        // A quantifier after it makes the character optional: it is not part of every match.
+        if matches!(chars.peek(), Some('*' | '?' | '{')) {
+            break;
+        }
+        out.push(literal);
+    }
+    out
 }
 
 /// Whether `s` is a valid URL scheme (RFC 3986: a letter, then letters, digits, `+`, `-`, `.`).
@@ -1477,6 +1543,39 @@ gas-limit 1048576
             .check_address(&url("http://localhost:8080/"), addr("::1"))
             .is_err());
         assert!(p.allow_private("bogus").is_err());
+    }
+
+    #[test]
+    fn a_denial_below_makes_a_directory_immovable() {
+        let url = |raw: &str| normalize(raw).unwrap();
+        let mut p = with_allow(&["file:///d"]);
+        p.deny("file:///d/sub/private").unwrap();
+        assert_eq!(p.check_movable(&url("file:///d/other")), Ok(()));
+        assert_eq!(p.check_movable(&url("file:///d/sub/public")), Ok(()));
+        for raw in [
+            "file:///d/sub",
+            "file:///d",
+            "file:///d/sub/private",
+            "file:///d/sub/private/x",
+        ] {
+            assert!(p.check_movable(&url(raw)).is_err(), "{raw}");
+        }
+        let e = p
+            .check_movable(&url("file:///d/sub"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "file:///d/sub cannot be renamed or linked: a denied path lies below it \
+             (deny file:///d/sub/private (--deny))"
+        );
+        let p = olin("allow file:///d\ndisallow file:///d/sub/priv.*\\.key\n");
+        assert!(p.check_movable(&url("file:///d/sub")).is_err());
+        assert!(p.check_movable(&url("file:///d/sub/priv")).is_err());
+        assert_eq!(p.check_movable(&url("file:///d/other")), Ok(()));
+        assert_eq!(literal_start("file:///d/a\\.b?c"), "file:///d/a.");
+        assert_eq!(literal_start("a|b"), "");
+        assert_eq!(literal_start("(?i)x"), "");
     }
 
     #[test]

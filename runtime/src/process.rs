@@ -187,7 +187,13 @@ impl Process {
 
     /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
     fn check(&mut self, url: &url::Url) -> Result<()> {
-        if let Err(denial) = self.policy.check(url) {
+        let verdict = self.policy.check(url);
+        self.judged(url, verdict)
+    }
+
+    /// Reports and counts a denial, if `verdict` is one.
+    fn judged(&mut self, url: &url::Url, verdict: Result<(), crate::policy::Denial>) -> Result<()> {
+        if let Err(denial) = verdict {
             self.stdio
                 .diagnostic(&format!("{}: denied: {denial}", self.name));
             self.stats.denied.push(url.to_string());

@@ -65,7 +65,8 @@ impl Process {
     }
 
     /// Runs `op` on `from` below `from_fd` and `to` below `to_fd` (rename, link) once the policy
-    /// grants both paths. Neither last component is followed.
+    /// grants both paths and neither is, or holds, a denied path ([`crate::Policy::check_movable`]).
+    /// Neither last component is followed.
     pub fn at2<T>(
         &mut self,
         from_fd: i32,
@@ -74,8 +75,14 @@ impl Process {
         to: &str,
         op: impl FnOnce(&DirHandle, &str, &DirHandle, &str) -> io::Result<T>,
     ) -> io::Result<T> {
-        let (_, from_rel) = self.grant(from_fd, from, false, Errno::BADF)?;
-        let (_, to_rel) = self.grant(to_fd, to, false, Errno::BADF)?;
+        let (from_url, from_rel) = self.grant(from_fd, from, false, Errno::BADF)?;
+        let (to_url, to_rel) = self.grant(to_fd, to, false, Errno::BADF)?;
+        // Moving a directory that holds a denied path would carry it out from under its rule.
+        for url in [from_url, to_url] {
+            let verdict = self.policy.check_movable(&url);
+            self.judged(&url, verdict)
+                .map_err(|_| errno(Errno::ACCESS))?;
+        }
         let (from, to) = (&resolved_path(from, &from_rel), &resolved_path(to, &to_rel));
         // Two handles borrowed at once: take the first out of its slot for the call.
         let i = slot(from_fd);
