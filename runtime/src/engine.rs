@@ -183,7 +183,7 @@ impl Runtime {
         mut process: Process,
         entry: Option<&str>,
     ) -> Result<Outcome, LoadError> {
-        let limits = process.policy().limits.clone();
+        let limits = process.limits().clone();
         let started = Instant::now();
         process.set_deadline(limits.timeout.map(|t| started + t));
         let state = HostState {
@@ -333,7 +333,7 @@ impl FuelMeter {
 }
 
 fn timed_out(process: &Process) -> Termination {
-    Termination::TimedOut(process.policy().limits.timeout.unwrap_or_default())
+    Termination::TimedOut(process.limits().timeout.unwrap_or_default())
 }
 
 /// Turns a wasmi error that ended a running guest into a termination; `None` if it is a setup error.

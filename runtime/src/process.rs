@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::normalize::normalize;
 use crate::scheme::{self, LogLevel, Resource, Stdio};
-use crate::{Error, Policy, Result};
+use crate::{Error, Limits, Policy, Result};
 
 #[cfg(feature = "wasi")]
 mod fs;
@@ -41,6 +41,7 @@ pub struct Process {
     args: Vec<String>,
     env: BTreeMap<String, String>,
     policy: Arc<Policy>,
+    limits: Limits,
     stdio: Stdio,
     handles: Vec<Option<Entry>>,
     open_count: usize,
@@ -52,7 +53,8 @@ pub struct Process {
 }
 
 impl Process {
-    /// A process named `name` (for messages) with `args` (argument 0 is the program name).
+    /// A process named `name` (for messages) with `args` (argument 0 is the program name), under
+    /// `policy`'s grants and the default [`Limits`] (see [`Process::set_limits`]).
     pub fn new(
         name: impl Into<String>,
         args: Vec<String>,
@@ -74,6 +76,7 @@ impl Process {
             args,
             env: BTreeMap::new(),
             policy,
+            limits: Limits::default(),
             stdio,
             handles,
             open_count: 3,
@@ -107,6 +110,16 @@ impl Process {
     /// The policy this process runs under.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Sets the limits the run is held to.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The limits the run is held to.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The guest's stdio and log streams.
@@ -171,7 +184,7 @@ impl Process {
                 url.scheme()
             )));
         }
-        let max = self.policy.limits.max_handles;
+        let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
                 "{url}: the guest already has {max} open handles"
@@ -204,7 +217,7 @@ impl Process {
 
     /// Puts an opened resource in the lowest free handle slot.
     fn insert(&mut self, url: &str, resource: Box<dyn Resource>) -> Result<i32> {
-        let max = self.policy.limits.max_handles;
+        let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
                 "{url}: the guest already has {max} open handles"

@@ -42,7 +42,7 @@ impl Process {
     pub fn open_at(&mut self, dirfd: i32, path: &str, how: &OpenHow) -> io::Result<i32> {
         // A file as the base is ENOTDIR here (not EBADF as for the other path calls), as in wasmtime.
         let (url, rel) = self.grant(dirfd, path, how.follow, Errno::NOTDIR)?;
-        if self.open_count >= self.policy.limits.max_handles {
+        if self.open_count >= self.limits.max_handles {
             return Err(errno(Errno::MFILE));
         }
         let node = self.dir(dirfd, Errno::NOTDIR)?.open_at(path, &rel, how)?;
