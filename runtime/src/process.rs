@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::normalize::normalize;
+use crate::policy::{Access, Denial};
 use crate::scheme::{self, LogLevel, Resource, Stdio};
 use crate::{Error, Limits, Policy, Result};
 
@@ -166,17 +167,28 @@ impl Process {
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        self.check(&url)?;
-        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
-        // lead (dangling ones too), and the open follows no symlink the check did not see.
-        let real = if url.scheme() == tern_abi::scheme::FILE {
-            let real = normalize(scheme::file::real_url(&url)?.as_str())?;
-            if real != url {
-                self.check(&real)?;
-            }
-            Some(real)
+        // A file: open that could change the file needs a read-write grant (file::Mode).
+        let file_mode = if url.scheme() == tern_abi::scheme::FILE {
+            Some(scheme::file::Mode::of(&url)?)
         } else {
             None
+        };
+        let needed = match file_mode {
+            Some(mode) if mode.writes() => Access::ReadWrite,
+            _ => Access::ReadOnly,
+        };
+        self.check_access(&url, needed)?;
+        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
+        // lead (dangling ones too), and the open follows no symlink the check did not see.
+        let real = match file_mode {
+            Some(_) => {
+                let real = normalize(scheme::file::real_url(&url)?.as_str())?;
+                if real != url {
+                    self.check_access(&real, needed)?;
+                }
+                Some(real)
+            }
+            None => None,
         };
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
@@ -191,7 +203,12 @@ impl Process {
             )));
         }
         let opened = match &real {
-            Some(real) => scheme::file::open(real, true),
+            Some(real) => {
+                // Without a mode the file opens read-write only where both names are writable.
+                let may_write =
+                    self.policy.check_write(&url).is_ok() && self.policy.check_write(real).is_ok();
+                scheme::file::open(real, may_write)
+            }
             None => scheme::open(&url, &self.stdio, &self.policy, self.deadline),
         };
         let resource = self.note_deadline(opened)?;
@@ -200,17 +217,29 @@ impl Process {
 
     /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
     fn check(&mut self, url: &url::Url) -> Result<()> {
-        let verdict = self.policy.check(url);
-        self.judged(url, verdict)
+        self.check_access(url, Access::ReadOnly)
+    }
+
+    /// Asks the policy whether `url` may be used with `needed` access (reported and counted).
+    fn check_access(&mut self, url: &url::Url, needed: Access) -> Result<()> {
+        let verdict = match needed {
+            Access::ReadOnly => self.policy.check(url),
+            Access::ReadWrite => self.policy.check_write(url),
+        };
+        Ok(self.judged(url, verdict)?)
     }
 
     /// Reports and counts a denial, if `verdict` is one.
-    fn judged(&mut self, url: &url::Url, verdict: Result<(), crate::policy::Denial>) -> Result<()> {
+    fn judged(
+        &mut self,
+        url: &url::Url,
+        verdict: std::result::Result<(), Denial>,
+    ) -> std::result::Result<(), Denial> {
         if let Err(denial) = verdict {
             self.stdio
                 .diagnostic(&format!("{}: denied: {denial}", self.name));
             self.stats.denied.push(url.to_string());
-            return Err(denial.into());
+            return Err(denial);
         }
         Ok(())
     }

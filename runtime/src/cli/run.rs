@@ -107,9 +107,12 @@ fn policy(args: &RunArgs) -> Result<(Policy, Limits)> {
     }
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
-        policy
-            .allow(dir.url.as_str())
-            .with_context(|| format!("--dir {spec}"))?;
+        let granted = if dir.read_only {
+            policy.allow_read(dir.url.as_str())
+        } else {
+            policy.allow(dir.url.as_str())
+        };
+        granted.with_context(|| format!("--dir {spec}"))?;
     }
     for url in &args.allow {
         policy
@@ -171,7 +174,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
         process
-            .preopen(&dir.host, &dir.guest, dir.read_only)
+            .preopen(&dir.host, &dir.guest)
             .with_context(|| format!("--dir {spec}"))?;
     }
 

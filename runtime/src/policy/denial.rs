@@ -17,6 +17,12 @@ pub struct Denial {
 }
 
 impl Denial {
+    /// Whether the URL is granted, only not for the writing that was asked (WASI reports this as
+    /// `EPERM`, a missing right, rather than `EACCES`).
+    pub fn read_only(&self) -> bool {
+        matches!(self.reason, Reason::ReadOnly { .. })
+    }
+
     /// The `--allow` argument that would grant the URL, if it was refused only for lack of a grant.
     pub fn suggestion(&self) -> Option<&str> {
         match &self.reason {
@@ -38,6 +44,13 @@ pub(super) enum Reason {
     Denied {
         /// The rule as shown to users.
         rule: String,
+    },
+    /// The URL is granted, but only for reading, and the guest asked to change it.
+    ReadOnly {
+        /// The read-only grant, as [`super::Policy::grants`] shows it.
+        grant: String,
+        /// The `--allow` argument that would grant writing.
+        suggestion: String,
     },
     /// A `disallow` pattern in an Olin policy file matched.
     DisallowPattern {
@@ -76,6 +89,10 @@ impl fmt::Display for Denial {
                 )
             }
             Reason::Denied { rule } => write!(f, "{url} is denied by --deny {rule}"),
+            Reason::ReadOnly { grant, suggestion } => write!(
+                f,
+                "{url} is granted read-only ({grant}); writing needs --allow {suggestion}"
+            ),
             Reason::DisallowPattern { line } => write!(
                 f,
                 "{url} is denied by disallow pattern on line {line} of the policy"

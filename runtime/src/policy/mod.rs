@@ -19,7 +19,10 @@
 //!   percent-decoded, non-empty segments: `/srv/data` covers `/srv/data` and `/srv/data/x` but not
 //!   `/srv/database`; a path of `/` or nothing covers everything on the host.
 //!
-//! Query strings in grants are ignored. A grant without a host and path (`null:`, `null://`,
+//! Query strings in grants are ignored, except `mode`: `--allow URL?mode=r` (or `--allow-read URL`,
+//! [`Policy::allow_read`]) is a read-only grant ([`Access`]): it covers opening to read, while a
+//! `file:` open that could change the file needs a read-write grant ([`Policy::check_write`]).
+//! `?mode=rw` or no mode is read-write. A grant without a host and path (`null:`, `null://`,
 //! `log:`, `https:`) covers every URL of that scheme.
 //!
 //! # The network: address checks
@@ -82,6 +85,7 @@ pub use self::olin::OlinSettings;
 pub use self::settings::Network;
 
 use self::denial::{suggestion, Reason};
+pub use self::rule::Access;
 use self::rule::{literal_start, Matcher, Rule, Source, UrlRule};
 use crate::normalize::{decoded_segments, normalize};
 use crate::{Error, Result};
@@ -111,6 +115,7 @@ impl Policy {
             .map(|scheme| Rule {
                 matcher: Matcher::Url(UrlRule::scheme_only(scheme)),
                 source: Source::Default,
+                access: Access::ReadWrite,
             })
             .collect();
         Policy {
@@ -120,12 +125,39 @@ impl Policy {
         }
     }
 
-    /// Adds a grant (`--allow URL`); a URL that does not parse is an [`Error::InvalidArgument`].
+    /// Adds a grant (`--allow URL`), read-write unless the URL says `?mode=r` (then as
+    /// [`Policy::allow_read`]); a URL that does not parse, or another mode, is an
+    /// [`Error::InvalidArgument`].
     pub fn allow(&mut self, url: &str) -> Result<()> {
+        let access = match url.split_once('?').map(|(_, q)| q) {
+            None => Access::ReadWrite,
+            Some(query) => {
+                let mode = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "mode");
+                match mode.as_ref().map(|(_, v)| v.as_ref()) {
+                    None | Some("rw") => Access::ReadWrite,
+                    Some("r") => Access::ReadOnly,
+                    Some(other) => {
+                        return Err(Error::invalid(format!(
+                            "{url}: a grant's mode is r (read-only) or rw, not {other:?}"
+                        )))
+                    }
+                }
+            }
+        };
+        self.grant(url, access)
+    }
+
+    /// Adds a read-only grant (`--allow-read URL`, `--dir HOST:ro`): see [`Access::ReadOnly`].
+    pub fn allow_read(&mut self, url: &str) -> Result<()> {
+        self.grant(url, Access::ReadOnly)
+    }
+
+    fn grant(&mut self, url: &str, access: Access) -> Result<()> {
         let rule = UrlRule::parse(url)?;
         self.allows.push(Rule {
             matcher: Matcher::Url(rule),
             source: Source::Flag,
+            access,
         });
         Ok(())
     }
@@ -136,6 +168,7 @@ impl Policy {
         self.denies.push(Rule {
             matcher: Matcher::Url(rule),
             source: Source::Flag,
+            access: Access::ReadWrite,
         });
         Ok(())
     }
@@ -189,8 +222,19 @@ impl Policy {
         Ok(olin.settings)
     }
 
-    /// Decides whether `url` (normalised by [`normalize`]) may be opened.
+    /// Decides whether `url` (normalised by [`normalize`]) may be opened (read, at least).
     pub fn check(&self, url: &Url) -> Result<(), Denial> {
+        self.judge(url, Access::ReadOnly)
+    }
+
+    /// Decides whether `url` may be opened to change it: as [`Policy::check`], and the grant must
+    /// be read-write ([`Access`]).
+    pub fn check_write(&self, url: &Url) -> Result<(), Denial> {
+        self.judge(url, Access::ReadWrite)
+    }
+
+    /// Decides whether `url` may be used with `needed` access.
+    fn judge(&self, url: &Url, needed: Access) -> Result<(), Denial> {
         // Normalising again is cheap and keeps a caller that skipped it from slipping past a rule.
         let url = match normalize(url.as_str()) {
             Ok(u) => u,
@@ -219,11 +263,22 @@ impl Policy {
                 reason,
             });
         }
-        if self.allows.iter().any(|r| r.matches(&url, &segments)) {
+        let mut matching = self.allows.iter().filter(|r| r.matches(&url, &segments));
+        let Some(first) = matching.next() else {
+            return Err(Denial {
+                reason: Reason::NotGranted {
+                    suggestion: suggestion(&url),
+                },
+                url: url.into(),
+            });
+        };
+        let writable = |r: &Rule| r.access == Access::ReadWrite;
+        if needed == Access::ReadOnly || writable(first) || matching.any(writable) {
             return Ok(());
         }
         Err(Denial {
-            reason: Reason::NotGranted {
+            reason: Reason::ReadOnly {
+                grant: first.describe("allow"),
                 suggestion: suggestion(&url),
             },
             url: url.into(),
@@ -232,11 +287,12 @@ impl Policy {
 
     /// Decides whether the file-system object at `url` may be moved or linked (WASI `path_rename`,
     /// `path_link`): it must be granted ([`Policy::check`]) and no denial may lie below it, or the
-    /// move would carry the denied path to a name no rule covers. A `disallow` pattern counts as
+    /// move would carry the denied path to a name no rule covers. Moving is writing: the grant must
+    /// be read-write. A `disallow` pattern counts as
     /// lying below when its literal start and `url` agree as far as both go (patterns are not
     /// analysed further, so this errs on the side of refusing).
     pub fn check_movable(&self, url: &Url) -> Result<(), Denial> {
-        self.check(url)?;
+        self.check_write(url)?;
         let segments = decoded_segments(url);
         let below = self.denies.iter().find(|r| match &r.matcher {
             Matcher::Url(u) => {
@@ -639,6 +695,44 @@ pub(crate) mod tests {
             .check_address(&url("http://localhost:8080/"), addr("::1"))
             .is_err());
         assert!(p.allow_private("bogus").is_err());
+    }
+
+    #[test]
+    fn read_only_grants_refuse_writing_and_say_how_to_grant_it() {
+        let url = |raw: &str| normalize(raw).unwrap();
+        let mut p = Policy::new();
+        p.allow_read("file:///ro").unwrap();
+        p.allow("file:///data?mode=r").unwrap();
+        p.allow("file:///rw?mode=rw").unwrap();
+        for raw in ["file:///ro/x", "file:///data/y"] {
+            assert_eq!(p.check(&url(raw)), Ok(()), "{raw}");
+            let d = p.check_write(&url(raw)).unwrap_err();
+            assert!(d.read_only(), "{raw}");
+            assert!(d.to_string().contains("is granted read-only"), "{d}");
+            assert!(
+                d.to_string()
+                    .contains(&format!("writing needs --allow {raw}")),
+                "{d}"
+            );
+            assert!(p.check_movable(&url(raw)).is_err());
+        }
+        assert_eq!(p.check_write(&url("file:///rw/z")), Ok(()));
+        // A read-write grant anywhere over the URL makes it writable; a denial still wins.
+        p.allow("file:///ro/sub").unwrap();
+        assert_eq!(p.check_write(&url("file:///ro/sub/x")), Ok(()));
+        let d = p.check_write(&url("file:///elsewhere")).unwrap_err();
+        assert!(!d.read_only() && d.suggestion().is_some());
+        // Defaults are read-write; another mode is refused.
+        assert_eq!(p.check_write(&url("log://")), Ok(()));
+        assert!(matches!(
+            p.allow("file:///x?mode=w"),
+            Err(Error::InvalidArgument(_))
+        ));
+        let g = p.grants();
+        assert!(
+            g.contains(&"allow-read file:///ro (--allow-read)".to_owned()),
+            "{g:?}"
+        );
     }
 
     #[test]

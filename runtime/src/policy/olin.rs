@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use regex_lite::Regex;
 
-use super::rule::{Matcher, Rule, Source};
+use super::rule::{Access, Matcher, Rule, Source};
 use super::AddrRange;
 use crate::{Error, Result};
 
@@ -166,6 +166,7 @@ impl Olin {
                 regex,
             },
             source: Source::Olin { line: n },
+            access: Access::ReadWrite,
         };
         match block {
             Block::Allow => self.allows.push(rule),

@@ -7,6 +7,18 @@ use url::{Position, Url};
 use crate::normalize::{decoded_segments, normalize};
 use crate::Result;
 
+/// What a grant lets the guest do with what it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read only: `--allow-read URL`, `--allow URL?mode=r`, `--dir HOST:ro`. A `file:` open that
+    /// could change the file (mode `w`, `a`, `rw`; WASI write, create, truncate, rename, link,
+    /// delete, set size or times) is refused. Other schemes have no write mode: for them a
+    /// read-only grant is a grant.
+    ReadOnly,
+    /// Read and write: `--allow URL`, the defaults, Olin `allow` patterns.
+    ReadWrite,
+}
+
 /// One grant or denial and where it came from.
 #[derive(Debug, Clone)]
 pub(super) struct Rule {
@@ -14,6 +26,8 @@ pub(super) struct Rule {
     pub(super) matcher: Matcher,
     /// Where it came from, for messages.
     pub(super) source: Source,
+    /// What a grant allows (denials ignore it).
+    pub(super) access: Access,
 }
 
 impl Rule {
@@ -25,8 +39,12 @@ impl Rule {
         }
     }
 
-    /// One line for [`Policy::grants`].
+    /// One line for [`Policy::grants`]; a read-only grant's verb is `allow-read`.
     pub(super) fn describe(&self, verb: &str) -> String {
+        let verb = match self.access {
+            Access::ReadOnly => "allow-read",
+            Access::ReadWrite => verb,
+        };
         let what = match &self.matcher {
             Matcher::Url(rule) if rule.any_port() => format!("{} (any port)", rule.shown),
             Matcher::Url(rule) => rule.shown.clone(),

@@ -206,7 +206,6 @@ pub struct DirHandle {
     dir: cap_std::fs::Dir,
     host: PathBuf,
     preopen: Option<String>,
-    read_only: bool,
 }
 
 impl Resource for DirHandle {
@@ -225,13 +224,12 @@ pub fn canonical(host: &Path) -> io::Result<PathBuf> {
 }
 
 /// Opens the host directory `host` (absolute and canonical) as the guest's preopened `guest`.
-pub fn preopen(host: &Path, guest: &str, read_only: bool) -> io::Result<DirHandle> {
+pub fn preopen(host: &Path, guest: &str) -> io::Result<DirHandle> {
     let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())?;
     Ok(DirHandle {
         dir,
         host: host.to_path_buf(),
         preopen: Some(guest.to_owned()),
-        read_only,
     })
 }
 
@@ -239,11 +237,6 @@ impl DirHandle {
     /// The guest's name for this directory if it was preopened.
     pub fn preopen_name(&self) -> Option<&str> {
         self.preopen.as_deref()
-    }
-
-    /// Whether the directory (and everything opened through it) is read-only for the guest.
-    pub fn read_only(&self) -> bool {
-        self.read_only
     }
 
     /// The `file:` URL of `rel` (canonical components from [`DirHandle::resolve`]) under this directory.
@@ -288,9 +281,6 @@ impl DirHandle {
         if how.directory && (how.create || how.exclusive || how.truncate) {
             return Err(errno(Errno::INVAL));
         }
-        if self.read_only && how.mutates() {
-            return Err(errno(Errno::PERM));
-        }
         let mut options = cap_std::fs::OpenOptions::new();
         // Creating or truncating needs write access in std's model (and POSIX allows O_CREAT|O_RDONLY).
         let write = how.write || how.create || how.truncate;
@@ -319,7 +309,6 @@ impl DirHandle {
                 dir: cap_std::fs::Dir::from_std_file(file.into_std()),
                 host: self.host_of(rel),
                 preopen: None,
-                read_only: self.read_only,
             }));
         }
         if how.directory {
@@ -334,7 +323,6 @@ impl DirHandle {
             sync: how.sync,
             dsync: how.dsync,
             rsync: how.rsync,
-            read_only: self.read_only,
         }))
     }
 
@@ -355,9 +343,6 @@ impl DirHandle {
 
     /// Sets the times of the directory itself.
     pub fn set_times(&self, atim: NewTime, mtim: NewTime) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         set_fd_times(&self.dir, atim, mtim)
     }
 
@@ -369,7 +354,6 @@ impl DirHandle {
         atim: NewTime,
         mtim: NewTime,
     ) -> io::Result<()> {
-        self.writable()?;
         if follow {
             self.dir.set_times(path, atim.spec(), mtim.spec())
         } else {
@@ -379,39 +363,31 @@ impl DirHandle {
 
     /// Creates directory `path`.
     pub fn create_dir(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.create_dir(path)
     }
 
     /// Removes the empty directory `path`.
     pub fn remove_dir(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.remove_dir(path)
     }
 
     /// Removes the file (or symlink) `path`.
     pub fn remove_file(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.remove_file(path)
     }
 
     /// Renames `from` below this directory to `to` below `target`.
     pub fn rename(&self, from: &str, target: &DirHandle, to: &str) -> io::Result<()> {
-        self.writable()?;
-        target.writable()?;
         self.dir.rename(from, &target.dir, to)
     }
 
     /// Makes `to` below `target` a hard link to `from` below this directory (never following a symlink).
     pub fn hard_link(&self, from: &str, target: &DirHandle, to: &str) -> io::Result<()> {
-        self.writable()?;
-        target.writable()?;
         self.dir.hard_link(from, &target.dir, to)
     }
 
     /// Creates symlink `link` whose contents are `contents`.
     pub fn symlink(&self, contents: &str, link: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.symlink_contents(contents, link)
     }
 
@@ -437,14 +413,6 @@ impl DirHandle {
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(entries)
-    }
-
-    fn writable(&self) -> io::Result<()> {
-        if self.read_only {
-            Err(errno(Errno::PERM))
-        } else {
-            Ok(())
-        }
     }
 }
 
@@ -493,7 +461,6 @@ pub struct FileHandle {
     sync: bool,
     dsync: bool,
     rsync: bool,
-    read_only: bool,
 }
 
 /// The flags `fd_fdstat_get` reports for a file.
@@ -594,17 +561,11 @@ impl FileHandle {
 
     /// Truncates or extends the file to `size` bytes.
     pub fn set_size(&mut self, size: u64) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         self.file.set_len(size)
     }
 
     /// Sets the access and modification times.
     pub fn set_times(&mut self, atim: NewTime, mtim: NewTime) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         set_fd_times(&self.file, atim, mtim)
     }
 

@@ -162,3 +162,53 @@ fn a_dangling_symlink_cannot_create_a_file_outside_the_grant() {
     assert!(code >= 3, "{code}: {}", run.log);
     assert!(sandbox.join("made").is_file());
 }
+
+#[test]
+fn a_read_only_grant_refuses_file_writes_through_the_stream_abi() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keep.txt");
+    std::fs::write(&file, "kept").unwrap();
+    let root = format!("file://{}", dir.path().display());
+    for mode in ["w", "a", "rw"] {
+        let url = format!("file://{}?mode={mode}", file.display());
+        let mut guest = Guest::main(
+            &format!(
+                "(call $resource_open (i32.const 0) (i32.const {}))",
+                url.len()
+            ),
+            &[(0, &url)],
+        );
+        guest.policy.allow_read(&root).unwrap();
+        let run = guest.run();
+        assert_eq!(
+            run.code(),
+            errno::PERMISSION_DENIED,
+            "mode {mode}: {}",
+            run.log
+        );
+        assert!(run.log.contains("is granted read-only"), "{}", run.log);
+        assert_eq!(run.outcome.process.stats.denied.len(), 1);
+        // The same grant spelled --allow URL?mode=r.
+        let (code, _) = open_result(&url, &[&format!("{root}?mode=r")], &[]);
+        assert_eq!(code, errno::PERMISSION_DENIED, "mode {mode}");
+    }
+    // Reading works, and without a mode the handle is read-only: a write is refused.
+    let url = format!("file://{}", file.display());
+    let mut guest = Guest::main(
+        &format!(
+            "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
+             (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (local.get $h))))
+             (call $resource_write (local.get $h) (i32.const 0) (i32.const 1))",
+            url.len()
+        ),
+        &[(0, &url)],
+    );
+    guest.policy.allow_read(&root).unwrap();
+    let run = guest.run();
+    assert!(
+        run.code() < 0,
+        "a write through a read-only grant gave {}",
+        run.code()
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+}

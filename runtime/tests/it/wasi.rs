@@ -546,3 +546,36 @@ fn a_deny_below_a_preopen_survives_renaming_and_linking() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(dir.path().join("moved.txt").is_file());
 }
+
+#[test]
+fn a_read_only_preopen_is_read_only_through_the_stream_abi_too() {
+    let dir = sandbox();
+    let file = dir.path().join("hello.txt");
+    let url = format!("file://{}?mode=w", s(&file));
+    let wat = format!(
+        "(module
+           (import \"cwa\" \"resource_open\" (func $open (param i32 i32) (result i32)))
+           (memory (export \"memory\") 1)
+           (data (i32.const 0) \"{url}\")
+           (func (export \"cwa_main\") (result i32)
+             (call $open (i32.const 0) (i32.const {}))))",
+        url.len()
+    );
+    let guest = dir.path().join("open.wat");
+    std::fs::write(&guest, wat).unwrap();
+    let preopen = format!("{}::/sandbox:ro", s(dir.path()));
+    let out = tern(&["--dir", &preopen, s(&guest)], b"");
+    let code = out.status.code().unwrap();
+    assert_eq!(
+        code as u8 as i8,
+        tern_abi::errno::PERMISSION_DENIED as i8,
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("is granted read-only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello, wasi\n");
+}
