@@ -78,11 +78,28 @@ pub(super) enum Reason {
     },
 }
 
+/// The most bytes of a URL a denial message shows (and [`crate::Stats::denied`] keeps): a guest
+/// can name a URL of any length, and every denial is printed.
+pub const MAX_URL_SHOWN: usize = 256;
+
+/// `url`, cut to [`MAX_URL_SHOWN`] bytes (on a character boundary) with a note of its length.
+pub fn shortened(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.len() <= MAX_URL_SHOWN {
+        return url.into();
+    }
+    let mut end = MAX_URL_SHOWN;
+    while !url.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &url[..end], url.len()).into()
+}
+
 impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = &self.url;
+        let url = shortened(&self.url);
         match &self.reason {
             Reason::NotGranted { suggestion } => {
+                let suggestion = shortened(suggestion);
                 write!(
                     f,
                     "{url} is not granted (grant it with --allow {suggestion})"
@@ -91,7 +108,8 @@ impl fmt::Display for Denial {
             Reason::Denied { rule } => write!(f, "{url} is denied by --deny {rule}"),
             Reason::ReadOnly { grant, suggestion } => write!(
                 f,
-                "{url} is granted read-only ({grant}); writing needs --allow {suggestion}"
+                "{url} is granted read-only ({grant}); writing needs --allow {}",
+                shortened(suggestion)
             ),
             Reason::DisallowPattern { line } => write!(
                 f,
@@ -137,5 +155,29 @@ pub(super) fn suggestion(url: &Url) -> String {
         url[..Position::AfterPort].to_owned()
     } else {
         format!("{}:", url.scheme())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_urls_are_shortened() {
+        assert_eq!(shortened("null://"), "null://");
+        let long = format!("https://h/{}", "é".repeat(400));
+        let short = shortened(&long);
+        assert!(short.len() < MAX_URL_SHOWN + 20, "{}", short.len());
+        assert!(
+            short.ends_with(&format!("… ({} bytes)", long.len())),
+            "{short}"
+        );
+        let denial = Denial {
+            url: long.clone(),
+            reason: Reason::NotGranted {
+                suggestion: long.clone(),
+            },
+        };
+        assert!(denial.to_string().len() < 3 * MAX_URL_SHOWN, "{denial}");
     }
 }

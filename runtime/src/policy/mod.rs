@@ -79,7 +79,7 @@ use std::net::IpAddr;
 use url::Url;
 
 pub use self::addr::{host_address, special_address, AddrRange};
-pub use self::denial::Denial;
+pub use self::denial::{shortened, Denial, MAX_URL_SHOWN};
 pub use self::limits::Limits;
 pub use self::olin::OlinSettings;
 pub use self::settings::Network;
