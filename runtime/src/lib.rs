@@ -10,7 +10,6 @@
 #![warn(missing_docs)]
 
 mod abi;
-pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod memory;
