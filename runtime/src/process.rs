@@ -26,7 +26,7 @@ pub struct Stats {
     /// Calls the guest made into the host.
     pub host_calls: u64,
     /// URLs the policy denied, in order: the first [`Limits::max_denials_recorded`], each cut to
-    /// [`crate::policy::MAX_URL_SHOWN`] bytes.
+    /// 256 bytes.
     pub denied: Vec<String>,
     /// Denials in all, including those past the ones `denied` keeps.
     pub denials: u64,

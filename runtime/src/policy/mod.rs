@@ -79,7 +79,7 @@ use std::net::IpAddr;
 use url::Url;
 
 pub use self::addr::{host_address, special_address, AddrRange};
-pub use self::denial::{shortened, Denial, MAX_URL_SHOWN};
+pub use self::denial::{shortened, Denial};
 pub use self::limits::Limits;
 pub use self::olin::OlinSettings;
 pub use self::settings::Network;
@@ -222,7 +222,8 @@ impl Policy {
         Ok(olin.settings)
     }
 
-    /// Decides whether `url` (normalised by [`normalize`]) may be opened (read, at least).
+    /// Decides whether `url` (normalised, as [`crate::Process::open`] does) may be opened (read, at
+    /// least).
     pub fn check(&self, url: &Url) -> Result<(), Denial> {
         self.judge(url, Access::ReadOnly)
     }
