@@ -370,8 +370,8 @@ fn rw(
             check(mem, ptr, len)?;
         }
     }
-    // One table lookup for the whole call: a host call per write must stay as cheap as the stream
-    // ABI's (the benchmark holds it to that).
+    // Every transfer goes through the process (one accounting, deadlines noted), as for the stream
+    // ABI; files through its positioned, errno-exact variant.
     let resource = p.resource(fd).map_err(|_| errno::BADF)?;
     let mut total: usize = 0;
     let is_file = match resource.node() {
@@ -388,16 +388,15 @@ fn rw(
         let buf = bytes_mut(mem, ptr, len)?;
         let offset = at.map(|a| a.saturating_add(total as u64));
         let result = if is_file {
-            match (resource.node(), dir) {
-                (Some(Node::File(f)), Dir::Read) => f.read_io(buf, offset),
-                (Some(Node::File(f)), Dir::Write) => f.write_io(buf, offset),
-                _ => return Err(errno::BADF),
+            match dir {
+                Dir::Read => p.file_read(fd, buf, offset),
+                Dir::Write => p.file_write(fd, buf, offset),
             }
             .map_err(|e| from_io(&e))
         } else {
             let r = match dir {
-                Dir::Read => resource.read(buf),
-                Dir::Write => resource.write(buf),
+                Dir::Read => p.read(fd, buf),
+                Dir::Write => p.write(fd, buf),
             };
             match r {
                 Ok(n) => Ok(n),
@@ -419,10 +418,6 @@ fn rw(
             Err(_) if total > 0 => break,
             Err(e) => return Err(e),
         }
-    }
-    match dir {
-        Dir::Read => p.stats.bytes_read += total as u64,
-        Dir::Write => p.stats.bytes_written += total as u64,
     }
     put_u32(mem, out as u32, total as u32)
 }
