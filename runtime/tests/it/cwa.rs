@@ -441,3 +441,20 @@ fn a_zero_length_read_returns_zero_not_eof() {
         0
     );
 }
+
+#[test]
+fn log_write_lines_are_cut_at_the_limit() {
+    let run = Guest::main(
+        "(call $log_write (i32.const 6) (i32.const 0) (i32.const 5000)) (i32.const 0)",
+        &[],
+    )
+    .limits(|l| l.max_log_line_bytes = 100)
+    .run();
+    let line = run.log.lines().next().unwrap();
+    assert_eq!(
+        line,
+        format!("[guest] info: {} [cut]", "\\0".repeat(100)),
+        "{}",
+        run.log.len()
+    );
+}
