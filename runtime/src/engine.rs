@@ -9,8 +9,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use wasmi::{
-    Config, Engine, Instance, Linker, Memory, Module, ResourceLimiter, ResumableCall, Store, Val,
-    ValType,
+    Config, CustomFuelCosts, Engine, Instance, Linker, Memory, Module, ResourceLimiter,
+    ResumableCall, Store, Val, ValType,
 };
 use wasmi_core::LimiterError;
 
@@ -154,6 +154,16 @@ impl Runtime {
     pub fn new() -> Self {
         let mut config = Config::default();
         config.consume_fuel(true);
+        // wasmi translates a function on its first call and, by default, charges that to the guest's
+        // fuel. Such a charge cannot be resumed: when it exceeds the fuel of a slice (a 300 KB
+        // function costs ~2.7M) the call fails as "out of fuel" with nothing used. Fuel measures the
+        // guest's own work, so translation is free here; it is bounded by the module's size and done
+        // once per module, and fuel_used is then the same on the first run of a module as on later ones.
+        config.fuel_cost(CustomFuelCosts {
+            bytes_copied_per_fuel: 64, // wasmi's default for memory.copy/fill/grow and table ops
+            fuel_per_bytes_translated: 0,
+            fuel_per_bytes_validated: 0,
+        });
         let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
         let imports = abi::link(&mut linker);

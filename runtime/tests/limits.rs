@@ -141,3 +141,27 @@ fn open_handles_are_limited() {
     .run();
     assert_eq!(run.code(), 5 * 100 + 7);
 }
+
+/// A module whose `_start` is one function of about 300 KB (100,000 × `i32.const 1; drop`).
+fn one_big_function() -> String {
+    let body = "(drop (i32.const 1))".repeat(100_000);
+    format!(r#"(module (func (export "_start") {body}))"#)
+}
+
+#[test]
+fn a_large_function_runs_without_a_fuel_limit() {
+    // Translating a function on its first call used to be charged as fuel that a slice could not
+    // cover, so this ended at once as "out of fuel" with fuel_used 0.
+    let run = Guest::module(one_big_function()).run();
+    assert_eq!(run.code(), 0, "{}", run.termination());
+    assert!(run.outcome.fuel_used >= 100_000, "{}", run.outcome.fuel_used);
+}
+
+#[test]
+fn a_large_function_runs_within_a_fuel_limit_that_covers_its_instructions() {
+    let run = Guest::module(one_big_function())
+        .limits(|l| l.fuel = Some(1_000_000))
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.termination());
+    assert!(run.outcome.fuel_used <= 1_000_000);
+}
