@@ -31,11 +31,38 @@ pub struct HostState {
     limiter: MemoryLimiter,
 }
 
-/// Caps memory growth at the policy's page limit and records the peak.
+/// Caps memory growth at the policy's page limit, records the peak and every refused growth.
 struct MemoryLimiter {
     max_pages: Option<u32>,
     peak_pages: u64,
-    refused: Option<String>,
+    refused: Option<RefusedGrowth>,
+}
+
+/// `memory.grow` calls the page limit refused: the guest saw -1, as the WebAssembly spec and wasmtime
+/// do, so a C `malloc` returns NULL and the program may recover; the user still learns of it here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusedGrowth {
+    /// How many `memory.grow` calls were refused.
+    pub count: u64,
+    /// The largest size, in 64 KiB pages, the guest asked for.
+    pub largest_request_pages: u64,
+    /// The limit that refused them, in 64 KiB pages (`Limits::max_memory_pages`).
+    pub limit_pages: u32,
+}
+
+impl fmt::Display for RefusedGrowth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let times = match self.count {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
+        write!(
+            f,
+            "memory limit: memory.grow refused {times} (the guest asked for up to {} pages, \
+             the limit is {})",
+            self.largest_request_pages, self.limit_pages
+        )
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -48,12 +75,15 @@ impl ResourceLimiter for MemoryLimiter {
         let pages = (desired / PAGE) as u64;
         if let Some(max) = self.max_pages {
             if pages > u64::from(max) {
-                self.refused = Some(format!(
-                    "memory limit exceeded: the guest asked for {pages} pages, the limit is {max}"
-                ));
-                // An error, not `Ok(false)`: hitting the limit is a trap the user should see, not a
-                // `memory.grow` returning -1 that the guest may turn into a confusing abort.
-                return Err(LimiterError::ResourceLimiterDeniedAllocation);
+                let refused = self.refused.get_or_insert(RefusedGrowth {
+                    count: 0,
+                    largest_request_pages: 0,
+                    limit_pages: max,
+                });
+                refused.count += 1;
+                refused.largest_request_pages = refused.largest_request_pages.max(pages);
+                // `memory.grow` returns -1 (an initial memory past the limit fails instantiation).
+                return Ok(false);
             }
         }
         self.peak_pages = self.peak_pages.max(pages);
@@ -124,6 +154,8 @@ pub struct Outcome {
     pub fuel_used: u64,
     /// The largest memory the guest had, in 64 KiB pages.
     pub peak_memory_pages: u64,
+    /// The `memory.grow` calls the page limit refused, if any.
+    pub refused_growth: Option<RefusedGrowth>,
     /// Wall-clock time from instantiation to the end.
     pub wall: Duration,
     /// The process after the run, with every handle closed.
@@ -195,7 +227,8 @@ impl Runtime {
     ) -> Result<Outcome, LoadError> {
         let limits = process.policy().limits.clone();
         let started = Instant::now();
-        process.set_deadline(limits.timeout.map(|t| started + t));
+        // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
+        process.set_deadline(limits.timeout.and_then(|t| started.checked_add(t)));
         let state = HostState {
             process,
             memory: None,
@@ -219,6 +252,14 @@ impl Runtime {
             Ok(instance) => instance,
             Err(error) => {
                 if let Some(termination) = classify(&error, &store, &meter) {
+                    return Ok(finish(store, termination, &meter, started));
+                }
+                if let Some(refused) = store.data().limiter.refused {
+                    // The module's initial memory is larger than the limit: it cannot start.
+                    let termination = Termination::Trapped(format!(
+                        "memory limit exceeded: the module needs {} pages, the limit is {}",
+                        refused.largest_request_pages, refused.limit_pages
+                    ));
                     return Ok(finish(store, termination, &meter, started));
                 }
                 return Err(LoadError(format!("cannot instantiate: {error}")));
@@ -256,6 +297,7 @@ fn finish(
         termination,
         fuel_used: meter.used,
         peak_memory_pages: state.limiter.peak_pages,
+        refused_growth: state.limiter.refused,
         wall: started.elapsed(),
         process,
     }
@@ -354,9 +396,6 @@ fn classify(
 ) -> Option<Termination> {
     if let Some(status) = error.i32_exit_status() {
         return Some(Termination::Exited(status));
-    }
-    if let Some(refused) = &store.data().limiter.refused {
-        return Some(Termination::Trapped(refused.clone()));
     }
     if let Some(abi::Deadline) = error.downcast_ref::<abi::Deadline>() {
         return Some(timed_out(&store.data().process));

@@ -73,18 +73,45 @@ fn fuel_is_counted_across_slices_without_a_budget() {
 }
 
 #[test]
-fn memory_growth_past_the_page_limit_traps() {
+fn memory_growth_past_the_page_limit_returns_minus_one_and_is_reported() {
+    // As the WebAssembly spec and wasmtime have it: a refused memory.grow returns -1 (C's malloc then
+    // returns NULL) instead of trapping; the outcome says what was refused and by which limit.
     let wat = r#"(module (memory (export "memory") 1)
-        (func (export "cwa_main") (result i32) (drop (memory.grow (i32.const 4))) (memory.grow (i32.const 100))))"#;
+        (func (export "cwa_main") (result i32) (drop (memory.grow (i32.const 4)))
+            (drop (memory.grow (i32.const 100)))
+            (i32.add (memory.grow (i32.const 50)) (i32.const 10))))"#;
     let run = Guest::module(wat)
         .limits(|l| l.max_memory_pages = Some(10))
         .run();
-    run.assert_trapped("memory limit");
+    assert_eq!(run.code(), 9, "{}", run.termination());
     assert_eq!(run.outcome.peak_memory_pages, 5);
+    let refused = run
+        .outcome
+        .refused_growth
+        .expect("the refusals are recorded");
+    assert_eq!(
+        (
+            refused.count,
+            refused.largest_request_pages,
+            refused.limit_pages
+        ),
+        (2, 105, 10)
+    );
+    assert!(refused.to_string().contains("memory limit"), "{refused}");
     // Without a limit it grows.
     let run = Guest::module(wat).run();
-    assert_eq!(run.code(), 5);
-    assert_eq!(run.outcome.peak_memory_pages, 105);
+    assert_eq!(run.code(), 115);
+    assert_eq!(run.outcome.peak_memory_pages, 155);
+    assert_eq!(run.outcome.refused_growth, None);
+}
+
+#[test]
+fn a_timeout_too_large_for_the_clock_is_no_deadline() {
+    // `Instant + Duration` overflowed and panicked (issue 11, defect 7).
+    let run = Guest::main("(i32.const 3)", &[])
+        .limits(|l| l.timeout = Some(Duration::from_secs(10_000_000_000_000_000_000)))
+        .run();
+    assert_eq!(run.code(), 3, "{}", run.termination());
 }
 
 #[test]
@@ -154,7 +181,11 @@ fn a_large_function_runs_without_a_fuel_limit() {
     // cover, so this ended at once as "out of fuel" with fuel_used 0.
     let run = Guest::module(one_big_function()).run();
     assert_eq!(run.code(), 0, "{}", run.termination());
-    assert!(run.outcome.fuel_used >= 100_000, "{}", run.outcome.fuel_used);
+    assert!(
+        run.outcome.fuel_used >= 100_000,
+        "{}",
+        run.outcome.fuel_used
+    );
 }
 
 #[test]

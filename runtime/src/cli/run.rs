@@ -169,6 +169,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     if !matches!(outcome.termination, crate::Termination::Exited(_)) {
         super::report(&format!("{name}: {}", outcome.termination));
     }
+    if let Some(refused) = &outcome.refused_growth {
+        eprintln_safe(&format!("tern: {name}: {refused}"));
+    }
     if args.stats {
         print_stats(&outcome, code);
     }
