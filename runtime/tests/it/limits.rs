@@ -196,3 +196,135 @@ fn a_large_function_runs_within_a_fuel_limit_that_covers_its_instructions() {
     assert_eq!(run.code(), 0, "{}", run.termination());
     assert!(run.outcome.fuel_used <= 1_000_000);
 }
+
+/// Writes nothing anywhere; triggers `interrupt` on the guest's first write, so a test can interrupt a
+/// guest that is known to be running without sleeping.
+struct TriggerOnWrite(tern::Interrupt);
+
+impl std::io::Write for TriggerOnWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.trigger();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `wat` with an interrupt that its first stdout write triggers.
+fn run_interrupted_on_write(wat: &str) -> tern::Outcome {
+    let runtime = tern::Runtime::new();
+    let module = runtime.compile(wat.as_bytes()).expect("compiles");
+    let interrupt = tern::Interrupt::new();
+    let stdio = tern::Stdio::new(
+        Box::new(std::io::empty()),
+        Box::new(TriggerOnWrite(interrupt.clone())),
+        Box::new(std::io::sink()),
+        Box::new(std::io::sink()),
+    );
+    let process = tern::Process::new("guest", vec![], Default::default(), stdio);
+    runtime
+        .run_with(&module, process, &interrupt)
+        .expect("runs")
+}
+
+const WRITE_THEN_SPIN: &str = r#"(func $write_then_spin
+        (drop (call $write (i32.const 1) (i32.const 0) (i32.const 3)))
+        (loop (br 0)))"#;
+
+#[test]
+fn an_interrupt_ends_a_running_guest() {
+    let wat = format!(
+        r#"(module (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+            (memory (export "memory") 1) (data (i32.const 0) "hi\n")
+            {WRITE_THEN_SPIN} (export "_start" (func $write_then_spin)))"#
+    );
+    let outcome = run_interrupted_on_write(&wat);
+    assert_eq!(outcome.termination, Termination::Interrupted);
+    assert_eq!(outcome.termination.exit_code(), 130);
+}
+
+#[test]
+fn an_interrupt_ends_a_start_function_too() {
+    // The start function used to run whole inside instantiation, out of reach of interrupts and
+    // timeouts.
+    let wat = format!(
+        r#"(module (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+            (memory (export "memory") 1) (data (i32.const 0) "hi\n")
+            {WRITE_THEN_SPIN} (start $write_then_spin) (func (export "_start")))"#
+    );
+    let outcome = run_interrupted_on_write(&wat);
+    assert_eq!(outcome.termination, Termination::Interrupted);
+}
+
+#[test]
+fn a_start_function_stops_at_the_timeout() {
+    let run = Guest::module(
+        r#"(module (func $spin (loop (br 0))) (start $spin) (func (export "_start")))"#,
+    )
+    .limits(|l| l.timeout = Some(Duration::from_millis(100)))
+    .run();
+    assert_eq!(
+        run.termination(),
+        &Termination::TimedOut(Duration::from_millis(100))
+    );
+}
+
+#[test]
+fn a_start_function_sees_guest_memory_and_runs_before_the_entry_point() {
+    // Its resource_write got -2 (invalid argument: no memory) before.
+    let run = Guest::module(
+        r#"(module (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+            (memory (export "memory") 1) (data (i32.const 0) "hi\n")
+            (global $written (mut i32) (i32.const -100))
+            (func $start (global.set $written (call $write (i32.const 1) (i32.const 0) (i32.const 3))))
+            (start $start)
+            (func (export "cwa_main") (result i32) (global.get $written)))"#,
+    )
+    .run();
+    assert_eq!(run.code(), 3, "{}", run.termination());
+    assert_eq!(run.stdout, "hi\n");
+}
+
+#[test]
+fn a_start_function_trap_and_fuel_are_reported_like_the_entry_points() {
+    let run =
+        Guest::module(r#"(module (func $s unreachable) (start $s) (func (export "_start")))"#)
+            .run();
+    assert_eq!(
+        run.termination(),
+        &Termination::Trapped(tern::Trap::Unreachable)
+    );
+    let run =
+        Guest::module(r#"(module (func $s (loop (br 0))) (start $s) (func (export "_start")))"#)
+            .limits(|l| l.fuel = Some(10_000))
+            .run();
+    assert_eq!(
+        run.termination(),
+        &Termination::Trapped(tern::Trap::OutOfFuel {
+            budget: Some(10_000)
+        })
+    );
+}
+
+#[test]
+fn outcome_serialises_its_stats_as_json() {
+    let run = Guest::main("(i32.const 7)", &[]).run();
+    let json = run.outcome.to_json();
+    for key in [
+        "\"fuel_used\":",
+        "\"host_calls\":0",
+        "\"peak_memory_pages\":1",
+        "\"wall_ms\":",
+        "\"exit_code\":7",
+        "\"termination\":\"exited with status 7\"",
+        "\"handles_opened\":",
+        "\"bytes_read\":0",
+        "\"bytes_written\":0",
+        "\"denied\":[]",
+        "\"memory_grow_refused\":0",
+    ] {
+        assert!(json.contains(key), "{key} missing from {json}");
+    }
+    assert!(json.starts_with('{') && json.ends_with('}'));
+}
