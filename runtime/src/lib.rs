@@ -77,14 +77,20 @@
 mod abi;
 mod engine;
 mod error;
+mod interrupt;
 mod memory;
+mod module;
 mod normalize;
 mod policy;
 mod process;
 mod scheme;
+mod trap;
 
-pub use engine::{LoadError, Outcome, Runtime, Termination};
+pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
 pub use error::{Error, Result};
+pub use interrupt::Interrupt;
+pub use module::Module;
 pub use policy::{AddrRange, Denial, Limits, Network, Policy};
 pub use process::{Process, Stats};
 pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
+pub use trap::Trap;
