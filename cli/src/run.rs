@@ -153,7 +153,11 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         bail!("{name}: not a WebAssembly binary (it does not start with \\0asm)");
     }
     let runtime = Runtime::new();
-    let module = runtime.compile(&bytes).with_context(|| name.clone())?;
+    let module = match &args.invoke {
+        Some(entry) => runtime.compile_with_entry(&bytes, entry),
+        None => runtime.compile(&bytes),
+    }
+    .with_context(|| name.clone())?;
     let guest_args = args.command.clone();
     let mut process = Process::new(&name, guest_args, policy, Stdio::inherit());
     process.set_limits(limits);
@@ -176,7 +180,7 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     }
 
     let watchdog = timeout.map(|limit| watchdog(&name, limit));
-    let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
+    let outcome = match runtime.run(&module, process) {
         Ok(outcome) => outcome,
         Err(e) => bail!("{name}: {e}"),
     };
@@ -185,11 +189,14 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     if !matches!(outcome.termination, Termination::Exited(_)) {
         crate::report(&format!("{name}: {}", outcome.termination));
     }
+    if let Some(refused) = &outcome.refused_growth {
+        eprintln_safe(&format!("tern: {name}: {refused}"));
+    }
     if args.stats {
         print_stats(&outcome, code);
     }
     if args.stats_json {
-        eprintln_safe(&stats_json(&outcome, code));
+        eprintln_safe(&outcome.to_json());
     }
     Ok(code)
 }
@@ -286,42 +293,6 @@ fn print_stats(o: &Outcome, code: i32) {
     ));
 }
 
-/// The `--stats-json` object (hand-written: the only JSON tern run prints).
-pub fn stats_json(o: &Outcome, code: i32) -> String {
-    let s = &o.process.stats;
-    let denied: Vec<String> = s.denied.iter().map(|u| json_string(u)).collect();
-    format!(
-        "{{\"fuel_used\":{},\"host_calls\":{},\"peak_memory_pages\":{},\"wall_ms\":{:.3},\"exit_code\":{},\
-         \"termination\":{},\"handles_opened\":{},\"bytes_read\":{},\"bytes_written\":{},\"denied\":[{}]}}",
-        o.fuel_used,
-        s.host_calls,
-        o.peak_memory_pages,
-        o.wall.as_secs_f64() * 1000.0,
-        code,
-        json_string(&o.termination.to_string()),
-        s.opened,
-        s.bytes_read,
-        s.bytes_written,
-        denied.join(",")
-    )
-}
-
-/// A JSON string literal for `s`.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn format_duration(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
@@ -397,10 +368,5 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }

@@ -50,7 +50,7 @@ fn time_run(runtime: &Runtime, wasm: &[u8], make: &dyn Fn() -> Process, read: u6
     let module = runtime.compile(wasm).expect("compiles");
     let p = make();
     let start = Instant::now();
-    let outcome = runtime.run(&module, p, None).expect("runs");
+    let outcome = runtime.run(&module, p).expect("runs");
     let elapsed = start.elapsed();
     assert_eq!(
         outcome.termination.exit_code(),

@@ -41,7 +41,7 @@
 //!         Box::new(std::io::sink()),                          // guest log lines and diagnostics
 //!     );
 //!     let process = Process::new("cat", vec!["cat".into()], Arc::clone(&policy), stdio);
-//!     let outcome = runtime.run(&module, process, None)?;
+//!     let outcome = runtime.run(&module, process)?;
 //!     assert_eq!(outcome.termination, Termination::Exited(0));
 //!     assert_eq!(stdout.text(), format!("Hello, {name}!"));
 //! }
@@ -78,14 +78,20 @@
 mod abi;
 mod engine;
 mod error;
+mod interrupt;
 mod memory;
+mod module;
 mod normalize;
 mod policy;
 mod process;
 mod scheme;
+mod trap;
 
-pub use engine::{LoadError, Outcome, Runtime, Termination};
+pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
 pub use error::{Error, Result};
+pub use interrupt::Interrupt;
+pub use module::Module;
 pub use policy::{Access, AddrRange, Denial, Limits, Network, OlinSettings, Policy};
 pub use process::{Process, Stats};
 pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
+pub use trap::Trap;

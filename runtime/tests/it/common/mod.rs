@@ -27,7 +27,7 @@ impl Run {
     /// Asserts the run ended in a trap whose reason mentions `reason`, and exited as a trap does.
     pub fn assert_trapped(&self, reason: &str) {
         assert!(
-            matches!(self.termination(), Termination::Trapped(r) if r.contains(reason)),
+            matches!(self.termination(), Termination::Trapped(t) if t.to_string().contains(reason)),
             "expected a trap with {reason:?}, got: {}",
             self.termination()
         );
@@ -107,9 +107,11 @@ impl Guest {
 
     pub fn run(self) -> Run {
         let runtime = Runtime::new();
-        let module = runtime
-            .compile(self.wat.as_bytes())
-            .expect("test module compiles");
+        let module = match &self.entry {
+            Some(entry) => runtime.compile_with_entry(self.wat.as_bytes(), entry),
+            None => runtime.compile(self.wat.as_bytes()),
+        }
+        .expect("test module compiles");
         let (stdout, stderr, log) = (Capture::new(), Capture::new(), Capture::new());
         let stdio = Stdio::new(
             Box::new(Cursor::new(self.stdin)),
@@ -127,7 +129,7 @@ impl Guest {
         for (k, v) in self.env {
             process.set_env(k, v);
         }
-        let outcome = match runtime.run(&module, process, self.entry.as_deref()) {
+        let outcome = match runtime.run(&module, process) {
             Ok(o) => o,
             Err(e) => panic!("test module failed to start: {e}"),
         };
