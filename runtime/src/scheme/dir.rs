@@ -287,7 +287,8 @@ impl DirHandle {
         options
             .read(how.read || !(write || how.append))
             .write(write)
-            .append(how.append)
+            // std (and cap-std) refuse append with truncate; O_APPEND is set after the open.
+            .append(how.append && !how.truncate)
             .truncate(how.truncate)
             .follow(FollowSymlinks::No)
             .maybe_dir(true)
@@ -300,6 +301,10 @@ impl DirHandle {
             options.create(true);
         }
         let file = self.dir.open_with(resolved_path(path, rel), &options)?;
+        if how.append && how.truncate {
+            let flags = rustix::fs::fcntl_getfl(&file)?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND)?;
+        }
         let is_dir = file.metadata()?.is_dir();
         if is_dir {
             if write || how.append {

@@ -139,3 +139,43 @@ fn every_preview1_function_links_with_its_exact_signature_and_nothing_else() {
     listed.sort_unstable();
     assert_eq!(defined_sorted, listed);
 }
+
+#[test]
+fn append_with_truncate_opens_and_pwrite_works_and_absolute_symlinks_fail() {
+    // What wasi-libc's open(name, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND) asks for, then pwrite;
+    // then path_symlink with an absolute target, which wasmtime refuses with EPERM (63).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "old contents").unwrap();
+    let grant = format!("file://{}", dir.path().display());
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_pwrite" (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "f")
+        (data (i32.const 300) "\90\01\00\00\05\00\00\00")
+        (data (i32.const 400) "hello")
+        (data (i32.const 600) "/etc/passwd")
+        (data (i32.const 700) "abs")
+        (func (export "cwa_main") (result i32)
+          (if (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 9)
+                (i64.const 68) (i64.const 0) (i32.const 1) (i32.const 200))
+            (then (return (i32.const 1))))
+          (if (call $pwrite (i32.load (i32.const 200)) (i32.const 300) (i32.const 1) (i64.const 0) (i32.const 500))
+            (then (return (i32.const 2))))
+          (if (i32.ne (i32.load (i32.const 500)) (i32.const 5)) (then (return (i32.const 3))))
+          (if (i32.ne (call $symlink (i32.const 600) (i32.const 11) (i32.const 3) (i32.const 700) (i32.const 3))
+                      (i32.const 63))
+            (then (return (i32.const 4))))
+          (i32.const 0)))"#;
+    let run = Guest::module(wat)
+        .allow(&grant)
+        .preopen(dir.path(), "/d")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("f")).unwrap(),
+        "hello"
+    );
+    assert!(std::fs::symlink_metadata(dir.path().join("abs")).is_err());
+}

@@ -160,8 +160,12 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
         |mut c: C, old: i32, old_len: i32, fd: i32, new: i32, new_len: i32| {
             call(&mut c, |mem, p| {
                 // The link's contents are data, not a path resolved now: only the new link's own
-                // path is resolved and granted. Following it later is confined like any path.
+                // path is resolved and granted. Following it later is confined like any path. An
+                // absolute target could never be followed inside a preopen: EPERM, as wasmtime.
                 let contents = path_arg(mem, old as u32, old_len as u32)?;
+                if contents.starts_with('/') {
+                    return Err(errno::PERM);
+                }
                 let new = path_arg(mem, new as u32, new_len as u32)?;
                 p.at(fd, &new, false, Access::ReadWrite, |d, new| {
                     d.symlink(&contents, new)
