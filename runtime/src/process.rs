@@ -154,7 +154,7 @@ impl Process {
     }
 
     /// The narrow view of the policy a scheme gets (see [`Authoriser`]).
-    pub fn authoriser(&self) -> Authoriser {
+    pub(crate) fn authoriser(&self) -> Authoriser {
         Authoriser::new(Arc::clone(&self.policy), Arc::clone(&self.denial_log))
     }
 
