@@ -328,3 +328,16 @@ fn outcome_serialises_its_stats_as_json() {
     }
     assert!(json.starts_with('{') && json.ends_with('}'));
 }
+
+/// 2.4 million memory.grow and table.grow calls, by 0 pages and past the maximum.
+const FAILED_GROWS: &str = include_str!("../release/grow-loop.wat");
+
+#[test]
+fn failed_grows_in_a_loop_do_not_overflow_the_host_stack() {
+    // With wasmi's tail-call dispatch (auto-dispatch in an optimised build) the failure branch of the
+    // grow handlers was not a tail call: each failed grow kept a host stack frame until the slice
+    // ended, and ~40,000 of them aborted tern (issue 11, defect 3). `cargo test --release` and
+    // runtime/tests/release/grow-loop.sh check the optimised build.
+    let run = Guest::module(FAILED_GROWS).run();
+    assert_eq!(run.code(), -2, "{}", run.termination());
+}
