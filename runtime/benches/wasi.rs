@@ -70,7 +70,7 @@ fn process(policy: &Arc<Policy>, preopen: Option<&Path>) -> Process {
     let stdio = Stdio::null();
     let mut p = Process::new("bench", vec!["bench".into()], policy.clone(), stdio);
     if let Some(dir) = preopen {
-        p.preopen(dir, "/d", false).expect("preopen");
+        p.preopen(dir, "/d").expect("preopen");
     }
     p
 }

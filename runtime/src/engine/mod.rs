@@ -144,7 +144,7 @@ impl Runtime {
         mut process: Process,
         interrupt: &Interrupt,
     ) -> Result<Outcome, Error> {
-        let limits = process.policy().limits.clone();
+        let limits = process.limits().clone();
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
         process.set_deadline(limits.timeout.and_then(|t| started.checked_add(t)));
@@ -237,7 +237,7 @@ fn finish(
 }
 
 fn timed_out(process: &Process) -> Termination {
-    Termination::TimedOut(process.policy().limits.timeout.unwrap_or_default())
+    Termination::TimedOut(process.limits().timeout.unwrap_or_default())
 }
 
 /// Accepts `\0asm` binaries as they are and, with the `wat` feature, compiles WebAssembly text.

@@ -39,6 +39,7 @@ impl Run {
 pub struct Guest {
     pub wat: String,
     pub policy: Policy,
+    pub limits: tern::Limits,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
@@ -51,6 +52,7 @@ impl Guest {
         Guest {
             wat: wat.into(),
             policy: Policy::new(),
+            limits: tern::Limits::default(),
             args: vec!["guest".into()],
             env: Vec::new(),
             stdin: Vec::new(),
@@ -90,7 +92,7 @@ impl Guest {
     }
 
     pub fn limits(mut self, f: impl FnOnce(&mut tern::Limits)) -> Self {
-        f(&mut self.policy.limits);
+        f(&mut self.limits);
         self
     }
 
@@ -109,6 +111,7 @@ impl Guest {
             Box::new(log.clone()),
         );
         let mut process = Process::new("guest", self.args, Arc::new(self.policy), stdio);
+        process.set_limits(self.limits);
         for (k, v) in self.env {
             process.set_env(k, v);
         }
@@ -161,9 +164,4 @@ fn sig(kind: &str, types: &[tern_abi::ValType]) -> String {
 /// Runs `body` as `cwa_main` with no setup and returns its exit status.
 pub fn eval(body: &str, data: &[(u32, &str)]) -> i32 {
     Guest::main(body, data).run().code()
-}
-
-/// The path of the built `tern` binary.
-pub fn tern_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tern")
 }
