@@ -33,6 +33,8 @@ pub struct HostState {
     pub process: Process,
     /// The guest's exported `memory`, once instantiated (before its start function runs).
     pub(crate) memory: Option<Memory>,
+    /// The run's interrupt: blocking host calls wait on it.
+    pub(crate) interrupt: Interrupt,
     limiter: MemoryLimiter,
 }
 
@@ -103,6 +105,7 @@ impl Runtime {
             HostState {
                 process,
                 memory: None,
+                interrupt: Interrupt::new(),
                 limiter: MemoryLimiter::probe(),
             },
         );
@@ -151,6 +154,7 @@ impl Runtime {
         let state = HostState {
             process,
             memory: None,
+            interrupt: interrupt.clone(),
             limiter: MemoryLimiter::new(limits.max_memory_pages),
         };
         let mut store = Store::new(&self.engine, state);

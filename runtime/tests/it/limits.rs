@@ -258,6 +258,20 @@ fn an_interrupt_ends_a_start_function_too() {
 }
 
 #[test]
+fn an_interrupt_wakes_a_sleeping_guest() {
+    // The guest asks to sleep an hour (no timeout); the interrupt ends the sleep and the run.
+    let wat = r#"(module (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+        (import "cwa" "runtime_msleep" (func $sleep (param i32)))
+        (memory (export "memory") 1) (data (i32.const 0) "hi\n")
+        (func (export "_start")
+            (drop (call $write (i32.const 1) (i32.const 0) (i32.const 3)))
+            (call $sleep (i32.const 3600000))))"#;
+    let outcome = run_interrupted_on_write(wat);
+    assert_eq!(outcome.termination, Termination::Interrupted);
+    assert!(outcome.wall < Duration::from_secs(60), "{:?}", outcome.wall);
+}
+
+#[test]
 fn a_start_function_stops_at_the_timeout() {
     let run = Guest::module(
         r#"(module (func $spin (loop (br 0))) (start $spin) (func (export "_start")))"#,
