@@ -140,13 +140,19 @@ impl Runtime {
     }
 
     /// Like [`Runtime::run`]; triggering `interrupt` (from any thread) ends the run within a few
-    /// milliseconds as [`Termination::Interrupted`].
+    /// milliseconds as [`Termination::Interrupted`]. `module` must come from this runtime.
     pub fn run_with(
         &self,
         module: &Module,
         mut process: Process,
         interrupt: &Interrupt,
     ) -> Result<Outcome, Error> {
+        // wasmi panics on a module of another engine; an embedder's mix-up is an error instead.
+        if !Engine::same(module.wasmi().engine(), &self.engine) {
+            return Err(Error::Instantiate(
+                "cannot instantiate: the module was compiled by another Runtime".into(),
+            ));
+        }
         let limits = process.limits().clone();
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.

@@ -355,3 +355,15 @@ fn failed_grows_in_a_loop_do_not_overflow_the_host_stack() {
     let run = Guest::module(FAILED_GROWS).run();
     assert_eq!(run.code(), -2, "{}", run.termination());
 }
+
+#[test]
+fn a_module_from_another_runtime_is_an_error_not_a_panic() {
+    let module = tern::Runtime::new()
+        .compile(br#"(module (func (export "_start")))"#)
+        .unwrap();
+    let process = tern::Process::new("m", vec![], Default::default(), tern::Stdio::null());
+    let Err(error) = tern::Runtime::new().run(&module, process) else {
+        panic!("a module of another runtime must not run");
+    };
+    assert!(error.to_string().contains("another Runtime"), "{error}");
+}
