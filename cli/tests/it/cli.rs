@@ -211,6 +211,25 @@ fn olin_policy_files_grant_and_limit() {
     );
 }
 
+/// A duration past what a deadline can hold is a usage error (exit 2) naming the option; it used to
+/// overflow `Instant + Duration` and abort tern like a guest trap (issue 11, defect 7).
+#[test]
+fn a_huge_duration_is_a_usage_error_not_a_panic() {
+    for option in ["--timeout", "--connect-timeout", "--net-timeout"] {
+        let out = tern(&[
+            "run",
+            option,
+            "10000000000000000000",
+            &examples("hello.wat"),
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option}: {err}");
+        assert!(err.contains(option) && err.contains("too long"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(out.stdout.is_empty(), "the guest must not run");
+    }
+}
+
 #[test]
 fn bad_input_gets_a_one_line_error_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
