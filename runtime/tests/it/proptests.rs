@@ -356,9 +356,9 @@ proptest! {
     ], 0..8)) {
         let mut policy = Policy::new();
         policy.allow("https://example.com").unwrap();
-        let before = (policy.grants(), policy.limits.clone());
+        let before = (policy.grants(), policy.network.clone());
         if policy.add_olin(&lines.join("\n")).is_err() {
-            prop_assert_eq!((policy.grants(), policy.limits.clone()), before);
+            prop_assert_eq!((policy.grants(), policy.network.clone()), before);
         }
     }
 }
