@@ -19,6 +19,11 @@ pub struct RunArgs {
     /// Grant URLs under this one: scheme, host, port and path prefix must match (repeatable).
     #[arg(long = "allow", value_name = "URL")]
     allow: Vec<String>,
+    /// Grant URLs under this one for reading only: opening them to change them (a `file:` URL with
+    /// `?mode=w`, `a` or `rw`, a WASI open for writing) is denied. The same as --allow URL?mode=r
+    /// (repeatable).
+    #[arg(long = "allow-read", value_name = "URL")]
+    allow_read: Vec<String>,
     /// Deny URLs under this one, even if granted (repeatable; deny wins).
     #[arg(long = "deny", value_name = "URL")]
     deny: Vec<String>,
@@ -115,6 +120,11 @@ fn policy(args: &RunArgs) -> Result<(Policy, Limits)> {
         policy
             .allow(url)
             .with_context(|| format!("--allow {url}"))?;
+    }
+    for url in &args.allow_read {
+        policy
+            .allow_read(url)
+            .with_context(|| format!("--allow-read {url}"))?;
     }
     for url in &args.deny {
         policy.deny(url).with_context(|| format!("--deny {url}"))?;

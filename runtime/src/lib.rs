@@ -90,7 +90,7 @@ pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
 pub use error::{Error, Result};
 pub use interrupt::Interrupt;
 pub use module::Module;
-pub use policy::{AddrRange, Denial, Limits, Network, Policy};
+pub use policy::{Access, AddrRange, Denial, Limits, Network, OlinSettings, Policy};
 pub use process::{Process, Stats};
 pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
 pub use trap::Trap;
