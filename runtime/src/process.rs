@@ -148,7 +148,8 @@ impl Process {
         self.limits = limits;
     }
 
-    /// The narrow view of the policy a scheme gets (see [`Authoriser`]).
+    /// The narrow view of the policy a scheme gets (`Authoriser`: internal to the crate until
+    /// embedders can register schemes).
     pub fn authoriser(&self) -> Authoriser {
         Authoriser::new(Arc::clone(&self.policy), Arc::clone(&self.denial_log))
     }

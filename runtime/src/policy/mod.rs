@@ -222,7 +222,8 @@ impl Policy {
         Ok(olin.settings)
     }
 
-    /// Decides whether `url` (normalised by [`normalize`]) may be opened (read, at least).
+    /// Decides whether `url` (normalised, as [`crate::Process::open`] does) may be opened (read, at
+    /// least).
     pub fn check(&self, url: &Url) -> Result<(), Denial> {
         self.judge(url, Access::ReadOnly)
     }
