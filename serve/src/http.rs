@@ -150,7 +150,9 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         || req.headers().contains_key(hyper::header::TRANSFER_ENCODING),
         |n| n > 0,
     );
-    let env = cgi::environment(&RequestMeta {
+    // The handler's own variables first: a CGI variable of the same name wins.
+    let mut env = handler.spec.env.clone();
+    env.extend(cgi::environment(&RequestMeta {
         method: &method,
         raw_path: &raw_path,
         query: req.uri().query(),
@@ -167,7 +169,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         run_id: &run_id,
         pass_authorization: handler.spec.pass_authorization,
         body: has_body.then_some(content_length),
-    });
+    }));
 
     // The request body flows to the guest's stdin as it arrives, counted against the limit.
     let too_large = Arc::new(AtomicBool::new(false));

@@ -196,6 +196,12 @@ impl CgiOutput {
                     Err(StatusCode::PAYLOAD_TOO_LARGE),
                     "request body larger than max-request-body".to_owned(),
                 ),
+                // A response the server refused (bad header block, too large) is the guest's fault
+                // whatever it did next (a guest whose write failed often panics).
+                _ if s.failure.is_some() => (
+                    Err(StatusCode::BAD_GATEWAY),
+                    s.failure.clone().unwrap_or_default(),
+                ),
                 (RunEnd::TimedOut(limit), _) => (
                     Err(StatusCode::GATEWAY_TIMEOUT),
                     format!("timeout: ran longer than {limit:?}"),
@@ -278,8 +284,16 @@ impl OutputState {
         error
     }
 
-    /// Sends the head if it is pending, then the buffered body.
-    fn push(&mut self) -> io::Result<()> {
+    /// Sends the head if it is pending, then the buffered body; a closed channel means the client left.
+    fn push(&mut self, client_gone: &AtomicBool) -> io::Result<()> {
+        let result = self.send_pending();
+        if result.is_err() {
+            client_gone.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn send_pending(&mut self) -> io::Result<()> {
         if let Phase::Body { pending } = &mut self.phase {
             if let Some(head) = pending.take() {
                 let (tx, rx) = mpsc::channel(8);
@@ -357,7 +371,7 @@ impl Write for CgiOutput {
             return Err(s.fail(why));
         }
         if s.buf.len() >= CHUNK {
-            s.push()?;
+            s.push(&self.client_gone)?;
         }
         Ok(data.len())
     }
@@ -371,6 +385,6 @@ impl Write for CgiOutput {
         if s.head_only || (!head_sent && self.created.elapsed() < FLUSH_AFTER) {
             return Ok(());
         }
-        s.push()
+        s.push(&self.client_gone)
     }
 }
