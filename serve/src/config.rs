@@ -193,7 +193,7 @@ struct ServerSection {
 }
 
 /// A handler's section; also what the quick start builds from `tern run`-style flags.
-#[derive(Deserialize, Default, Debug, Clone)]
+#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HandlerSection {
     /// Module file (relative to the config file).
@@ -251,7 +251,7 @@ pub struct HandlerSection {
 }
 
 /// `[[handlers.NAME.route]]`.
-#[derive(Deserialize, Default, Debug, Clone)]
+#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSection {
     /// Path pattern.
@@ -263,7 +263,7 @@ pub struct RouteSection {
 }
 
 /// A size: an integer number of bytes or a string such as `"64KiB"` or `"10MB"`.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(untagged)]
 pub enum Size {
     /// Bytes.

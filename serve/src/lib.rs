@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cgi;
+pub mod command;
 pub mod config;
 mod http;
 pub mod invoke;

@@ -281,6 +281,7 @@ async fn serve(
         });
     }
     drop(listener);
+    state.ready.store(false, Ordering::Release);
     // Let in-flight requests finish, up to the grace period.
     let deadline = tokio::time::Instant::now() + settings.shutdown_grace;
     while open.load(Ordering::Acquire) > 0 {
@@ -295,7 +296,6 @@ async fn serve(
             break;
         }
     }
-    state.ready.store(false, Ordering::Release);
 }
 
 /// Serves one connection until it closes, it idles past the keep-alive timeout, or shutdown.
