@@ -206,6 +206,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
                 client_gone.clone(),
                 handler.spec.limits.max_response_body,
                 head_only,
+                handler.spec.limits.timeout,
             );
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();

@@ -381,3 +381,36 @@ pub fn percent_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str, methods: Option<&[&str]>) -> RouteSpec {
+        RouteSpec {
+            host: None,
+            methods: methods.map(|m| m.iter().map(|s| s.to_string()).collect()),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn overlaps_are_refused_and_disjoint_methods_are_not() {
+        let both = |a: RouteSpec, b: RouteSpec| {
+            let (a, b) = ([a], [b]);
+            Router::new([("a", &a[..]), ("b", &b[..])])
+        };
+        assert!(both(route("/x", None), route("/x", None)).is_err());
+        assert!(both(route("/a/:x", None), route("/:y/b", None)).is_err());
+        assert!(both(route("/x", Some(&["GET"])), route("/x", Some(&["POST"]))).is_ok());
+        assert!(both(route("/x/...", None), route("/x/:id", None)).is_ok());
+        assert!(both(route("/x/*", None), route("/y", None)).is_err());
+    }
+
+    #[test]
+    fn normalising() {
+        assert_eq!(normalise("//a/./b/../c/%2e%2e/d%2Fe"), ["a", "d/e"]);
+        assert_eq!(normalise("/../../x"), ["x"]);
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}

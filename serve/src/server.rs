@@ -109,10 +109,16 @@ impl Running {
         let _ = self.shutdown.send(true);
     }
 
-    /// Waits until the server has stopped.
+    /// Waits until the server has stopped: connections closed, then the runs they started finished
+    /// (and their records written), within the shutdown grace.
     pub fn wait(mut self) {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // Connections are closed; what still runs gets one more grace to write its record.
+        let deadline = Instant::now() + self.state.settings.shutdown_grace;
+        if !self.state.pool.drain(deadline) {
+            eprintln!("tern serve: runs still going after the shutdown grace; leaving them");
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::records::lock;
 
 /// Body bytes are sent on once this many are buffered (or the guest flushes, or ends).
 const CHUNK: usize = 16 * 1024;
+/// The end of a stream may wait this long for room even past the run's deadline.
+const LAST_SEND: Duration = Duration::from_secs(1);
 /// A flush before the head has gone out waits this long into the run: the runtime flushes stdout when
 /// a run ends, and a quick handler's response is better sent whole, with a Content-Length.
 const FLUSH_AFTER: Duration = Duration::from_millis(20);
@@ -137,6 +139,8 @@ struct OutputState {
     body_bytes: u64,
     max_body: u64,
     head_only: bool,
+    /// A client that reads slower than the guest writes holds the run back no longer than this.
+    deadline: Instant,
 }
 
 /// The guest's stdout: a CGI response parsed as it is written. Clones share one state.
@@ -164,6 +168,7 @@ impl CgiOutput {
         client_gone: Arc<AtomicBool>,
         max_body: u64,
         head_only: bool,
+        timeout: Duration,
     ) -> Self {
         CgiOutput {
             state: Arc::new(Mutex::new(OutputState {
@@ -176,6 +181,7 @@ impl CgiOutput {
                 body_bytes: 0,
                 max_body,
                 head_only,
+                deadline: Instant::now() + timeout,
             })),
             client_gone,
             created: Instant::now(),
@@ -256,11 +262,15 @@ impl CgiOutput {
             match &failure {
                 None if !s.buf.is_empty() => {
                     let rest = Bytes::from(std::mem::take(&mut s.buf));
-                    let _ = tx.blocking_send(Ok(rest));
+                    let _ = send_until(&tx, Ok(rest), s.deadline.max(Instant::now() + LAST_SEND));
                 }
                 None => {}
                 Some(why) => {
-                    let _ = tx.blocking_send(Err(io::Error::other(why.clone())));
+                    let _ = send_until(
+                        &tx,
+                        Err(io::Error::other(why.clone())),
+                        s.deadline.max(Instant::now() + LAST_SEND),
+                    );
                 }
             }
         }
@@ -307,10 +317,32 @@ impl OutputState {
         if let Some(tx) = &self.tx {
             if !self.buf.is_empty() {
                 let chunk = Bytes::from(std::mem::take(&mut self.buf));
-                tx.blocking_send(Ok(chunk)).map_err(|_| CgiOutput::gone())?;
+                send_until(tx, Ok(chunk), self.deadline)?;
             }
         }
         Ok(())
+    }
+}
+
+/// Sends a chunk, waiting for room no later than `deadline` (the engine cannot stop a run blocked
+/// in a host call, so the wait itself must end). Backpressure is rare; polling it costs little.
+fn send_until(tx: &mpsc::Sender<Chunk>, chunk: Chunk, deadline: Instant) -> io::Result<()> {
+    let mut chunk = chunk;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match tx.try_send(chunk) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(CgiOutput::gone()),
+            Err(mpsc::error::TrySendError::Full(back)) => chunk = back,
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client reads the response too slowly",
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
@@ -365,7 +397,11 @@ impl Write for CgiOutput {
                 s.max_body
             );
             if let Some(tx) = s.tx.take() {
-                let _ = tx.blocking_send(Err(io::Error::other(why.clone())));
+                let _ = send_until(
+                    &tx,
+                    Err(io::Error::other(why.clone())),
+                    s.deadline.max(Instant::now() + LAST_SEND),
+                );
             }
             s.buf.clear();
             return Err(s.fail(why));
