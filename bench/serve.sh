@@ -19,25 +19,26 @@ rust_wasm=target/serve-guests/wasm32-wasip1/release/hello-rust-std.wasm
 
 port=18470
 pid=
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=; }
 trap stop EXIT
 
-start() { # name command...
+start() { # command (given the address)
     port=$((port + 1))
-    "$@" 127.0.0.1:$port >/dev/null 2>&1 &
+    "$1" 127.0.0.1:$port >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return; \
         curl -sf -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return; sleep 0.1; done
     echo "bench/serve.sh: the server did not start" >&2; exit 1
 }
 
-serve_static() { ./target/release/examples/static_baseline "$1"; }
-serve_wat() { ./target/release/examples/serve --log-format json --listen "$1" examples/handlers/hello.wat; }
-serve_rust() { ./target/release/examples/serve --log-format json --listen "$1" "$rust_wasm"; }
+# exec: the background job's pid is the server's own.
+serve_static() { exec ./target/release/examples/static_baseline "$1"; }
+serve_wat() { exec ./target/release/examples/serve --log-format json --listen "$1" examples/handlers/hello.wat; }
+serve_rust() { exec ./target/release/examples/serve --log-format json --listen "$1" "$rust_wasm"; }
 
 printf '%-7s %5s %11s %9s %9s %8s\n' target conc req/s p50 p99 RSS
 for target in static wat rust; do
-    start "$target" "serve_$target"
+    start "serve_$target"
     wrk -t1 -c4 -d1s "http://127.0.0.1:$port/hello" >/dev/null  # warm up
     for c in 1 16 64; do
         threads=$(( c < 2 ? 1 : 2 ))
@@ -46,9 +47,7 @@ for target in static wat rust; do
         p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
         p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
         errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
-        # The server process is the child of the shell function: its peak RSS.
-        server=$(pgrep -P "$pid" || echo "$pid")
-        rss=$(awk '/VmHWM/ {printf "%.1fMB", $2/1024}' "/proc/$server/status" 2>/dev/null || echo "?")
+        rss=$(awk '/VmHWM/ {printf "%.1fMB", $2/1024}' "/proc/$pid/status" 2>/dev/null || echo "?")
         printf '%-7s %5s %11s %9s %9s %8s %s\n' "$target" "$c" "$rps" "$p50" "$p99" "$rss" "$errors"
     done
     stop
