@@ -14,7 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cgi::{self, RequestMeta};
-use crate::invoke::{self, RunStreams};
+use crate::invoke::{self, RunStreams, Stopper};
 use crate::pool::Rejected;
 use crate::records::{InvocationRecord, LogCapture};
 use crate::router::Routed;
@@ -45,13 +45,15 @@ fn plain(status: StatusCode, text: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-/// Sets the client-gone flag when the request's future is dropped before its head is answered.
-struct GoneGuard(Option<Arc<AtomicBool>>);
+/// When the request's future is dropped before its head is answered (the client went away), marks
+/// the run's client gone and stops the run.
+struct GoneGuard(Option<(Arc<AtomicBool>, Stopper)>);
 
 impl Drop for GoneGuard {
     fn drop(&mut self) {
-        if let Some(flag) = self.0.take() {
+        if let Some((flag, stopper)) = self.0.take() {
             flag.store(true, Ordering::Relaxed);
+            stopper.stop();
         }
     }
 }
@@ -191,22 +193,26 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
 
     let (reply_tx, reply_rx) = oneshot::channel::<Reply>();
     let client_gone = Arc::new(AtomicBool::new(false));
+    let stopper = Stopper::default();
     let head_only = method == "HEAD";
     let job = {
         let state = state.clone();
         let handler = handler.clone();
         let client_gone = client_gone.clone();
+        let stopper = stopper.clone();
         let too_large = too_large.clone();
         let mut record = record.clone();
         Box::new(move || {
             let queue_wait = arrived.elapsed();
             state.metrics.in_flight.inc();
+            state.run_started(&record.run_id, &stopper);
             let output = CgiOutput::new(
                 reply_tx,
                 client_gone.clone(),
                 handler.spec.limits.max_response_body,
                 head_only,
                 handler.spec.limits.timeout,
+                stopper.clone(),
             );
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();
@@ -216,16 +222,17 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
                 &handler.module,
                 &handler.permissions,
                 &handler.spec.name,
-                handler.spec.entry.as_deref(),
                 &env,
                 RunStreams {
                     stdin: Box::new(stdin),
                     stdout: Box::new(output.clone()),
                     log: log.clone(),
                 },
+                &stopper,
             );
             let answer = output.finish(&end, too_large.load(Ordering::Relaxed));
             state.metrics.in_flight.dec();
+            state.run_ended(&record.run_id);
             record.status = answer.status.as_u16();
             record.queue_ms = ms(queue_wait);
             record.wall_ms = ms(arrived.elapsed());
@@ -235,16 +242,13 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             record.denials = stats.denials;
             record.bytes_in = bytes_in.load(Ordering::Relaxed);
             record.bytes_out = answer.body_bytes;
-            record.end = if answer.detail.is_empty()
-                || matches!(
-                    end,
-                    invoke::RunEnd::Trapped(_) | invoke::RunEnd::TimedOut(_)
-                ) {
-                end.kind().into()
-            } else if answer.status == StatusCode::PAYLOAD_TOO_LARGE {
-                "rejected".into()
-            } else {
-                "bad-response".into()
+            record.end = match answer.status {
+                StatusCode::BAD_GATEWAY => "bad-response".into(),
+                StatusCode::PAYLOAD_TOO_LARGE => "rejected".into(),
+                _ if !answer.detail.is_empty() && end == invoke::RunEnd::Exited(0) => {
+                    "bad-response".into()
+                }
+                _ => end.kind().into(),
             };
             record.detail = answer.detail;
             record.log = log.text();
@@ -279,7 +283,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         .metrics
         .set_queued(&handler.spec.name, state.pool.queued(&handler.spec.name));
     // From here on, a dropped request (the client went away) tells the run.
-    let mut guard = GoneGuard(Some(client_gone));
+    let mut guard = GoneGuard(Some((client_gone, stopper.clone())));
     let waited = tokio::time::timeout(limits.queue_timeout, &mut ticket.started).await;
     if waited.is_err() && ticket.abandon() {
         guard.0 = None;

@@ -14,7 +14,7 @@ use hyper::StatusCode;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cgi::{self, Head};
-use crate::invoke::RunEnd;
+use crate::invoke::{RunEnd, Stopper};
 use crate::records::lock;
 
 /// Body bytes are sent on once this many are buffered (or the guest flushes, or ends).
@@ -148,6 +148,7 @@ struct OutputState {
 pub struct CgiOutput {
     state: Arc<Mutex<OutputState>>,
     client_gone: Arc<AtomicBool>,
+    stopper: Stopper,
     created: Instant,
 }
 
@@ -169,6 +170,7 @@ impl CgiOutput {
         max_body: u64,
         head_only: bool,
         timeout: Duration,
+        stopper: Stopper,
     ) -> Self {
         CgiOutput {
             state: Arc::new(Mutex::new(OutputState {
@@ -184,6 +186,7 @@ impl CgiOutput {
                 deadline: Instant::now() + timeout,
             })),
             client_gone,
+            stopper,
             created: Instant::now(),
         }
     }
@@ -212,7 +215,11 @@ impl CgiOutput {
                     Err(StatusCode::GATEWAY_TIMEOUT),
                     format!("timeout: ran longer than {limit:?}"),
                 ),
-                (RunEnd::Trapped(reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
+                (RunEnd::Trapped(_, reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
+                (RunEnd::Interrupted, _) => (
+                    Err(StatusCode::SERVICE_UNAVAILABLE),
+                    "interrupted (the client went away, or the server is shutting down)".to_owned(),
+                ),
                 (RunEnd::Failed(reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
                 (_, Some(head)) => (Ok(head), String::new()),
                 (RunEnd::Exited(code), None) if *code != 0 => (
@@ -254,7 +261,8 @@ impl CgiOutput {
             RunEnd::Exited(_) => None,
             other => Some(match other {
                 RunEnd::TimedOut(limit) => format!("timeout: ran longer than {limit:?}"),
-                RunEnd::Trapped(r) | RunEnd::Failed(r) => r.clone(),
+                RunEnd::Trapped(_, r) | RunEnd::Failed(r) => r.clone(),
+                RunEnd::Interrupted => "interrupted".to_owned(),
                 RunEnd::Exited(_) => unreachable!(),
             }),
         });
@@ -295,10 +303,13 @@ impl OutputState {
     }
 
     /// Sends the head if it is pending, then the buffered body; a closed channel means the client left.
-    fn push(&mut self, client_gone: &AtomicBool) -> io::Result<()> {
+    fn push(&mut self, client_gone: &AtomicBool, stopper: &Stopper) -> io::Result<()> {
         let result = self.send_pending();
-        if result.is_err() {
-            client_gone.store(true, Ordering::Relaxed);
+        if let Err(e) = &result {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                client_gone.store(true, Ordering::Relaxed);
+                stopper.stop();
+            }
         }
         result
     }
@@ -407,7 +418,7 @@ impl Write for CgiOutput {
             return Err(s.fail(why));
         }
         if s.buf.len() >= CHUNK {
-            s.push(&self.client_gone)?;
+            s.push(&self.client_gone, &self.stopper)?;
         }
         Ok(data.len())
     }
@@ -421,6 +432,6 @@ impl Write for CgiOutput {
         if s.head_only || (!head_sent && self.created.elapsed() < FLUSH_AFTER) {
             return Ok(());
         }
-        s.push(&self.client_gone)
+        s.push(&self.client_gone, &self.stopper)
     }
 }

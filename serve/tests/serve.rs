@@ -693,3 +693,27 @@ fn watch_swaps_a_changed_module_and_keeps_the_old_one_when_broken() {
         );
     }
 }
+
+#[test]
+fn a_client_that_leaves_interrupts_a_looping_run() {
+    let s = Server::start(
+        "[handlers.t]\nmodule = \"GUEST\"\nroutes = [\"/t/...\"]\ntimeout = \"60s\"\n",
+    );
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.write_all(b"GET /t/loop HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.running.state().metrics.in_flight.get() == 0 {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::yield_now();
+    }
+    let gone = Instant::now();
+    drop(c);
+    let rec = s.record_for("/t/loop");
+    assert_eq!(rec.end, "interrupted", "{rec:?}");
+    assert!(rec.client_gone);
+    assert!(
+        gone.elapsed() < Duration::from_secs(10),
+        "stopped long before its 60 s timeout"
+    );
+}
