@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
 command -v wrk >/dev/null || { echo "bench/serve.sh: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 
-cargo build --release --quiet -p tern-serve --example serve --example static_baseline
+cargo build --release --quiet -p tern-cli
+cargo build --release --quiet -p tern-serve --example static_baseline
 cargo build --release --quiet --target wasm32-wasip1 --manifest-path examples/handlers/rust-std/Cargo.toml \
     --target-dir target/serve-guests
 rust_wasm=target/serve-guests/wasm32-wasip1/release/hello-rust-std.wasm
@@ -33,8 +34,8 @@ start() { # command (given the address)
 
 # exec: the background job's pid is the server's own.
 serve_static() { exec ./target/release/examples/static_baseline "$1"; }
-serve_wat() { exec ./target/release/examples/serve --log-format json --listen "$1" examples/handlers/hello.wat; }
-serve_rust() { exec ./target/release/examples/serve --log-format json --listen "$1" "$rust_wasm"; }
+serve_wat() { exec ./target/release/tern serve --log-format json --listen "$1" examples/handlers/hello.wat; }
+serve_rust() { exec ./target/release/tern serve --log-format json --listen "$1" "$rust_wasm"; }
 
 printf '%-7s %5s %11s %9s %9s %8s\n' target conc req/s p50 p99 RSS
 for target in static wat rust; do

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 cargo test --quiet -p tern-serve --test serve
 
-cargo build --quiet -p tern-serve --example serve
+cargo build --quiet -p tern-cli
 guests=target/serve-guests
 cargo build --quiet --release --target wasm32-wasip1 --target-dir "$guests" \
     --manifest-path examples/handlers/rust-std/Cargo.toml
@@ -21,7 +21,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 check() { # module expected-text
     local port log
     log=$(mktemp)
-    ./target/debug/examples/serve --listen 127.0.0.1:0 --log-format text "$1" 2>"$log" &
+    ./target/debug/tern serve --listen 127.0.0.1:0 --log-format text "$1" 2>"$log" &
     pid=$!
     for _ in $(seq 100); do port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$log"); [ -n "$port" ] && break; sleep 0.1; done
     [ -n "$port" ] || { cat "$log"; echo "serve/test.sh: $1 did not start" >&2; exit 1; }
