@@ -221,7 +221,7 @@ const TEST_HANDLER: &str = r#"
 [handlers.t]
 module = "GUEST"
 routes = ["/t/..."]
-timeout = "300ms"
+timeout = "2s"
 max-request-body = 1000
 max-response-body = "200KiB"
 
