@@ -25,6 +25,9 @@ trap stop EXIT
 
 start() { # command (given the address)
     port=$((port + 1))
+    if curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
+        echo "bench/serve.sh: port $port is already in use" >&2; exit 1
+    fi
     "$1" 127.0.0.1:$port >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return; \

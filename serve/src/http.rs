@@ -217,19 +217,24 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();
             let log = LogCapture::default();
-            let (end, stats) = invoke::run(
-                state.registry.engine(),
-                &handler.module,
-                &handler.permissions,
-                &handler.spec.name,
-                &env,
-                RunStreams {
-                    stdin: Box::new(stdin),
-                    stdout: Box::new(output.clone()),
-                    log: log.clone(),
-                },
-                &stopper,
-            );
+            // A client that left while its request waited in the queue gets no run at all.
+            let (end, stats) = if client_gone.load(Ordering::Relaxed) {
+                (invoke::RunEnd::Interrupted, invoke::RunStats::default())
+            } else {
+                invoke::run(
+                    state.registry.engine(),
+                    &handler.module,
+                    &handler.permissions,
+                    &handler.spec.name,
+                    &env,
+                    RunStreams {
+                        stdin: Box::new(stdin),
+                        stdout: Box::new(output.clone()),
+                        log: log.clone(),
+                    },
+                    &stopper,
+                )
+            };
             let answer = output.finish(&end, too_large.load(Ordering::Relaxed));
             state.metrics.in_flight.dec();
             state.run_ended(&record.run_id);
