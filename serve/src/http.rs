@@ -14,12 +14,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cgi::{self, RequestMeta};
-use crate::invoke::{self, RunStreams, Stopper};
+use crate::invoke::Stopper;
+use crate::job::{self, Invocation};
 use crate::pool::Rejected;
-use crate::records::{InvocationRecord, LogCapture};
+use crate::records::InvocationRecord;
 use crate::router::Routed;
 use crate::server::State;
-use crate::stream::{Body, BodyReader, CgiOutput, Chunk, Reply};
+use crate::stream::{Body, BodyReader, Chunk, Reply};
 
 /// The response header carrying the run id.
 pub const RUN_ID_HEADER: &str = "x-tern-run-id";
@@ -204,59 +205,23 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         let mut record = record.clone();
         Box::new(move || {
             let queue_wait = arrived.elapsed();
-            state.metrics.in_flight.inc();
-            state.run_started(&record.run_id, &stopper);
-            let output = CgiOutput::new(
-                reply_tx,
-                client_gone.clone(),
-                handler.spec.limits.max_response_body,
-                head_only,
-                handler.spec.limits.timeout,
-                stopper.clone(),
-            );
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();
-            let log = LogCapture::default();
-            // A client that left while its request waited in the queue gets no run at all.
-            let (end, stats) = if client_gone.load(Ordering::Relaxed) {
-                (invoke::RunEnd::Interrupted, invoke::RunStats::default())
-            } else {
-                invoke::run(
-                    state.registry.engine(),
-                    &handler.module,
-                    &handler.permissions,
-                    &handler.spec.name,
-                    &env,
-                    RunStreams {
-                        stdin: Box::new(stdin),
-                        stdout: Box::new(output.clone()),
-                        log: log.clone(),
-                    },
-                    &stopper,
-                )
+            let invocation = Invocation {
+                handler,
+                env,
+                stdin: Box::new(stdin),
+                reply: reply_tx,
+                client_gone: client_gone.clone(),
+                stopper,
+                head_only,
+                request_too_large: too_large,
             };
-            let answer = output.finish(&end, too_large.load(Ordering::Relaxed));
-            state.metrics.in_flight.dec();
-            state.run_ended(&record.run_id);
-            record.status = answer.status.as_u16();
+            let ran = job::execute(&state, &record.run_id, invocation);
+            ran.fill(&mut record);
             record.queue_ms = ms(queue_wait);
             record.wall_ms = ms(arrived.elapsed());
-            record.fuel = stats.fuel;
-            record.peak_memory_pages = stats.peak_memory_pages;
-            record.host_calls = stats.host_calls;
-            record.denials = stats.denials;
             record.bytes_in = bytes_in.load(Ordering::Relaxed);
-            record.bytes_out = answer.body_bytes;
-            record.end = match answer.status {
-                StatusCode::BAD_GATEWAY => "bad-response".into(),
-                StatusCode::PAYLOAD_TOO_LARGE => "rejected".into(),
-                _ if !answer.detail.is_empty() && end == invoke::RunEnd::Exited(0) => {
-                    "bad-response".into()
-                }
-                _ => end.kind().into(),
-            };
-            record.detail = answer.detail;
-            record.log = log.text();
             record.client_gone = client_gone.load(Ordering::Relaxed);
             state.finish(&record);
         })

@@ -19,13 +19,14 @@ pub mod command;
 pub mod config;
 mod http;
 pub mod invoke;
+pub mod job;
 pub mod metrics;
 pub mod pool;
 pub mod records;
 pub mod registry;
 pub mod router;
 pub mod server;
-mod stream;
+pub mod stream;
 mod tls;
 mod watch;
 
