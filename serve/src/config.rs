@@ -73,7 +73,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             header_read_timeout: Duration::from_secs(10),
-            keep_alive_timeout: Duration::from_secs(60),
+            keep_alive_timeout: Duration::from_secs(5),
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
