@@ -385,3 +385,19 @@ pub fn c114() Failed!void {
     try c.expectEq(tern.resource_write(1, "c114: after close\n", 18), tern.EINVAL, "resource_write(1) after close", .{});
     try c.expectEq(tern.io_get_stdout(), 1, "io_get_stdout() after close", .{});
 }
+
+/// Module env's functions (Olin's CommonWA module name), bound under other symbol names so they do
+/// not clash with the same imports from module cwa.
+const env_module = struct {
+    const spec_major = @extern(*const fn () callconv(.c) i32, .{ .name = "runtime_spec_major", .library_name = "env" });
+    const io_get_stdout = @extern(*const fn () callconv(.c) i32, .{ .name = "io_get_stdout", .library_name = "env" });
+    const env_get = @extern(*const fn ([*]const u8, usize, [*]u8, usize) callconv(.c) i32, .{ .name = "env_get", .library_name = "env" });
+};
+
+pub fn c6() Failed!void {
+    try c.expectEq(env_module.spec_major(), 1, "env.runtime_spec_major()", .{});
+    try c.expectEq(env_module.io_get_stdout(), 1, "env.io_get_stdout()", .{});
+    var buf: [64]u8 = undefined;
+    try c.expectEq(env_module.env_get("CONF_GREETING", 13, &buf, 64), 18, "env.env_get(CONF_GREETING)", .{});
+    try c.expectBytes(buf[0..18], greeting, "env.env_get value", .{});
+}
