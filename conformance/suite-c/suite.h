@@ -7,6 +7,7 @@
 /* A case returns 0 when it passed, or 1 after writing its reason with one of the fail functions. */
 int fail(const char *what);
 int fail_eq(const char *what, int64_t got, int64_t want);
+int fail_got(const char *what, int64_t got); /* "what (detail): got N" */
 int fail_bytes(const char *what, tern_str got, tern_str want);
 /* Adds a detail (a URL, a handle) to the next failure's reason: "what (detail): …". */
 void detail(tern_str s);

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Runs the conformance suite of every guest SDK (Rust, C, Zig) under the harness against one tern,
+# prints each report, proves with broken-runtimes.sh that a broken runtime fails named cases in all
+# three, and prints the table of SDKs and their conformance (the one conformance/README.md shows).
+#
+# Usage: conformance/run-sdks.sh TERN HARNESS
+#   TERN     the tern binary to test (e.g. target/release/tern)
+#   HARNESS  the tern-conformance binary (e.g. target/debug/tern-conformance)
+#
+# It installs what is missing: clang and lld (Debian), Zig from PyPI (pinned below), the
+# wasm32-unknown-unknown Rust target. The Rust and C suites implement every case, so they run with
+# --require-all (a skip fails); the Zig suite may skip cases, which are reported. Reports are left in
+# target/conformance-sdks/NAME.{log,json}. Exits non-zero if a suite fails or a broken runtime passes.
+set -euo pipefail
+
+# The Zig release the Zig SDK and suite are written for (`pip install ziglang==...`).
+ZIG_VERSION=0.14.1
+
+tern=$(realpath "$1")
+harness=$(realpath "$2")
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=target/conformance-sdks
+mkdir -p "$out"
+
+# --- toolchains
+if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null; then
+    echo "installing clang and lld (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends clang lld >/dev/null
+fi
+if [ "$(python3 -m ziglang version 2>/dev/null)" != "$ZIG_VERSION" ]; then
+    echo "installing Zig $ZIG_VERSION (PyPI package ziglang)"
+    python3 -m pip install --quiet --disable-pip-version-check "ziglang==$ZIG_VERSION"
+fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# --- the suite modules
+cargo build --release --quiet --target wasm32-unknown-unknown --target-dir target/conformance-suite \
+    --manifest-path conformance/suite/Cargo.toml
+cp target/conformance-suite/wasm32-unknown-unknown/release/tern_conformance_suite.wasm "$out/rust.wasm"
+conformance/suite-c/build.sh "$out/c.wasm"
+conformance/suite-zig/build.sh "$out/zig.wasm"
+# The SDKs' examples must keep building too.
+clang --target=wasm32 -O2 -std=c11 -Wall -Wextra -Werror -ffreestanding -nostdlib -Iguest-sdk/c \
+    -Wl,--no-entry -Wl,--export=cwa_main -o "$out/hello_cgi_c.wasm" \
+    guest-sdk/c/hello_cgi.c guest-sdk/c/tern_sdk.c guest-sdk/c/tern_cgi.c
+for example in hello cgi; do
+    python3 -m ziglang build-exe -target wasm32-freestanding -fno-entry -O ReleaseSmall \
+        --export=cwa_main --dep tern -Mroot="guest-sdk/zig/examples/$example.zig" \
+        -Mtern=guest-sdk/zig/tern.zig -femit-bin="$out/${example}_zig.wasm"
+done
+[ "$("$tern" run "$out/hello_zig.wasm" Ada 2>/dev/null)" = "Hello, Ada!" ]
+cgi_out=$(printf 'abc' | "$tern" run --env REQUEST_METHOD=POST --env QUERY_STRING=name=Ada \
+    --env CONTENT_LENGTH=3 "$out/cgi_zig.wasm" 2>/dev/null | tr -d '\r')
+grep -qx 'hello, Ada (POST , 3 bytes)' <<<"$cgi_out" || { echo "cgi.zig said: $cgi_out"; exit 1; }
+cgi_out=$(printf 'abc' | "$tern" run --env REQUEST_METHOD=POST --env QUERY_STRING=name=Ada \
+    --env CONTENT_LENGTH=3 "$out/hello_cgi_c.wasm" 2>/dev/null | tr -d '\r')
+grep -qx 'hello, Ada (POST , 3 bytes)' <<<"$cgi_out" || { echo "hello_cgi.c said: $cgi_out"; exit 1; }
+
+# --- the suites under the harness
+status=0
+suite() {
+    local name=$1 flags=$2 code=0
+    # shellcheck disable=SC2086 # $flags is empty or one option
+    "$harness" --runtime "$tern" $flags --json "$out/$name.json" "$out/$name.wasm" >"$out/$name.log" || code=$?
+    echo "--- $name suite: $(grep -m1 '^# sdk: ' "$out/$name.log" | cut -c8-)"
+    # The report, less the passing cases: failures with their reasons, skips, and the summary.
+    grep -E '^(not ok |#   |ok .* # SKIP)' "$out/$name.log" || true
+    tail -n 1 "$out/$name.log"
+    if [ "$code" != 0 ]; then
+        echo "FAIL: the $name suite (exit status $code; full report in $out/$name.log)"
+        status=1
+    fi
+}
+suite rust --require-all
+suite c --require-all
+suite zig ""
+
+# --- a runtime broken on purpose must fail named cases in every suite
+if conformance/broken-runtimes.sh "$harness" "$tern" "$out/rust.wasm" "$out/c.wasm" "$out/zig.wasm" \
+    >"$out/broken.log"; then
+    grep -E '^--- ' "$out/broken.log"
+else
+    cat "$out/broken.log"
+    status=1
+fi
+
+# --- the table (conformance/README.md shows it)
+python3 - "$out" <<'EOF'
+import json, sys
+out = sys.argv[1]
+rows = []
+for lang, name in [("Rust", "rust"), ("C", "c"), ("Zig", "zig")]:
+    with open(f"{out}/{name}.json") as f:
+        r = json.load(f)
+    total = r["passed"] + r["failed"] + r["skipped"]
+    sdk = r.get("sdk") or {}
+    rows.append((lang, f'{sdk.get("name", "?")} {sdk.get("version", "?")}', r["passed"], r["failed"], r["skipped"], total))
+print()
+print("| SDK | package | passed | failed | skipped |")
+print("|---|---|---|---|---|")
+for lang, package, p, f, s, total in rows:
+    print(f"| {lang} | {package} | {p}/{total} | {f} | {s} |")
+print()
+print("conformance: " + ", ".join(f"{lang} {p}/{total}" for lang, _, p, _, _, total in rows))
+EOF
+exit "$status"
