@@ -122,6 +122,7 @@ CASE(35) {
         tern_str want = tern_cstr(ARGS[i]);
         char buf[64];
         memset(buf, FILL, sizeof buf);
+        detail(want);
         EXPECT_EQ(startup_arg_at(i + 2, buf, 64), want.len, "startup_arg_at(i) length");
         EXPECT_BYTES(bytes_of(buf, want.len), want, "startup_arg_at(i)");
         tern_str got;
