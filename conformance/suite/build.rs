@@ -41,7 +41,9 @@ fn main() {
     out.push_str("];\n");
 
     let version = sdk_version(&manifest);
-    out.push_str("\n/// The version of tern-guest, the SDK this suite is written with (for the report).\n");
+    out.push_str(
+        "\n/// The version of tern-guest, the SDK this suite is written with (for the report).\n",
+    );
     writeln!(out, "pub const SDK_VERSION: &str = {version:?};").unwrap();
 
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("cases.rs");
