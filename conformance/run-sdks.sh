@@ -3,9 +3,10 @@
 # prints each report, proves with broken-runtimes.sh that a broken runtime fails named cases in all
 # three, and prints the table of SDKs and their conformance (the one conformance/README.md shows).
 #
-# Usage: conformance/run-sdks.sh TERN HARNESS
+# Usage: conformance/run-sdks.sh TERN HARNESS [--update-readme]
 #   TERN     the tern binary to test (e.g. target/release/tern)
 #   HARNESS  the tern-conformance binary (e.g. target/debug/tern-conformance)
+#   --update-readme  also write the table into conformance/README.md (between its sdk-table markers)
 #
 # It installs what is missing: clang and lld (Debian), Zig from PyPI (pinned below), the
 # wasm32-unknown-unknown Rust target. The Rust and C suites implement every case, so they run with
@@ -18,6 +19,7 @@ ZIG_VERSION=0.14.1
 
 tern=$(realpath "$1")
 harness=$(realpath "$2")
+update_readme=${3:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=target/conformance-sdks
@@ -101,22 +103,33 @@ else
 fi
 
 # --- the table (conformance/README.md shows it)
-python3 - "$out" <<'EOF'
+python3 - "$out" "$update_readme" <<'EOF'
 import json, sys
-out = sys.argv[1]
+out, update = sys.argv[1], sys.argv[2] == "--update-readme"
 rows = []
 for lang, name in [("Rust", "rust"), ("C", "c"), ("Zig", "zig")]:
     with open(f"{out}/{name}.json") as f:
         r = json.load(f)
     total = r["passed"] + r["failed"] + r["skipped"]
     sdk = r.get("sdk") or {}
-    rows.append((lang, f'{sdk.get("name", "?")} {sdk.get("version", "?")}', r["passed"], r["failed"], r["skipped"], total))
+    package = f'{sdk.get("name", "?")} {sdk.get("version", "?")}'
+    rows.append((lang, package, r["passed"], r["failed"], r["skipped"], total))
+lines = ["| SDK | package | passed | failed | skipped |", "|---|---|---|---|---|"]
+lines += [f"| {lang} | {package} | {p}/{total} | {f} | {s} |" for lang, package, p, f, s, total in rows]
+lines += ["", "conformance: " + ", ".join(f"{lang} {p}/{total}" for lang, _, p, _, _, total in rows)]
+table = "\n".join(lines)
 print()
-print("| SDK | package | passed | failed | skipped |")
-print("|---|---|---|---|---|")
-for lang, package, p, f, s, total in rows:
-    print(f"| {lang} | {package} | {p}/{total} | {f} | {s} |")
-print()
-print("conformance: " + ", ".join(f"{lang} {p}/{total}" for lang, _, p, _, _, total in rows))
+print(table)
+if update:
+    path = "conformance/README.md"
+    start = "<!-- sdk-table: written by conformance/run-sdks.sh --update-readme -->"
+    end = "<!-- end sdk-table -->"
+    with open(path) as f:
+        text = f.read()
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(f"{head}{start}\n```\n{table}\n```\n{end}{tail}")
+    print(f"(written to {path})")
 EOF
 exit "$status"
