@@ -12,7 +12,9 @@ void reset_detail(void) { tern_buf_init(&detail_buf, detail_mem, sizeof detail_m
 
 void detail(tern_str s) {
     if (detail_buf.len > 0) tern_buf_cstr(&detail_buf, ", ");
+    tern_buf_cstr(&detail_buf, "\"");
     tern_buf_escaped(&detail_buf, s.ptr, s.len);
+    tern_buf_cstr(&detail_buf, "\"");
 }
 
 static tern_buf *start(const char *what) {
