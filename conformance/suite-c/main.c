@@ -84,6 +84,20 @@ static void result(const struct case_info *c, int ok, tern_str why) {
     if (!ok) comment(why);
 }
 
+static void skipped(const struct case_info *c, const char *why) {
+    char mem[512];
+    tern_buf b;
+    tern_buf_init(&b, mem, sizeof mem);
+    tern_buf_cstr(&b, "ok ");
+    tern_buf_i64(&b, c->id);
+    tern_buf_cstr(&b, " - ");
+    tern_buf_cstr(&b, c->name);
+    tern_buf_cstr(&b, " # SKIP ");
+    tern_buf_cstr(&b, why);
+    tern_buf_cstr(&b, "\n");
+    tap_line(tern_buf_text(&b));
+}
+
 static int32_t run_cases(tern_str run) {
     tap_handle = TERN_STDOUT;
     int known = 0;
@@ -112,7 +126,9 @@ static int32_t run_cases(tern_str run) {
             result(c, 1, TERN_LIT(""));
             status = f->ends();
         } else {
-            result(c, 0, TERN_LIT("not implemented by this suite"));
+            /* A case added to cases.toml before this suite implements it: reported apart, and a
+             * failure under --require-all. */
+            skipped(c, "not implemented by this suite");
         }
     }
     return status;

@@ -83,7 +83,9 @@ fn run_cases(run: &str) -> i32 {
                 tap.result(case, Ok(()));
                 status = f();
             }
-            None => tap.result(case, Err("not implemented by this suite".into())),
+            // A case added to cases.toml before this suite implements it: reported apart, and a
+            // failure under --require-all.
+            None => tap.skip(case, "not implemented by this suite"),
         }
     }
     status
