@@ -35,6 +35,8 @@ typedef struct { uint32_t end; } edge;
 edge edge_grow(void);
 int32_t edge_near_end(edge e);
 int edge_untouched(edge e);              /* fails if memory grew or the marker changed */
+/* Fails unless a call with a buffer at the end of memory returned -2 (`got`) and left the marker. */
+int expect_out_of_bounds(edge e, int32_t got, const char *what);
 int32_t edge_put_at_end(edge e, tern_str bytes);
 
 /* The imports the SDK declares with pointer types, here with the ABI's raw i32 addresses. */

@@ -143,6 +143,12 @@ int edge_untouched(edge e) {
     return 0;
 }
 
+int expect_out_of_bounds(edge e, int32_t got, const char *what) {
+    TRY(edge_untouched(e));
+    EXPECT_EQ(got, TERN_EINVAL, what);
+    return 0;
+}
+
 int32_t edge_put_at_end(edge e, tern_str bytes) {
     volatile unsigned char *start = (volatile unsigned char *)(uintptr_t)(e.end - bytes.len);
     for (int32_t i = 0; i < bytes.len; i++) start[i] = (unsigned char)bytes.ptr[i];

@@ -110,6 +110,12 @@ pub const Edge = struct {
         }
     }
 
+    /// Fails unless a call with a buffer here returned -2 (`got`) and left the marker.
+    pub fn expectOutOfBounds(self: Edge, got: i32, comptime what: []const u8) Failed!void {
+        try self.untouched();
+        try expectEq(got, tern.EINVAL, what, .{});
+    }
+
     /// Copies `bytes` to end exactly at the end of memory; returns where they start.
     pub fn putAtEnd(self: Edge, bytes: []const u8) [*]const u8 {
         const start: [*]volatile u8 = @ptrFromInt(self.end - bytes.len);
