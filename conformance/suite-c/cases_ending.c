@@ -22,10 +22,13 @@ int32_t end_spin(void) {
     for (;;) n = n + 1;
 }
 
-/* Case 112: grows memory past the run's --max-memory-pages (100). */
-int32_t end_grow(void) {
-    /* Reaching the return means the runtime did not trap; the exit status tells the harness. */
-    return __builtin_wasm_memory_grow(0, 1000) == (uintptr_t)-1 ? 1 : 0;
+/* Case 112: a memory.grow past the run's --max-memory-pages (100) is refused with -1. */
+CASE(112) {
+    uintptr_t before = __builtin_wasm_memory_size(0);
+    intptr_t got = (intptr_t)__builtin_wasm_memory_grow(0, 1000);
+    EXPECT_EQ(got, -1, "memory.grow(1000) under --max-memory-pages 100");
+    EXPECT_EQ(__builtin_wasm_memory_size(0), before, "memory pages after the refused grow");
+    return 0;
 }
 
 CASE(113) {

@@ -350,9 +350,11 @@ pub fn e111() i32 {
     }
 }
 
-pub fn e112() i32 {
-    // Reaching the return means the runtime did not trap; the exit status tells the harness.
-    return if (@wasmMemoryGrow(0, 1000) == -1) 1 else 0;
+/// A memory.grow past the run's --max-memory-pages (100) is refused with -1.
+pub fn c112() Failed!void {
+    const before = @wasmMemorySize(0);
+    try c.expectEq(@wasmMemoryGrow(0, 1000), -1, "memory.grow(1000) under --max-memory-pages 100", .{});
+    try c.expectEq(@intCast(@wasmMemorySize(0)), @intCast(before), "memory pages after the refused grow", .{});
 }
 
 pub fn e115() i32 {
