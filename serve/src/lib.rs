@@ -16,9 +16,11 @@
 
 pub mod api;
 pub mod cgi;
+pub mod command;
 pub mod config;
 mod http;
 pub mod invoke;
+pub mod job;
 pub mod metrics;
 pub mod pool;
 pub mod records;
@@ -26,7 +28,7 @@ pub mod registry;
 pub mod router;
 pub mod server;
 pub mod store;
-mod stream;
+pub mod stream;
 mod tls;
 mod watch;
 
