@@ -51,7 +51,7 @@ pub enum ClientCommand {
 #[derive(Args, Debug, Clone)]
 pub struct Common {
     /// The control plane's address (default: the one `tern login` stored).
-    #[arg(long, env = "TERN_SERVER", global = true)]
+    #[arg(long, global = true)]
     server: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
@@ -63,8 +63,8 @@ pub struct Common {
 pub struct LoginArgs {
     /// The API address, e.g. http://127.0.0.1:8081.
     url: String,
-    /// The token (default: read from standard input).
-    #[arg(long, env = "TERN_TOKEN")]
+    /// The token (default: $TERN_TOKEN, else read from standard input).
+    #[arg(long)]
     token: Option<String>,
     #[command(flatten)]
     common: Common,
@@ -197,13 +197,23 @@ fn fail(code: i32, message: impl Into<String>) -> anyhow::Error {
     Failure(code, message.into()).into()
 }
 
-/// The exit status for an error from [`run`]: its own, or 1.
-pub fn exit_code(e: &anyhow::Error) -> i32 {
+/// The exit status for an error: its own, or 1.
+fn exit_code(e: &anyhow::Error) -> i32 {
     e.downcast_ref::<Failure>().map_or(EXIT_REFUSED, |f| f.0)
 }
 
-/// Runs a client verb; returns the exit status.
-pub fn run(command: ClientCommand) -> Result<i32> {
+/// Runs a client verb; prints an error as `error: …` and returns the exit status.
+pub fn run(command: ClientCommand) -> i32 {
+    match run_verb(command) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            exit_code(&e)
+        }
+    }
+}
+
+fn run_verb(command: ClientCommand) -> Result<i32> {
     match command {
         ClientCommand::Login(args) => login(args),
         ClientCommand::Whoami(common) => {
@@ -309,7 +319,11 @@ fn agent(timeout: Option<Duration>) -> ureq::Agent {
 impl Api {
     fn from_config(common: &Common) -> Result<Api> {
         let config = read_config()?;
-        let server = common.server.clone().or(config.server);
+        let server = common
+            .server
+            .clone()
+            .or_else(|| std::env::var("TERN_SERVER").ok())
+            .or(config.server);
         let token = std::env::var("TERN_TOKEN").ok().or(config.token);
         let (Some(server), Some(token)) = (server, token) else {
             return Err(fail(
@@ -393,7 +407,7 @@ impl Api {
 }
 
 fn login(args: LoginArgs) -> Result<i32> {
-    let token = match args.token {
+    let token = match args.token.or_else(|| std::env::var("TERN_TOKEN").ok()) {
         Some(t) => t,
         None => {
             eprint!("token (from `tern token create` on the server): ");

@@ -77,9 +77,6 @@ impl Backend for ServerBackend {
                 "config key `module`: the deploy's body is the module; leave it out".into(),
             );
         }
-        if !object.contains_key("routes") && !object.contains_key("route") {
-            object.insert("routes".into(), json!([format!("/{name}/...")]));
-        }
         object.insert("module".into(), json!(format!("{name}.wasm")));
         let section: HandlerSection =
             serde_json::from_value(config).map_err(|e| format!("config: {e}"))?;

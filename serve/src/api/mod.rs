@@ -29,7 +29,7 @@ mod service;
 
 pub use backend::{Backend, Invocation, InvokeRequest, Prepared};
 pub use live::{ServerBackend, StoreSink, SERVER_SIDE_KEYS};
-pub use service::{attach, Attached};
+pub use service::{attach, attach_from_args, empty_configuration, Attached};
 
 use crate::store::{RecordBatcher, RunRecord, Scope, Store, StoreError, TokenInfo};
 use bytes::Bytes;
