@@ -251,22 +251,26 @@ fn config_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("TERN_CONFIG") {
         return Ok(PathBuf::from(p));
     }
-    let base = match std::env::var_os("XDG_CONFIG_HOME") {
-        Some(x) if !x.is_empty() => PathBuf::from(x),
-        _ => PathBuf::from(
-            std::env::var_os("HOME")
-                .ok_or_else(|| anyhow!("neither TERN_CONFIG nor HOME is set: set TERN_CONFIG=FILE"))?,
-        )
-        .join(".config"),
-    };
+    let base =
+        match std::env::var_os("XDG_CONFIG_HOME") {
+            Some(x) if !x.is_empty() => PathBuf::from(x),
+            _ => PathBuf::from(std::env::var_os("HOME").ok_or_else(|| {
+                anyhow!("neither TERN_CONFIG nor HOME is set: set TERN_CONFIG=FILE")
+            })?)
+            .join(".config"),
+        };
     Ok(base.join("tern").join("client.json"))
 }
 
 fn read_config() -> Result<ClientConfig> {
     let path = config_path()?;
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid: log in again with `tern login URL`", path.display())),
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not valid: log in again with `tern login URL`",
+                path.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ClientConfig::default()),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -397,7 +401,10 @@ impl Api {
         match status {
             401 => fail(
                 EXIT_AUTH,
-                format!("the server refused the token: run `tern login {}` with a valid token", self.server),
+                format!(
+                    "the server refused the token: run `tern login {}` with a valid token",
+                    self.server
+                ),
             ),
             403 => fail(EXIT_AUTH, message),
             404 => fail(EXIT_NOT_FOUND, message),
@@ -418,7 +425,10 @@ fn login(args: LoginArgs) -> Result<i32> {
         }
     };
     if token.is_empty() {
-        return Err(fail(EXIT_AUTH, "no token given: pass --token or paste it when asked"));
+        return Err(fail(
+            EXIT_AUTH,
+            "no token given: pass --token or paste it when asked",
+        ));
     }
     let server = args.url.trim_end_matches('/').to_string();
     if !server.starts_with("http://") {
@@ -511,7 +521,11 @@ fn handler(cmd: HandlerCommand) -> Result<i32> {
                     v["version"].to_string(),
                     short_sha(&v["sha256"]),
                     timestamp(v["created_at"].as_i64().unwrap_or(0)),
-                    if v["live"] == json!(true) { "live".into() } else { String::new() },
+                    if v["live"] == json!(true) {
+                        "live".into()
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
             println!();
@@ -535,7 +549,11 @@ fn handler(cmd: HandlerCommand) -> Result<i32> {
             if common.json {
                 print_json(&v);
             } else {
-                println!("{name} is at version {} ({})", v["version"], short_sha(&v["sha256"]));
+                println!(
+                    "{name} is at version {} ({})",
+                    v["version"],
+                    short_sha(&v["sha256"])
+                );
             }
             Ok(0)
         }
@@ -552,7 +570,12 @@ fn handler(cmd: HandlerCommand) -> Result<i32> {
     }
 }
 
-fn deploy(file: &Path, name: Option<String>, config: Option<&Path>, common: &Common) -> Result<i32> {
+fn deploy(
+    file: &Path,
+    name: Option<String>,
+    config: Option<&Path>,
+    common: &Common,
+) -> Result<i32> {
     let api = Api::from_config(common)?;
     let module = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let (name, section) = match config {
@@ -584,7 +607,8 @@ fn deploy(file: &Path, name: Option<String>, config: Option<&Path>, common: &Com
 /// The handler's section of a tern.toml as JSON (without `module`: the deploy's file is the
 /// module), and the handler's name: `--name`, else the file's only handler.
 fn handler_section(path: &Path, name: Option<String>) -> Result<(Option<String>, Option<Value>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let doc: toml::Value = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let handlers = doc
         .get("handlers")
@@ -638,7 +662,11 @@ fn logs(args: LogsArgs) -> Result<i32> {
         path.push_str("&follow=1");
     }
     // Following has no end; a plain read is bounded by the server's page.
-    let agent = agent(if args.follow { None } else { Some(Duration::from_secs(120)) });
+    let agent = agent(if args.follow {
+        None
+    } else {
+        Some(Duration::from_secs(120))
+    });
     let mut resp = api.send(&agent, "GET", &path, None, &[])?;
     let status = resp.status().as_u16();
     if status != 200 {
@@ -685,7 +713,12 @@ fn invoke(args: InvokeArgs) -> Result<i32> {
     };
     let name = &args.name;
     if args.run_async {
-        let v = api.call("POST", &format!("/v1/handlers/{name}/invoke?async=1"), Some(body), &[])?;
+        let v = api.call(
+            "POST",
+            &format!("/v1/handlers/{name}/invoke?async=1"),
+            Some(body),
+            &[],
+        )?;
         if args.common.json {
             print_json(&v);
         } else {
@@ -695,7 +728,13 @@ fn invoke(args: InvokeArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let mut resp = api.send(&api.agent, "POST", &format!("/v1/handlers/{name}/invoke"), Some(body), &[])?;
+    let mut resp = api.send(
+        &api.agent,
+        "POST",
+        &format!("/v1/handlers/{name}/invoke"),
+        Some(body),
+        &[],
+    )?;
     let status = resp.status().as_u16();
     let run = resp
         .headers()
@@ -718,7 +757,11 @@ fn invoke(args: InvokeArgs) -> Result<i32> {
         std::io::stdout().write_all(&bytes)?;
         eprintln!("run {run}: HTTP {status}");
     }
-    Ok(if (200..300).contains(&status) { 0 } else { EXIT_REFUSED })
+    Ok(if (200..300).contains(&status) {
+        0
+    } else {
+        EXIT_REFUSED
+    })
 }
 
 // ---- tokens ----
@@ -742,7 +785,10 @@ fn token(cmd: TokenCommand) -> Result<i32> {
             );
             Ok(0)
         }
-        TokenCommand::List { data, json: as_json } => {
+        TokenCommand::List {
+            data,
+            json: as_json,
+        } => {
             let store = open(&data)?;
             let tokens = store.list_tokens()?;
             if as_json {
@@ -770,9 +816,12 @@ fn token(cmd: TokenCommand) -> Result<i32> {
         }
         TokenCommand::Revoke { id, data } => {
             let store = open(&data)?;
-            store
-                .revoke_token(&id)
-                .map_err(|e| fail(EXIT_NOT_FOUND, format!("{e}: see `tern token list --data {}`", data.display())))?;
+            store.revoke_token(&id).map_err(|e| {
+                fail(
+                    EXIT_NOT_FOUND,
+                    format!("{e}: see `tern token list --data {}`", data.display()),
+                )
+            })?;
             println!("revoked {id}");
             Ok(0)
         }
@@ -818,7 +867,13 @@ fn summary_line(r: &Value) -> String {
 fn print_table(rows: &[Vec<String>]) {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for row in rows {
         let line: Vec<String> = row

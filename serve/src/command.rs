@@ -106,8 +106,11 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     };
     let server = crate::start(config, options)?;
     eprintln!("tern serve: listening on {scheme}://{}", server.addr());
-    let control = crate::api::attach_from_args(&server, args.data.as_deref(), args.api_listen.as_deref())?;
+    let control =
+        crate::api::attach_from_args(&server, args.data.as_deref(), args.api_listen.as_deref())?;
     server.wait();
-    control.map(crate::api::Attached::stop);
+    if let Some(control) = control {
+        control.stop();
+    }
     Ok(())
 }

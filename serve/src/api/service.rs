@@ -70,7 +70,9 @@ pub fn attach_from_args(
 ) -> Result<Option<Attached>, Error> {
     let Some(data) = data else {
         if api_listen.is_some() {
-            return Err(Error::new("--api-listen needs --data DIR (the control plane's store)"));
+            return Err(Error::new(
+                "--api-listen needs --data DIR (the control plane's store)",
+            ));
         }
         return Ok(None);
     };
