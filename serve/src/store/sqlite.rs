@@ -536,7 +536,7 @@ impl Store for SqliteStore {
         let job = tx
             .query_row(
                 "SELECT id, handler, input, content_type, attempts, created_at FROM jobs
-                 WHERE state = 'queued' ORDER BY created_at, id LIMIT 1",
+                 WHERE state = 'queued' ORDER BY seq LIMIT 1",
                 [],
                 |r| {
                     Ok(Job {
@@ -567,6 +567,15 @@ impl Store for SqliteStore {
         insert_run(&tx, record)?;
         tx.execute("DELETE FROM jobs WHERE id = ?1", [&record.id])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn release_job(&self, id: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1
+             WHERE id = ?1 AND state = 'running'",
+            [id],
+        )?;
         Ok(())
     }
 
