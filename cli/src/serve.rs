@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// Where the control plane's API listens (default 127.0.0.1:8081; keep it off the network).
     #[arg(long = "api-listen", value_name = "ADDR")]
     api_listen: Option<String>,
+    /// The control plane's store in PostgreSQL, shared by several nodes
+    /// (postgres://user@host/db); without it, SQLite in the data directory.
+    #[cfg(feature = "postgres")]
+    #[arg(long = "store", value_name = "URL")]
+    store: Option<String>,
     /// The handler module (.wasm or .wat), served on every path.
     #[arg(value_name = "MODULE")]
     module: Option<PathBuf>,
@@ -103,8 +108,12 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         ..Default::default()
     };
     // `tern serve` alone is the control plane on ./tern-data.
+    #[cfg(feature = "postgres")]
+    let shared = args.store.is_some();
+    #[cfg(not(feature = "postgres"))]
+    let shared = false;
     let data = match (&args.data, &args.module, &args.config) {
-        (None, None, None) => Some(PathBuf::from("tern-data")),
+        (None, None, None) if !shared => Some(PathBuf::from("tern-data")),
         _ => args.data,
     };
     tern_serve::command::run(tern_serve::command::ServeArgs {
@@ -120,6 +129,10 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         tls_key: args.tls_key,
         data,
         api_listen: args.api_listen,
+        #[cfg(feature = "postgres")]
+        store: args.store,
+        #[cfg(not(feature = "postgres"))]
+        store: None,
         handler,
     })?;
     Ok(0)

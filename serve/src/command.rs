@@ -34,6 +34,9 @@ pub struct ServeArgs {
     pub data: Option<PathBuf>,
     /// `--api-listen ADDR`: the control plane's API (default 127.0.0.1:8081).
     pub api_listen: Option<String>,
+    /// `--store postgres://…`: the control plane's store in a database shared by several nodes
+    /// (instead of the data directory's SQLite).
+    pub store: Option<String>,
     /// The quick start's grants and limits, as `tern run` takes them (`--allow`, `--dir`, `--env`,
     /// `--timeout`, `--fuel`, …); only with a module.
     pub handler: HandlerSection,
@@ -57,7 +60,9 @@ pub fn configuration(args: &ServeArgs) -> Result<config::ServeConfig, Error> {
         (None, Some(module)) => crate::single(module, args.handler.clone())?,
         (Some(_), Some(_)) => return Err(Error::new("give a module or --config, not both")),
         // The control plane alone: every handler comes from the store.
-        (None, None) if args.data.is_some() => crate::api::empty_configuration(),
+        (None, None) if args.data.is_some() || args.store.is_some() => {
+            crate::api::empty_configuration()
+        }
         (None, None) => {
             return Err(Error::new(
                 "nothing to serve: give a module (tern serve hello.wasm) or --config tern.toml",
@@ -106,8 +111,12 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     };
     let server = crate::start(config, options)?;
     eprintln!("tern serve: listening on {scheme}://{}", server.addr());
-    let control =
-        crate::api::attach_from_args(&server, args.data.as_deref(), args.api_listen.as_deref())?;
+    let control = crate::api::attach_from_args(
+        &server,
+        args.data.as_deref(),
+        args.api_listen.as_deref(),
+        args.store.as_deref(),
+    )?;
     server.wait();
     if let Some(control) = control {
         control.stop();

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod cgi;
+pub mod cluster;
 pub mod command;
 pub mod config;
 mod http;

@@ -14,6 +14,9 @@ use tern_serve::{InvocationRecord, Options, RecordSink, Running};
 // The control plane (store, API, crash tests): serve/tests/control/, owned by the control-plane work.
 mod control;
 
+// Several nodes on a shared PostgreSQL, and the store suite both backends pass: serve/tests/postgres/.
+mod postgres;
+
 // ---------- helpers ----------
 
 fn guest() -> &'static Path {

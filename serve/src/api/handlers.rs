@@ -3,7 +3,8 @@
 use super::http::{json, query_param, read_body, ApiError, Body};
 use super::{namegen, Backend, ControlPlane, MAX_MODULE_BYTES, SERVER_SIDE_KEYS};
 use crate::store::{
-    validate_name, NewVersion, Retention, Scope, Store, StoreError, TokenInfo, VersionInfo,
+    validate_name, HandlerInfo, NewVersion, Retention, Scope, Store, StoreError, TokenInfo,
+    VersionInfo,
 };
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Request, Response, StatusCode};
@@ -23,24 +24,33 @@ pub(crate) fn load_live(
 ) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();
     for h in store.list_handlers()? {
-        let loaded = store.version(&h.name, h.live_version).and_then(|v| {
-            let module = store.get_blob(&v.module_sha256)?;
-            Ok((v, module))
-        });
-        let result = loaded.map_err(|e| e.to_string()).and_then(|(v, module)| {
+        if let Err(why) = load_one(store, backend, &h) {
+            problems.push(why);
+        }
+    }
+    Ok(problems)
+}
+
+/// Makes one handler's live version live in the backend (at start-up, or when another node
+/// changed it); `Err` says which handler and why.
+pub(crate) fn load_one(
+    store: &dyn Store,
+    backend: &dyn Backend,
+    h: &HandlerInfo,
+) -> Result<(), String> {
+    let loaded = store.version(&h.name, h.live_version).and_then(|v| {
+        let module = store.get_blob(&v.module_sha256)?;
+        Ok((v, module))
+    });
+    loaded
+        .map_err(|e| e.to_string())
+        .and_then(|(v, module)| {
             let config = parse_stored_config(&v)?;
             let prepared = backend.prepare(&h.name, &module, &config)?;
             backend.activate(&h.name, &v, prepared);
             Ok(())
-        });
-        if let Err(why) = result {
-            problems.push(format!(
-                "handler {:?} version {}: {why}",
-                h.name, h.live_version
-            ));
-        }
-    }
-    Ok(problems)
+        })
+        .map_err(|why| format!("handler {:?} version {}: {why}", h.name, h.live_version))
 }
 
 fn parse_stored_config(v: &VersionInfo) -> Result<Value, String> {

@@ -28,8 +28,9 @@ mod runs;
 mod service;
 
 pub use backend::{Backend, Invocation, InvokeError, InvokeRequest, Prepared};
+pub(crate) use handlers::load_one;
 pub use live::{ServerBackend, StoreSink, SERVER_SIDE_KEYS};
-pub use service::{attach, attach_from_args, empty_configuration, Attached};
+pub use service::{attach, attach_from_args, attach_store, empty_configuration, Attached};
 
 use crate::store::{RecordBatcher, RunRecord, Scope, Store, StoreError, TokenInfo};
 use bytes::Bytes;
@@ -121,6 +122,22 @@ impl ControlPlane {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The server it drives.
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Waits for the deploy in progress and holds off the next (the cluster applies another
+    /// node's change under it). Blocking: not from async code.
+    pub(crate) fn deploy_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.deploys.blocking_lock()
+    }
+
+    /// Tells the async workers to look at the queue (another node may have queued a run).
+    pub(crate) fn wake_queue(&self) {
+        self.queue.wake();
     }
 
     /// Serves the API on `listener` until `shutdown` completes; then stops the async workers

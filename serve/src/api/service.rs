@@ -67,8 +67,9 @@ pub fn attach_from_args(
     running: &Running,
     data: Option<&Path>,
     api_listen: Option<&str>,
+    store: Option<&str>,
 ) -> Result<Option<Attached>, Error> {
-    let Some(data) = data else {
+    let Some(data) = data.or(store.map(|_| Path::new("."))) else {
         if api_listen.is_some() {
             return Err(Error::new(
                 "--api-listen needs --data DIR (the control plane's store)",
@@ -80,11 +81,15 @@ pub fn attach_from_args(
     let addr: SocketAddr = listen
         .parse()
         .map_err(|e| Error::new(format!("--api-listen {listen}: {e}")))?;
-    let attached = attach(running, data, addr)?;
+    let attached = match store {
+        // `--store URL`: a shared database (the data directory only resolves relative paths).
+        Some(url) => crate::cluster::attach(running, url, data, addr)?,
+        None => attach(running, data, addr)?,
+    };
     eprintln!(
         "tern serve: control plane API on http://{} (data in {})",
         attached.addr(),
-        data.display()
+        store.map_or_else(|| data.display().to_string(), crate::cluster::redact)
     );
     Ok(Some(attached))
 }
@@ -98,13 +103,24 @@ pub fn attach(running: &Running, data: &Path, api_listen: SocketAddr) -> Result<
     store
         .collect_garbage()
         .map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    attach_store(running, Arc::new(store), data, api_listen)
+        .map_err(|e| Error::new(format!("{}: {e}", data.display())))
+}
+
+/// Makes the handlers of `store` live in `running`, persists `running`'s records of them, and
+/// serves the API on `api_listen`; relative paths in configs are taken from `base`.
+pub fn attach_store(
+    running: &Running,
+    store: Arc<dyn Store>,
+    base: &Path,
+    api_listen: SocketAddr,
+) -> Result<Attached, Error> {
     let backend = Arc::new(ServerBackend::new(
         running.state().clone(),
-        data.to_path_buf(),
+        base.to_path_buf(),
     ));
     let (plane, problems) = ControlPlane::start(store, backend.clone(), ASYNC_WORKERS)
-        .map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
+        .map_err(|e| Error::new(e.to_string()))?;
     for p in problems {
         eprintln!("tern serve: not serving {p}");
     }

@@ -15,10 +15,16 @@
 mod batch;
 mod blobs;
 mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_schema;
 mod schema;
 mod sqlite;
 mod token;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{PostgresStore, HANDLERS_CHANNEL, JOBS_CHANNEL, LEASE_MS};
 pub use batch::RecordBatcher;
 pub use blobs::{sha256_hex, BlobDir};
 pub use error::StoreError;

@@ -1,0 +1,803 @@
+//! The shared store: one PostgreSQL database behind several `tern serve` nodes
+//! (`tern serve --store postgres://user@host/db`). The same tables as [`SqliteStore`]
+//! (super::SqliteStore), module blobs as `bytea` rows (their sha256 checked when loaded), a
+//! `revision` counter bumped — and announced with `NOTIFY tern_handlers` — by every change of a
+//! handler, and leases on running async jobs so a node that dies mid-run loses them to another.
+//!
+//! One connection per node, reopened by itself after the database went away (each call tries
+//! once; the caller sees [`StoreError::Db`] while it is down).
+
+use super::postgres_schema;
+use super::token::{self, Scope, TokenInfo};
+use super::{
+    new_run_id, now_ms, random_hex, sha256_hex, validate_name, HandlerInfo, Job, Millis,
+    NewVersion, Retention, RunKind, RunRecord, RunState, Store, StoreError, VersionInfo,
+    MAX_ATTEMPTS, MAX_QUEUED_PER_HANDLER,
+};
+use postgres::error::SqlState;
+use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The channel a handler change is announced on (payload: the new revision).
+pub const HANDLERS_CHANNEL: &str = "tern_handlers";
+/// The channel an enqueued async run is announced on.
+pub const JOBS_CHANNEL: &str = "tern_jobs";
+
+/// How long a node holds a running job without renewing its lease ([`PostgresStore::renew_leases`]).
+pub const LEASE_MS: i64 = 5_000;
+
+/// The database's clock in milliseconds: leases compare times written by different nodes.
+const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+const DAY_MS: Millis = 24 * 60 * 60 * 1000;
+
+/// A [`Store`] on a PostgreSQL database shared by every node.
+pub struct PostgresStore {
+    config: Config,
+    conn: Mutex<Option<Client>>,
+    /// This process's name in job leases.
+    node: String,
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            return StoreError::Conflict(e.to_string());
+        }
+        // `Display` of a server error is only "db error"; its message says what went wrong.
+        match e.as_db_error() {
+            Some(db) => StoreError::Db(db.message().to_string()),
+            None => StoreError::Db(e.to_string()),
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/db` or key=value form) and
+    /// brings the schema up to date.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
+        // A node must notice a dead database quickly (readiness) rather than hang on connect.
+        config.connect_timeout(Duration::from_secs(2));
+        config.application_name("tern serve");
+        let store = PostgresStore {
+            config,
+            conn: Mutex::new(None),
+            node: random_hex(8)?,
+        };
+        store.with(|c| postgres_schema::migrate(c))?;
+        Ok(store)
+    }
+
+    /// A new connection of its own (the cluster's LISTEN connection).
+    pub fn connect(&self) -> Result<Client, StoreError> {
+        Ok(self.config.connect(NoTls)?)
+    }
+
+    /// This node's name in job leases.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// The handler revision: bumped by every create, version, rollback and delete.
+    pub fn revision(&self) -> Result<i64, StoreError> {
+        self.with(|c| Ok(c.query_one("SELECT value FROM revision", &[])?.get(0)))
+    }
+
+    /// Extends the leases of the jobs this node is running; returns how many it holds.
+    pub fn renew_leases(&self) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE jobs SET lease_until = {DB_NOW} + $2 WHERE owner = $1 AND state = 'running'"
+        );
+        self.with(|c| Ok(c.execute(sql.as_str(), &[&self.node, &LEASE_MS])?))
+    }
+
+    /// Runs `f` on the connection, opening it first if there is none (or it broke).
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.lock();
+        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+            *guard = None;
+            *guard = Some(self.connect()?);
+        }
+        let client = guard.as_mut().expect("connected above");
+        let result = f(client);
+        if client.is_closed() {
+            *guard = None;
+        }
+        result
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Client>> {
+        // A panic while holding the lock leaves no half transaction (dropped ones roll back).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn not_found_handler(name: &str) -> StoreError {
+    StoreError::NotFound(format!("handler {name:?}"))
+}
+
+fn handler_row(r: &Row) -> Result<HandlerInfo, StoreError> {
+    Ok(HandlerInfo {
+        name: r.try_get(0)?,
+        live_version: r.try_get(1)?,
+        retention: Retention {
+            keep_runs: number(r.try_get(2)?)?,
+            keep_days: number(r.try_get(3)?)?,
+        },
+        created_at: r.try_get(4)?,
+        updated_at: r.try_get(5)?,
+    })
+}
+
+fn number<T: TryFrom<i64>>(n: i64) -> Result<T, StoreError> {
+    T::try_from(n).map_err(|_| StoreError::Corrupt(format!("number {n} out of range")))
+}
+
+fn version_row(r: &Row) -> Result<VersionInfo, StoreError> {
+    Ok(VersionInfo {
+        version: r.try_get(0)?,
+        module_sha256: r.try_get(1)?,
+        config: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+    })
+}
+
+const HANDLER_COLUMNS: &str = "name, live_version, keep_runs, keep_days, created_at, updated_at";
+const VERSION_COLUMNS: &str = "version, module_sha256, config, created_at";
+const RUN_COLUMNS: &str =
+    "seq, id, handler, version, kind, status, ended, created_at, finished_at, wall_ms, logs, detail";
+const TOKEN_COLUMNS: &str = "id, name, scope, created_at, revoked_at, secret_sha256";
+
+fn run_row(r: &Row) -> Result<RunRecord, StoreError> {
+    let id: String = r.try_get(1)?;
+    let kind: String = r.try_get(4)?;
+    let detail: String = r.try_get(11)?;
+    Ok(RunRecord {
+        seq: r.try_get(0)?,
+        handler: r.try_get(2)?,
+        version: r.try_get(3)?,
+        kind: RunKind::parse(&kind)?,
+        status: number(r.try_get(5)?)?,
+        ended: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+        finished_at: r.try_get(8)?,
+        wall_ms: number(r.try_get(9)?)?,
+        logs: r.try_get(10)?,
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("run {id} detail: {e}")))?,
+        id,
+    })
+}
+
+fn token_row(r: &Row) -> Result<(TokenInfo, String), StoreError> {
+    let scope: String = r.try_get(2)?;
+    Ok((
+        TokenInfo {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+            created_at: r.try_get(3)?,
+            revoked_at: r.try_get(4)?,
+        },
+        r.try_get(5)?,
+    ))
+}
+
+fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
+                           wall_ms, logs, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO NOTHING",
+        &[
+            &rec.id,
+            &rec.handler,
+            &rec.version,
+            &rec.kind.as_str(),
+            &i64::from(rec.status),
+            &rec.ended,
+            &rec.created_at,
+            &rec.finished_at,
+            &(rec.wall_ms.min(i64::MAX as u64) as i64),
+            &rec.logs,
+            &rec.detail.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Counts a change of the handlers and tells every node (delivered when the transaction commits).
+fn bump_revision(tx: &mut Transaction) -> Result<(), StoreError> {
+    let value: i64 = tx
+        .query_one(
+            "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
+            &[],
+        )?
+        .get(0);
+    tx.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&HANDLERS_CHANNEL, &value.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Locks a handler's row for the rest of the transaction (deploys on two nodes take turns).
+fn lock_handler(tx: &mut Transaction, name: &str) -> Result<(), StoreError> {
+    tx.query_opt(
+        "SELECT name FROM handlers WHERE name = $1 FOR UPDATE",
+        &[&name],
+    )?
+    .ok_or_else(|| not_found_handler(name))?;
+    Ok(())
+}
+
+fn prune_handler(
+    tx: &mut Transaction,
+    handler: &str,
+    keep: Retention,
+    now: Millis,
+) -> Result<usize, StoreError> {
+    let oldest = now - i64::from(keep.keep_days) * DAY_MS;
+    let by_age = tx.execute(
+        "DELETE FROM runs WHERE handler = $1 AND finished_at < $2",
+        &[&handler, &oldest],
+    )?;
+    let by_count = tx.execute(
+        "DELETE FROM runs WHERE handler = $1 AND seq <= (
+             SELECT seq FROM runs WHERE handler = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
+        &[&handler, &i64::from(keep.keep_runs)],
+    )?;
+    Ok((by_age + by_count) as usize)
+}
+
+/// Running jobs whose lease ran out (their node died or lost the database) go back to the queue,
+/// or fail after [`MAX_ATTEMPTS`] starts. Returns how many.
+fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
+    let expired = tx.query(
+        format!(
+            "SELECT id, handler, attempts, created_at FROM jobs
+             WHERE state = 'running' AND lease_until < {DB_NOW}
+             FOR UPDATE SKIP LOCKED"
+        )
+        .as_str(),
+        &[],
+    )?;
+    let now = now_ms();
+    for row in &expired {
+        let id: String = row.try_get(0)?;
+        let handler: String = row.try_get(1)?;
+        let attempts: i64 = row.try_get(2)?;
+        if attempts >= MAX_ATTEMPTS {
+            let version: i64 = tx
+                .query_opt(
+                    "SELECT live_version FROM handlers WHERE name = $1",
+                    &[&handler],
+                )?
+                .map_or(0, |r| r.get(0));
+            let record = RunRecord {
+                seq: 0,
+                id: id.clone(),
+                handler,
+                version,
+                kind: RunKind::Async,
+                status: 500,
+                ended: format!(
+                    "failed: the node running it stopped during each of {attempts} attempts"
+                ),
+                created_at: row.try_get(3)?,
+                finished_at: now,
+                wall_ms: 0,
+                logs: String::new(),
+                detail: serde_json::Value::Null,
+            };
+            insert_run(tx, &record)?;
+            tx.execute("DELETE FROM jobs WHERE id = $1", &[&id])?;
+        } else {
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL WHERE id = $1",
+                &[&id],
+            )?;
+        }
+    }
+    Ok(expired.len())
+}
+
+impl Store for PostgresStore {
+    fn put_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let sha = sha256_hex(bytes);
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO blobs (sha256, bytes, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[&sha, &bytes, &now_ms()],
+            )?;
+            Ok(())
+        })?;
+        Ok(sha)
+    }
+
+    fn get_blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(StoreError::Invalid(format!(
+                "blob address {sha256:?}: not a sha256"
+            )));
+        }
+        let bytes: Vec<u8> = self
+            .with(|c| Ok(c.query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])?))?
+            .ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?
+            .try_get(0)?;
+        if sha256_hex(&bytes) != sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "blob {sha256} does not match its hash"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    fn verify_blobs(&self) -> Result<Vec<String>, StoreError> {
+        let shas: Vec<String> = self.with(|c| {
+            Ok(c.query(
+                "SELECT DISTINCT module_sha256 FROM versions ORDER BY module_sha256",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })?;
+        Ok(shas
+            .into_iter()
+            .filter(|sha| self.get_blob(sha).is_err())
+            .collect())
+    }
+
+    fn create_handler(&self, name: &str, v: NewVersion) -> Result<VersionInfo, StoreError> {
+        validate_name(name)?;
+        let now = now_ms();
+        let keep = v.retention.unwrap_or_default();
+        let conflict = || {
+            StoreError::Conflict(format!(
+                "handler {name:?} exists: deploy a new version with PUT /v1/handlers/{name}"
+            ))
+        };
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // Two nodes creating one name at once: the second insert fails on the primary key.
+            let inserted = tx.execute(
+                "INSERT INTO handlers (name, live_version, keep_runs, keep_days, created_at, updated_at)
+                 VALUES ($1, 1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING",
+                &[&name, &i64::from(keep.keep_runs), &i64::from(keep.keep_days), &now],
+            )?;
+            if inserted == 0 {
+                return Err(conflict());
+            }
+            tx.execute(
+                "INSERT INTO versions (handler, version, module_sha256, config, created_at)
+                 VALUES ($1, 1, $2, $3, $4)",
+                &[&name, &v.module_sha256, &v.config, &now],
+            )?;
+            bump_revision(&mut tx)?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        Ok(VersionInfo {
+            version: 1,
+            module_sha256: v.module_sha256,
+            config: v.config,
+            created_at: now,
+        })
+    }
+
+    fn add_version(&self, name: &str, v: NewVersion) -> Result<VersionInfo, StoreError> {
+        let now = now_ms();
+        let version = self.with(|c| {
+            let mut tx = c.transaction()?;
+            lock_handler(&mut tx, name)?;
+            let newest: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM versions WHERE handler = $1",
+                    &[&name],
+                )?
+                .get(0);
+            let version = newest + 1;
+            tx.execute(
+                "INSERT INTO versions (handler, version, module_sha256, config, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&name, &version, &v.module_sha256, &v.config, &now],
+            )?;
+            tx.execute(
+                "UPDATE handlers SET live_version = $2, updated_at = $3 WHERE name = $1",
+                &[&name, &version, &now],
+            )?;
+            if let Some(keep) = v.retention {
+                tx.execute(
+                    "UPDATE handlers SET keep_runs = $2, keep_days = $3 WHERE name = $1",
+                    &[
+                        &name,
+                        &i64::from(keep.keep_runs),
+                        &i64::from(keep.keep_days),
+                    ],
+                )?;
+            }
+            bump_revision(&mut tx)?;
+            tx.commit()?;
+            Ok(version)
+        })?;
+        Ok(VersionInfo {
+            version,
+            module_sha256: v.module_sha256,
+            config: v.config,
+            created_at: now,
+        })
+    }
+
+    fn set_live(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            lock_handler(&mut tx, name)?;
+            let sql = format!(
+                "SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 AND version = $2"
+            );
+            let info = tx
+                .query_opt(sql.as_str(), &[&name, &version])?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("version {version} of handler {name:?}"))
+                })
+                .and_then(|r| version_row(&r))?;
+            tx.execute(
+                "UPDATE handlers SET live_version = $2, updated_at = $3 WHERE name = $1",
+                &[&name, &version, &now_ms()],
+            )?;
+            bump_revision(&mut tx)?;
+            tx.commit()?;
+            Ok(info)
+        })
+    }
+
+    fn delete_handler(&self, name: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            if tx.execute("DELETE FROM handlers WHERE name = $1", &[&name])? == 0 {
+                return Err(not_found_handler(name));
+            }
+            tx.execute("DELETE FROM versions WHERE handler = $1", &[&name])?;
+            tx.execute("DELETE FROM runs WHERE handler = $1", &[&name])?;
+            tx.execute("DELETE FROM jobs WHERE handler = $1", &[&name])?;
+            bump_revision(&mut tx)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn list_handlers(&self) -> Result<Vec<HandlerInfo>, StoreError> {
+        let sql = format!("SELECT {HANDLER_COLUMNS} FROM handlers ORDER BY name");
+        self.with(|c| {
+            c.query(sql.as_str(), &[])?
+                .iter()
+                .map(handler_row)
+                .collect()
+        })
+    }
+
+    fn handler(&self, name: &str) -> Result<HandlerInfo, StoreError> {
+        let sql = format!("SELECT {HANDLER_COLUMNS} FROM handlers WHERE name = $1");
+        self.with(|c| match c.query_opt(sql.as_str(), &[&name])? {
+            Some(r) => handler_row(&r),
+            None => Err(not_found_handler(name)),
+        })
+    }
+
+    fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, StoreError> {
+        let sql =
+            format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 ORDER BY version");
+        let rows: Vec<VersionInfo> = self.with(|c| {
+            c.query(sql.as_str(), &[&name])?
+                .iter()
+                .map(version_row)
+                .collect()
+        })?;
+        if rows.is_empty() {
+            return Err(not_found_handler(name));
+        }
+        Ok(rows)
+    }
+
+    fn version(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
+        let sql =
+            format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 AND version = $2");
+        self.with(|c| match c.query_opt(sql.as_str(), &[&name, &version])? {
+            Some(r) => version_row(&r),
+            None => Err(StoreError::NotFound(format!(
+                "version {version} of handler {name:?}"
+            ))),
+        })
+    }
+
+    fn append_runs(&self, records: &[RunRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut touched: Vec<&str> = records.iter().map(|r| r.handler.as_str()).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            for rec in records {
+                insert_run(&mut tx, rec)?;
+            }
+            let now = now_ms();
+            for handler in &touched {
+                let keep = match tx.query_opt(
+                    "SELECT keep_runs, keep_days FROM handlers WHERE name = $1",
+                    &[handler],
+                )? {
+                    Some(r) => Retention {
+                        keep_runs: number(r.try_get(0)?)?,
+                        keep_days: number(r.try_get(1)?)?,
+                    },
+                    None => Retention::default(),
+                };
+                prune_handler(&mut tx, handler, keep, now)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn runs(
+        &self,
+        handler: &str,
+        since_seq: i64,
+        run: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE handler = $1 AND seq > $2
+             AND ($3::text IS NULL OR id = $3) ORDER BY seq LIMIT $4"
+        );
+        let limit = limit.min(i64::MAX as usize) as i64;
+        self.with(|c| {
+            c.query(sql.as_str(), &[&handler, &since_seq, &run, &limit])?
+                .iter()
+                .map(run_row)
+                .collect()
+        })
+    }
+
+    fn recent_runs(&self, handler: &str, n: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM runs WHERE handler = $1 ORDER BY seq DESC LIMIT $2");
+        let n = n.min(i64::MAX as usize) as i64;
+        self.with(|c| {
+            c.query(sql.as_str(), &[&handler, &n])?
+                .iter()
+                .map(run_row)
+                .collect()
+        })
+    }
+
+    fn run_state(&self, id: &str) -> Result<RunState, StoreError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
+        self.with(|c| {
+            if let Some(row) = c.query_opt(sql.as_str(), &[&id])? {
+                return Ok(RunState::Finished(Box::new(run_row(&row)?)));
+            }
+            let Some(row) = c.query_opt(
+                "SELECT handler, state, attempts, created_at FROM jobs WHERE id = $1",
+                &[&id],
+            )?
+            else {
+                return Err(StoreError::NotFound(format!("run {id:?}")));
+            };
+            let state: String = row.try_get(1)?;
+            let (handler, created_at) = (row.try_get(0)?, row.try_get(3)?);
+            Ok(if state == "queued" {
+                RunState::Queued {
+                    handler,
+                    created_at,
+                }
+            } else {
+                RunState::Running {
+                    handler,
+                    created_at,
+                    attempts: row.try_get(2)?,
+                }
+            })
+        })
+    }
+
+    fn prune_runs(&self, now: Millis) -> Result<usize, StoreError> {
+        let handlers = self.list_handlers()?;
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let mut gone = 0;
+            for h in &handlers {
+                gone += prune_handler(&mut tx, &h.name, h.retention, now)?;
+            }
+            gone += tx.execute(
+                "DELETE FROM runs WHERE handler NOT IN (SELECT name FROM handlers)",
+                &[],
+            )? as usize;
+            tx.commit()?;
+            Ok(gone)
+        })
+    }
+
+    fn enqueue(
+        &self,
+        handler: &str,
+        input: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let id = new_run_id()?;
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            // Holding the handler's row keeps a concurrent delete (and the count) consistent.
+            lock_handler(&mut tx, handler)?;
+            let waiting: i64 = tx
+                .query_one("SELECT COUNT(*) FROM jobs WHERE handler = $1", &[&handler])?
+                .get(0);
+            if waiting as usize >= MAX_QUEUED_PER_HANDLER {
+                return Err(StoreError::QueueFull(format!(
+                    "{waiting} async runs of {handler:?} are waiting; try again later"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO jobs (id, handler, input, content_type, state, attempts, created_at)
+                 VALUES ($1, $2, $3, $4, 'queued', 0, $5)",
+                &[&id, &handler, &input, &content_type, &now_ms()],
+            )?;
+            tx.execute("SELECT pg_notify($1, '')", &[&JOBS_CHANNEL])?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    fn claim_job(&self) -> Result<Option<Job>, StoreError> {
+        // SKIP LOCKED: nodes claiming at once take different jobs instead of waiting on each other.
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = $1,
+                             lease_until = {DB_NOW} + $2
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1
+                         FOR UPDATE SKIP LOCKED)
+             RETURNING id, handler, input, content_type, attempts, created_at"
+        );
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            reap_expired(&mut tx)?;
+            let row = tx.query_opt(sql.as_str(), &[&self.node, &LEASE_MS])?;
+            tx.commit()?;
+            let Some(r) = row else {
+                return Ok(None);
+            };
+            Ok(Some(Job {
+                id: r.try_get(0)?,
+                handler: r.try_get(1)?,
+                input: r.try_get(2)?,
+                content_type: r.try_get(3)?,
+                attempts: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+            }))
+        })
+    }
+
+    fn finish_job(&self, record: &RunRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            insert_run(&mut tx, record)?;
+            tx.execute("DELETE FROM jobs WHERE id = $1", &[&record.id])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn release_job(&self, id: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET state = 'queued', attempts = attempts - 1, owner = NULL,
+                                 lease_until = NULL
+                 WHERE id = $1 AND state = 'running' AND owner = $2",
+                &[&id, &self.node],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// On a shared database other nodes' running jobs are theirs until their leases run out; so
+    /// only expired ones are taken back.
+    fn recover_jobs(&self) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let n = reap_expired(&mut tx)?;
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    fn create_token(&self, name: &str, scope: Scope) -> Result<(TokenInfo, String), StoreError> {
+        let new = token::generate()?;
+        let now = now_ms();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO tokens (id, name, scope, secret_sha256, created_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, NULL)",
+                &[&new.id, &name, &scope.as_str(), &new.hash, &now],
+            )?;
+            Ok(())
+        })?;
+        Ok((
+            TokenInfo {
+                id: new.id,
+                name: name.to_string(),
+                scope,
+                created_at: now,
+                revoked_at: None,
+            },
+            new.bearer,
+        ))
+    }
+
+    fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id");
+        self.with(|c| {
+            c.query(sql.as_str(), &[])?
+                .iter()
+                .map(|r| token_row(r).map(|(info, _)| info))
+                .collect()
+        })
+    }
+
+    fn revoke_token(&self, id: &str) -> Result<(), StoreError> {
+        let n = self.with(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &now_ms()],
+            )?)
+        })?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "token {id:?} (or it is revoked already)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let Some((id, secret)) = token::split(presented) else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
+        let row = self.with(|c| {
+            c.query_opt(sql.as_str(), &[&id])?
+                .map(|r| token_row(&r))
+                .transpose()
+        })?;
+        // Hash and compare even for an unknown id, so the time taken says nothing about which part
+        // of the token was wrong.
+        let (info, hash) = row.unwrap_or_else(|| {
+            (
+                TokenInfo {
+                    id: String::new(),
+                    name: String::new(),
+                    scope: Scope::Read,
+                    created_at: 0,
+                    revoked_at: Some(0),
+                },
+                "0".repeat(64),
+            )
+        });
+        let matches = token::secret_matches(secret, &hash);
+        Ok((matches && info.revoked_at.is_none()).then_some(info))
+    }
+}
