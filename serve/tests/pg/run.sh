@@ -24,7 +24,8 @@ if [ "$(id -u)" = 0 ]; then
     chown postgres "$tmp"
     as_user=(runuser -u postgres --)
 fi
-mkdir -p "$tmp/sock" && [ ${#as_user[@]} -eq 0 ] || chown postgres "$tmp/sock"
+mkdir -p "$tmp/sock"
+if [ ${#as_user[@]} -gt 0 ]; then chown postgres "$tmp/sock"; fi
 
 cleanup() {
     "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
@@ -56,4 +57,5 @@ export TERN_TEST_PG_STOP TERN_TEST_PG_START
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp/data)"
 
 cargo build -p tern-cli
-cargo test -p tern-serve --features postgres --test serve -- postgres "$@"
+# One at a time: the database-loss test stops the cluster the others use.
+cargo test -p tern-serve --features postgres --test serve -- postgres --test-threads=1 "$@"
