@@ -540,6 +540,26 @@ fn hostile_uploads_are_refused_and_change_nothing() {
     s.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 413");
 
+    // No length announced: cut off at the limit as the body arrives.
+    let mut s = TcpStream::connect(node.api).unwrap();
+    write!(
+        s,
+        "PUT /v1/handlers/keep HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..40 {
+        let sent = write!(s, "{:x}\r\n", chunk.len())
+            .and_then(|_| s.write_all(&chunk))
+            .and_then(|_| s.write_all(b"\r\n"));
+        if sent.is_err() {
+            break; // the server answered and closed
+        }
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+
     let list = api(node.api, "GET", "/v1/handlers", t, b"").json();
     assert_eq!(list["handlers"].as_array().unwrap().len(), 1);
     assert_eq!(list["handlers"][0]["live_version"], 1);
