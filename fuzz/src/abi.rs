@@ -71,21 +71,63 @@ impl Strings {
         let grant = sandbox.grant().display().to_string();
         let long = "a/".repeat(2100);
         let paths: Vec<String> = [
-            "a.txt", "sub", "sub/b.txt", "sub/deeper/c.txt", "new.txt", "newdir", "lnk", "lnk2",
-            "link_in", "link_out", "link_up", "link_abs", "link_dangling", "link_up/canary.txt",
-            "link_dangling", "private", "private/secret.txt", "p2", "p2/secret.txt",
-            "sub/private", "sub/private/secret.txt", "../canary.txt", "../new.txt", "../../canary.txt",
-            "../../new.txt", "..", ".", "", "/", "sub/../../canary.txt", "sub/../a.txt", "a.txt/",
-            "./private/../private/secret.txt", "%2e%2e/canary.txt", "/etc/passwd", "lnk/x",
-            "a.txt\0/../../canary.txt", "sub//b.txt", &long,
+            "a.txt",
+            "sub",
+            "sub/b.txt",
+            "sub/deeper/c.txt",
+            "new.txt",
+            "newdir",
+            "lnk",
+            "lnk2",
+            "link_in",
+            "link_out",
+            "link_up",
+            "link_abs",
+            "link_dangling",
+            "link_up/canary.txt",
+            "link_dangling",
+            "private",
+            "private/secret.txt",
+            "p2",
+            "p2/secret.txt",
+            "sub/private",
+            "sub/private/secret.txt",
+            "../canary.txt",
+            "../new.txt",
+            "../../canary.txt",
+            "../../new.txt",
+            "..",
+            ".",
+            "",
+            "/",
+            "sub/../../canary.txt",
+            "sub/../a.txt",
+            "a.txt/",
+            "./private/../private/secret.txt",
+            "%2e%2e/canary.txt",
+            "/etc/passwd",
+            "lnk/x",
+            "a.txt\0/../../canary.txt",
+            "sub//b.txt",
+            &long,
         ]
         .iter()
         .map(|s| s.to_string())
         .chain([format!("{grant}/a.txt"), format!("{root}/canary.txt")])
         .collect();
         let targets: Vec<String> = [
-            "../new_outside.txt", "../../new_outside.txt", "../canary.txt", "a.txt", "..", "../..",
-            "private/secret.txt", "private", "sub/../../absent", "link_out", "/tmp", "lnk",
+            "../new_outside.txt",
+            "../../new_outside.txt",
+            "../canary.txt",
+            "a.txt",
+            "..",
+            "../..",
+            "private/secret.txt",
+            "private",
+            "sub/../../absent",
+            "link_out",
+            "/tmp",
+            "lnk",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -98,10 +140,25 @@ impl Strings {
         let file = |rest: &str| format!("file://{grant}/{rest}");
         let mut urls: Vec<String> = Vec::new();
         for name in [
-            "a.txt", "new.txt", "lnk", "lnk2", "link_out", "link_up/canary.txt", "link_abs",
-            "link_dangling", "private/secret.txt", "p2/secret.txt", "sub/private/secret.txt",
-            "../canary.txt", "%2e%2e/canary.txt", "sub/%2E%2E/%2e%2e/canary.txt", "sub/../../x.txt",
-            "newdir/f.txt", "sub", "%2fprivate/secret.txt", "private%2fsecret.txt",
+            "a.txt",
+            "new.txt",
+            "lnk",
+            "lnk2",
+            "link_out",
+            "link_up/canary.txt",
+            "link_abs",
+            "link_dangling",
+            "private/secret.txt",
+            "p2/secret.txt",
+            "sub/private/secret.txt",
+            "../canary.txt",
+            "%2e%2e/canary.txt",
+            "sub/%2E%2E/%2e%2e/canary.txt",
+            "sub/../../x.txt",
+            "newdir/f.txt",
+            "sub",
+            "%2fprivate/secret.txt",
+            "private%2fsecret.txt",
         ] {
             urls.push(file(name));
             for mode in ["w", "a", "rw", "r", "x"] {
@@ -129,12 +186,35 @@ impl Strings {
         ]);
         urls.extend(
             [
-                "log://?prefix=x", "log://?prefix=%0aerror: forged", "log://?prefix=%1b[31m",
-                "log://", "null://", "zero://", "random://", "fd://0", "fd://1", "fd://2", "fd://3",
-                "fd://-1", "fd://99999999999", "http://127.0.0.1:1/", "http://169.254.169.254/latest",
-                "https://localhost/", "tcp://127.0.0.1:1", "tls://127.0.0.1:1", "dns://localhost",
-                "dns://", "", "file://", "file:///", "file:///etc/passwd", "file:///proc/self/mem?mode=w",
-                "://", "no-scheme", "zero://?size=99999999999", "random://?x=%zz",
+                "log://?prefix=x",
+                "log://?prefix=%0aerror: forged",
+                "log://?prefix=%1b[31m",
+                "log://",
+                "null://",
+                "zero://",
+                "random://",
+                "fd://0",
+                "fd://1",
+                "fd://2",
+                "fd://3",
+                "fd://-1",
+                "fd://99999999999",
+                "http://127.0.0.1:1/",
+                "http://169.254.169.254/latest",
+                "https://localhost/",
+                "tcp://127.0.0.1:1",
+                "tls://127.0.0.1:1",
+                "dns://localhost",
+                "dns://",
+                "",
+                "file://",
+                "file:///",
+                "file:///etc/passwd",
+                "file:///proc/self/mem?mode=w",
+                "://",
+                "no-scheme",
+                "zero://?size=99999999999",
+                "random://?x=%zz",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -381,7 +461,11 @@ impl Args<'_> {
                         2 => 0,
                         _ => n,
                     };
-                    let ptr = if self.rng.chance(10) { self.pointer() } else { ptr };
+                    let ptr = if self.rng.chance(10) {
+                        self.pointer()
+                    } else {
+                        ptr
+                    };
                     args.extend([c32(ptr), c32(n)]);
                 }
                 'Z' => {
@@ -421,16 +505,28 @@ impl Args<'_> {
                     args.push(c32(ms));
                 }
                 'c' => {
-                    let id = if self.rng.chance(80) { self.rng.below(4) as u32 } else { self.int() };
+                    let id = if self.rng.chance(80) {
+                        self.rng.below(4) as u32
+                    } else {
+                        self.int()
+                    };
                     args.push(c32(id));
                 }
                 'w' => {
-                    let w = if self.rng.chance(80) { self.rng.below(3) as u32 } else { self.int() };
+                    let w = if self.rng.chance(80) {
+                        self.rng.below(3) as u32
+                    } else {
+                        self.int()
+                    };
                     args.push(c32(w));
                 }
                 'S' => {
                     let (ptr, _) = *self.rng.pick(self.subs);
-                    let ptr = if self.rng.chance(10) { self.pointer() } else { ptr };
+                    let ptr = if self.rng.chance(10) {
+                        self.pointer()
+                    } else {
+                        ptr
+                    };
                     args.push(c32(ptr));
                 }
                 'n' => {
@@ -448,7 +544,11 @@ impl Args<'_> {
                     args.push(c64(v));
                 }
                 'R' => {
-                    let v = if self.rng.chance(50) { u64::MAX } else { self.i64() };
+                    let v = if self.rng.chance(50) {
+                        u64::MAX
+                    } else {
+                        self.i64()
+                    };
                     args.push(c64(v));
                 }
                 other => unreachable!("unknown parameter kind {other:?}"),
@@ -476,9 +576,17 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         } else {
             import.module
         };
-        let _ = write!(wat, "  (import \"{module}\" \"{}\" (func $f{i}", import.name);
+        let _ = write!(
+            wat,
+            "  (import \"{module}\" \"{}\" (func $f{i}",
+            import.name
+        );
         for p in abi_table::params(import.kinds) {
-            wat.push_str(if p == ValType::I64 { " (param i64)" } else { " (param i32)" });
+            wat.push_str(if p == ValType::I64 {
+                " (param i64)"
+            } else {
+                " (param i32)"
+            });
         }
         match import.result {
             Some(ValType::I64) => wat.push_str(" (result i64)"),
@@ -488,7 +596,11 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         let _ = writeln!(wat, ")) ;; {}.{}", import.module, import.name);
     }
     let _ = writeln!(wat, "  (memory (export \"memory\") {PAGES} {PAGES})");
-    for (at, data) in [(IOVECS, &iovec_data), (SUBSCRIPTIONS, &sub_data), (STRINGS, &strings.data)] {
+    for (at, data) in [
+        (IOVECS, &iovec_data),
+        (SUBSCRIPTIONS, &sub_data),
+        (STRINGS, &strings.data),
+    ] {
         let _ = writeln!(wat, "  (data (i32.const {at}) \"{}\")", wat_string(data));
     }
     wat.push_str("  (func (export \"_start\")");
@@ -536,7 +648,11 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         }
     }
     if args.rng.chance(30) {
-        let exit = if args.rng.chance(50) { "proc_exit" } else { "runtime_exit" };
+        let exit = if args.rng.chance(50) {
+            "proc_exit"
+        } else {
+            "runtime_exit"
+        };
         if let Some(i) = imports.iter().position(|imp| imp.name == exit) {
             emit_call(&mut wat, &imports, i, &mut args, calls);
             written += 1;
@@ -569,9 +685,11 @@ fn emit_call(wat: &mut String, imports: &[Import], index: usize, args: &mut Args
 /// `path_symlink(target, 3, name)`, then open `name` for writing via a URL, then write to it.
 fn emit_link_attempt(wat: &mut String, imports: &[Import], args: &mut Args, n: usize) -> usize {
     let find = |name: &str| imports.iter().position(|i| i.name == name);
-    let (Some(symlink), Some(open), Some(write)) =
-        (find("path_symlink"), find("resource_open"), find("resource_write"))
-    else {
+    let (Some(symlink), Some(open), Some(write)) = (
+        find("path_symlink"),
+        find("resource_open"),
+        find("resource_write"),
+    ) else {
         return 0;
     };
     let target = *args.rng.pick(&args.strings.targets);
@@ -582,7 +700,11 @@ fn emit_link_attempt(wat: &mut String, imports: &[Import], args: &mut Args, n: u
         .filter(|(_, text)| text.contains(&format!("/{}", names[which])))
         .map(|(place, _)| *place)
         .collect();
-    let url = *args.rng.pick(if aimed.is_empty() { &args.strings.urls } else { &aimed });
+    let url = *args.rng.pick(if aimed.is_empty() {
+        &args.strings.urls
+    } else {
+        &aimed
+    });
     let h = n % HANDLE_LOCALS;
     let _ = writeln!(
         wat,

@@ -4,14 +4,18 @@
 //! tern-fuzz run --tern PATH --seeds N [--start S] [--jobs J] [--only abi|modules] [--timeout-ms T]
 //!               [--work DIR] [--findings DIR]
 //! tern-fuzz replay --tern PATH FINDING_DIR
+//! tern-fuzz minimize --tern PATH FINDING_DIR   (an ABI finding: keep only the calls that cause it)
+//! tern-fuzz module SEED > m.wasm     (the module fuzzer's module for SEED; its shape on stderr)
 //! ```
 //! Exit status: 0 when no run found anything, 1 on findings, 2 on bad usage or a broken setup.
 #![forbid(unsafe_code)]
 
 mod abi;
 mod abi_table;
+mod campaign;
 mod exec;
 mod finding;
+mod minimize;
 mod modules;
 mod rng;
 mod sandbox;
@@ -20,13 +24,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::finding::Options;
+use crate::campaign::Options;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => parse(&args[1..]).and_then(|o| finding::run_all(&o)),
+        Some("run") => parse(&args[1..]).and_then(|o| campaign::run_all(&o)),
         Some("replay") => parse(&args[1..]).and_then(|o| finding::replay(&o)),
+        Some("minimize") => parse(&args[1..]).and_then(|o| minimize::minimize(&o)),
+        Some("module") => module_to_stdout(&args[1..]),
         _ => Err(format!("usage: tern-fuzz run|replay … (see {})", file!())),
     };
     match result {
@@ -90,4 +96,18 @@ fn parse(args: &[String]) -> Result<Options, String> {
         return Err(format!("no tern binary at {}", options.tern.display()));
     }
     Ok(options)
+}
+
+fn module_to_stdout(args: &[String]) -> Result<usize, String> {
+    use std::io::Write;
+    let seed = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .ok_or("module needs a seed")?;
+    let (bytes, shape) = modules::generate(seed);
+    eprintln!("{}", shape.name());
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(0)
 }

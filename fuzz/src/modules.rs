@@ -39,7 +39,7 @@ const ENTRY_EXPORT: &[u8] = &[
 ];
 
 /// The features tern's engine (wasmi with its default configuration) accepts.
-fn config() -> Config {
+fn config(rng: &mut Rng) -> Config {
     Config {
         exports: Some(ENTRY_EXPORT.to_vec()),
         max_imports: 0,
@@ -51,7 +51,9 @@ fn config() -> Config {
         memory64_enabled: false,
         wide_arithmetic_enabled: false,
         custom_page_sizes_enabled: false,
-        max_memories: 2,
+        max_memories: 1,
+        // Some modules that cannot trap, so runs reach deep loops and the fuel limit, not just a trap.
+        disallow_traps: rng.chance(30),
         max_instructions: 2000,
         max_funcs: 40,
         ..Config::default()
@@ -64,7 +66,7 @@ pub fn generate(seed: u64) -> (Vec<u8>, Shape) {
     let size = 1024 + rng.below(16 * 1024);
     let entropy = rng.bytes(size);
     let mut u = arbitrary::Unstructured::new(&entropy);
-    let module = match Module::new(config(), &mut u) {
+    let module = match Module::new(config(&mut rng), &mut u) {
         Ok(module) => module.to_bytes(),
         // Running out of entropy is not an error for the fuzzer: fall back to the entry alone.
         Err(_) => ENTRY_EXPORT.to_vec(),

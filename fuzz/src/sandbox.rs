@@ -27,7 +27,10 @@ pub struct Sandbox {
 #[derive(Debug, PartialEq, Eq)]
 enum Entry {
     Dir,
-    File { bytes: Vec<u8>, modified: Option<std::time::SystemTime> },
+    File {
+        bytes: Vec<u8>,
+        modified: Option<std::time::SystemTime>,
+    },
     Link(PathBuf),
     Other,
 }
@@ -103,7 +106,11 @@ impl Sandbox {
                 Entry::Dir
             } else if meta.is_file() {
                 Entry::File {
-                    bytes: if writable { Vec::new() } else { fs::read(&path)? },
+                    bytes: if writable {
+                        Vec::new()
+                    } else {
+                        fs::read(&path)?
+                    },
                     modified: meta.modified().ok(),
                 }
             } else {
