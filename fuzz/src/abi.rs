@@ -59,6 +59,7 @@ struct Strings {
     urls: Vec<(u32, u32)>,
     url_texts: Vec<String>,
     paths: Vec<(u32, u32)>,
+    path_texts: Vec<String>,
     targets: Vec<(u32, u32)>,
     keys: Vec<(u32, u32)>,
     all: Vec<(u32, u32)>,
@@ -109,6 +110,7 @@ impl Strings {
             "lnk/x",
             "a.txt\0/../../canary.txt",
             "sub//b.txt",
+            "p2/private/secret.txt",
             &long,
         ]
         .iter()
@@ -229,6 +231,7 @@ impl Strings {
             urls: Vec::new(),
             url_texts: urls.clone(),
             paths: Vec::new(),
+            path_texts: paths.clone(),
             targets: Vec::new(),
             keys: Vec::new(),
             all: Vec::new(),
@@ -642,9 +645,13 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
             .unwrap_or(0);
         emit_call(&mut wat, &imports, index, &mut args, n);
         written += 1;
-        // An escape attempt as found by hand: make a link, then open it through another ABI.
+        // Escape attempts as found by hand: make a link, then open it through another ABI; move a
+        // denied directory, then read it under its new name.
         if args.rng.chance(3) {
             written += emit_link_attempt(&mut wat, &imports, &mut args, n);
+        }
+        if args.rng.chance(1) {
+            written += emit_rename_attempt(&mut wat, &imports, &mut args);
         }
     }
     if args.rng.chance(30) {
@@ -714,6 +721,40 @@ fn emit_link_attempt(wat: &mut String, imports: &[Import], args: &mut Args, n: u
     3
 }
 
+/// `path_rename` of the denied directory (or its parent), then a read of the secret under the new
+/// name through WASI or a URL, copied to stdout.
+fn emit_rename_attempt(wat: &mut String, imports: &[Import], args: &mut Args) -> usize {
+    let find = |name: &str| imports.iter().position(|i| i.name == name);
+    let (Some(rename), Some(path_open), Some(fd_read), Some(fd_write)) = (
+        find("path_rename"),
+        find("path_open"),
+        find("fd_read"),
+        find("fd_write"),
+    ) else {
+        return 0;
+    };
+    let place = |text: &str| {
+        let i = args.strings.path_texts.iter().position(|t| t == text);
+        i.map(|i| args.strings.paths[i])
+    };
+    let (from, to, secret) = if args.rng.chance(50) {
+        ("private", "p2", "p2/secret.txt")
+    } else {
+        ("sub", "p2", "p2/private/secret.txt")
+    };
+    let (Some(from), Some(to), Some(secret)) = (place(from), place(to), place(secret)) else {
+        return 0;
+    };
+    let (iov, _) = args.iovecs[0];
+    let _ = writeln!(
+        wat,
+        "    (drop (call $f{rename} (i32.const 3) {} {} (i32.const 3) {} {}))\n    (drop (call $f{path_open} (i32.const 3) (i32.const 0) {} {} (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) {}))\n    (drop (call $f{fd_read} (i32.load {}) {} (i32.const 1) (i32.const 600)))\n    (drop (call $f{fd_write} (i32.const 1) {} (i32.const 1) (i32.const 600)))",
+        c32(from.0), c32(from.1), c32(to.0), c32(to.1), c32(secret.0), c32(secret.1), c32(FD_SLOT),
+        c32(FD_SLOT), c32(iov), c32(iov),
+    );
+    4
+}
+
 /// The `tern run` arguments for a guest at `module` in `sandbox`.
 pub fn tern_args(sandbox: &Sandbox, module: &Path, timeout_ms: u64) -> Vec<OsString> {
     let grant = sandbox.grant();
@@ -726,9 +767,11 @@ pub fn tern_args(sandbox: &Sandbox, module: &Path, timeout_ms: u64) -> Vec<OsStr
     let mut ro = sandbox.read_only().into_os_string();
     ro.push("::/ro:ro");
     args.extend(["--dir".into(), ro]);
-    let mut deny = OsString::from("file://");
-    deny.push(sandbox.private());
-    args.extend(["--deny".into(), deny]);
+    for denied in sandbox.denied() {
+        let mut deny = OsString::from("file://");
+        deny.push(denied);
+        args.extend(["--deny".into(), deny]);
+    }
     args.push(module.into());
     args.extend(["arg-one".into(), "--dir".into(), "/".into()]);
     args

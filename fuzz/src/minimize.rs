@@ -60,7 +60,7 @@ pub fn minimize(options: &Options) -> Result<usize, String> {
     let kind = dir
         .file_name()
         .and_then(|n| n.to_str())
-        .and_then(|n| n.rsplit('-').next())
+        .and_then(|n| n.splitn(3, '-').nth(2)) // <fuzzer>-<seed>-<kind>
         .ok_or("cannot tell the finding's kind from its directory name")?
         .to_owned();
     let guest = Guest::parse(&wat);

@@ -38,6 +38,9 @@ const ENTRY_EXPORT: &[u8] = &[
     0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code section: an empty body
 ];
 
+/// `--max-memory-pages` for each run: small, so failed grows are common and runs stay fast.
+const MAX_PAGES: u64 = 256;
+
 /// The features tern's engine (wasmi with its default configuration) accepts.
 fn config(rng: &mut Rng) -> Config {
     Config {
@@ -52,6 +55,8 @@ fn config(rng: &mut Rng) -> Config {
         wide_arithmetic_enabled: false,
         custom_page_sizes_enabled: false,
         max_memories: 1,
+        // Up to twice the run's page limit: some modules cannot even be instantiated, many grow into it.
+        max_memory32_bytes: 2 * MAX_PAGES * 65536,
         // Some modules that cannot trap, so runs reach deep loops and the fuel limit, not just a trap.
         disallow_traps: rng.chance(30),
         max_instructions: 2000,
@@ -115,6 +120,8 @@ pub fn tern_args(module: &Path, timeout_ms: u64) -> Vec<OsString> {
         "run".into(),
         "--fuel".into(),
         "5000000".into(),
+        "--max-memory-pages".into(),
+        MAX_PAGES.to_string().into(),
         "--timeout".into(),
         format!("{timeout_ms}ms").into(),
         module.into(),

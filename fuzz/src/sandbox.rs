@@ -7,6 +7,7 @@
 //! ROOT/box/ro/r.txt           granted read-only (--dir ROOT/box/ro::/ro:ro): must not change
 //! ROOT/box/grant/             granted read-write (--dir ROOT/box/grant): the guest may change it
 //! ROOT/box/grant/private/     denied (--deny): must not change, and its token must not be read
+//! ROOT/box/grant/sub/private/ denied too: renaming `sub` must not expose it
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,11 +53,13 @@ impl Sandbox {
         let secret = format!("{token}\n");
         let grant = sandbox.grant();
         fs::create_dir_all(grant.join("sub/deeper"))?;
-        fs::create_dir_all(grant.join("private"))?;
+        for denied in sandbox.denied() {
+            fs::create_dir_all(&denied)?;
+            fs::write(denied.join("secret.txt"), &secret)?;
+        }
         fs::create_dir_all(sandbox.read_only())?;
         fs::write(root.join("canary.txt"), &secret)?;
         fs::write(root.join("box/canary.txt"), &secret)?;
-        fs::write(grant.join("private/secret.txt"), &secret)?;
         fs::write(sandbox.read_only().join("r.txt"), "read-only\n")?;
         fs::write(grant.join("a.txt"), "hello from a.txt\n")?;
         fs::write(grant.join("sub/b.txt"), "bbbbbbbb\n")?;
@@ -80,9 +83,12 @@ impl Sandbox {
         self.root.join("box/ro")
     }
 
-    /// The denied directory inside the grant.
-    pub fn private(&self) -> PathBuf {
-        self.grant().join("private")
+    /// The denied directories inside the grant.
+    pub fn denied(&self) -> [PathBuf; 2] {
+        [
+            self.grant().join("private"),
+            self.grant().join("sub/private"),
+        ]
     }
 
     /// Records every path the guest must not change.
@@ -94,11 +100,11 @@ impl Sandbox {
 
     fn walk(&self, dir: &Path, entries: &mut BTreeMap<PathBuf, Entry>) -> io::Result<()> {
         let grant = self.grant();
-        let private = self.private();
+        let denied = self.denied();
         for item in fs::read_dir(dir)? {
             let path = item?.path();
             // The grant's own files are the guest's to change; its denied subtree is not.
-            let writable = path.starts_with(&grant) && !path.starts_with(&private);
+            let writable = path.starts_with(&grant) && !denied.iter().any(|d| path.starts_with(d));
             let meta = fs::symlink_metadata(&path)?;
             let entry = if meta.file_type().is_symlink() {
                 Entry::Link(fs::read_link(&path)?)
