@@ -96,11 +96,14 @@ fn drain(
     })
 }
 
+/// A kind of failure (`hang`, `panic`, `escape`, …) and what exactly was seen.
+pub type Failure = (&'static str, String);
+
 /// A host failure seen in how a run ended: `(kind, detail)`, or `None` if the host behaved.
 ///
 /// Guest traps, denials and bad modules are normal outcomes (an `error:` line and a non-zero exit);
 /// only a Rust panic, a death by signal or outliving the deadline count.
-pub fn host_failure(run: &Run) -> Option<(&'static str, String)> {
+pub fn host_failure(run: &Run) -> Option<Failure> {
     let stderr = String::from_utf8_lossy(&run.stderr);
     let tail = last_lines(&stderr, 3);
     if run.killed {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::campaign::Options;
-use crate::exec::{self, Run};
+use crate::exec::{self, Failure, Run};
 use crate::sandbox::Sandbox;
 
 /// How long past its own `--timeout` tern may take to end before the run counts as a hang: generous,
@@ -130,7 +130,7 @@ pub fn check_detailed(
     options: &Options,
     args: &[OsString],
     sandbox: Option<(&Path, &str)>,
-) -> Result<(Run, Vec<(&'static str, String)>), String> {
+) -> Result<(Run, Vec<Failure>), String> {
     let sandbox = sandbox
         .map(|(root, token)| Sandbox::create(root, token))
         .transpose()
@@ -141,7 +141,7 @@ pub fn check_detailed(
         .transpose()
         .map_err(|e| e.to_string())?;
     let run = launch(options, args)?;
-    let mut found: Vec<(&'static str, String)> = exec::host_failure(&run).into_iter().collect();
+    let mut found: Vec<Failure> = exec::host_failure(&run).into_iter().collect();
     if let (Some(sandbox), Some(before)) = (&sandbox, before) {
         let after = sandbox.snapshot().map_err(|e| e.to_string())?;
         found.extend(before.changes(&after).into_iter().map(|c| ("escape", c)));

@@ -141,7 +141,7 @@ fn explain(guest: &Guest, call: &str) -> String {
     let (base, strings) = data_strings(&guest.head);
     let mut out = String::new();
     let mut rest = call.trim();
-    while let Some(at) = rest.find(|c| c == '$' || c == '(') {
+    while let Some(at) = rest.find(['$', '(']) {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         if let Some(tail) = rest.strip_prefix("$f") {
