@@ -49,7 +49,7 @@ struct Tally {
     abi_calls: u64,
     abi_planned: u64,
     module_runs: u64,
-    shapes: [u64; 3],
+    shapes: [u64; 4],
     module_completed: u64,
     /// Findings by signature: how many, and the saved reproducers.
     findings: BTreeMap<String, (u64, Vec<String>)>,
@@ -106,7 +106,7 @@ pub fn run_all(options: &Options) -> Result<usize, String> {
     }
     let t = tally.into_inner().unwrap();
     println!(
-        "tern-fuzz: seeds {}..{}: abi: {} runs, {} host calls ({} written in the guests); modules: {} runs ({} valid, {} mutated, {} truncated; {} ran to the end); {} findings; {} jobs, {:.1} s",
+        "tern-fuzz: seeds {}..{}: abi: {} runs, {} host calls ({} written in the guests); modules: {} runs ({} valid, {} mutated, {} truncated, {} bombs; {} ran to the end); {} findings; {} jobs, {:.1} s",
         options.start,
         options.start + options.seeds,
         t.abi_runs,
@@ -116,6 +116,7 @@ pub fn run_all(options: &Options) -> Result<usize, String> {
         t.shapes[0],
         t.shapes[1],
         t.shapes[2],
+        t.shapes[3],
         t.module_completed,
         t.total_findings(),
         options.jobs,
@@ -247,6 +248,7 @@ fn module_seed(
         Shape::Valid => 0,
         Shape::Mutated => 1,
         Shape::Truncated => 2,
+        Shape::Bomb(_) => 3,
     }] += 1;
     if run.status.is_some_and(|s| s.success()) {
         t.module_completed += 1;

@@ -12,6 +12,7 @@
 
 mod abi;
 mod abi_table;
+mod bombs;
 mod campaign;
 mod exec;
 mod finding;

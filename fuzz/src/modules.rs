@@ -16,6 +16,8 @@ pub enum Shape {
     Mutated,
     /// Cut short.
     Truncated,
+    /// Built to push one host limit (see [`crate::bombs`]).
+    Bomb(&'static str),
 }
 
 impl Shape {
@@ -25,6 +27,7 @@ impl Shape {
             Shape::Valid => "valid",
             Shape::Mutated => "mutated",
             Shape::Truncated => "truncated",
+            Shape::Bomb(kind) => kind,
         }
     }
 }
@@ -65,9 +68,13 @@ fn config(rng: &mut Rng) -> Config {
     }
 }
 
-/// The module for `seed`: valid, mutated or truncated (a third of each).
+/// The module for `seed`: a bomb one time in five, else valid, mutated or truncated.
 pub fn generate(seed: u64) -> (Vec<u8>, Shape) {
     let mut rng = Rng::new(seed, 2);
+    if rng.chance(20) {
+        let (bytes, kind) = crate::bombs::generate(&mut rng);
+        return (bytes, Shape::Bomb(kind));
+    }
     let size = 1024 + rng.below(16 * 1024);
     let entropy = rng.bytes(size);
     let mut u = arbitrary::Unstructured::new(&entropy);
