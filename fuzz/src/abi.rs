@@ -52,6 +52,8 @@ pub struct Guest {
     pub wat: String,
     /// Host calls written into the module (the run may end sooner).
     pub calls: usize,
+    /// This guest may wait past the deadline (long sleeps, polls, and stdin that never ends).
+    pub sleepy: bool,
 }
 
 /// The strings placed in guest memory: paths and URLs aimed at the sandbox's edges.
@@ -669,6 +671,7 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
     Guest {
         wat,
         calls: written,
+        sleepy,
     }
 }
 

@@ -173,7 +173,7 @@ fn abi_seed(options: &Options, seed: u64, dir: &Path, tally: &Mutex<Tally>) -> R
     let module_path = dir.join("guest.wat");
     fs::write(&module_path, &guest.wat).map_err(io)?;
     let args = abi::tern_args(&sandbox, &module_path, options.timeout_ms);
-    let run = finding::launch(options, &args)?;
+    let run = finding::launch(options, &args, guest.sleepy)?;
     let after = sandbox.snapshot().map_err(io)?;
 
     let mut found: Vec<(&'static str, String, String)> = Vec::new();
@@ -201,6 +201,7 @@ fn abi_seed(options: &Options, seed: u64, dir: &Path, tally: &Mutex<Tally>) -> R
             module_path: &module_path,
             run: &run,
             sandbox: Some(&sandbox),
+            stdin_open: guest.sleepy,
         };
         record(options, tally, format!("abi {signature}"), &f)?;
     }
@@ -222,7 +223,7 @@ fn module_seed(
     let module_path = dir.join("module.wasm");
     fs::write(&module_path, &bytes).map_err(|e| format!("{}: {e}", module_path.display()))?;
     let args = modules::tern_args(&module_path, options.timeout_ms);
-    let run = finding::launch(options, &args)?;
+    let run = finding::launch(options, &args, false)?;
     if let Some((kind, detail)) = exec::host_failure(&run) {
         let f = Finding {
             fuzzer: "module",
@@ -234,6 +235,7 @@ fn module_seed(
             module_path: &module_path,
             run: &run,
             sandbox: None,
+            stdin_open: false,
         };
         record(
             options,

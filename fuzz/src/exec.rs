@@ -26,15 +26,29 @@ pub struct Run {
     pub elapsed: Duration,
 }
 
-/// Runs `tern args…` with stdin at end of file; kills it if it is still running after `kill_after`.
-pub fn run(tern: &Path, args: &[OsString], kill_after: Duration) -> io::Result<Run> {
+/// Runs `tern args…`; kills it if it is still running after `kill_after`.
+///
+/// With `stdin_open`, stdin is a pipe that stays open and silent, so a guest reading it blocks until
+/// tern's own deadline ends the run; otherwise stdin is at end of file.
+pub fn run(
+    tern: &Path,
+    args: &[OsString],
+    kill_after: Duration,
+    stdin_open: bool,
+) -> io::Result<Run> {
     let start = Instant::now();
     let mut child = Command::new(tern)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if stdin_open {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
+    // Held until the child has ended: dropping it would close the pipe.
+    let stdin = child.stdin.take();
     let (done_tx, done_rx) = mpsc::channel();
     let readers = [
         drain(
@@ -64,6 +78,7 @@ pub fn run(tern: &Path, args: &[OsString], kill_after: Duration) -> io::Result<R
         }
     }
     let status = child.wait().ok();
+    drop(stdin);
     let elapsed = start.elapsed();
     let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
     Ok(Run {

@@ -27,12 +27,15 @@ pub struct Finding<'a> {
     pub module_path: &'a Path,
     pub run: &'a Run,
     pub sandbox: Option<&'a Sandbox>,
+    /// Whether stdin was an open, silent pipe.
+    pub stdin_open: bool,
 }
 
-/// Runs tern with `args`, killing it `HANG_MARGIN` after its own timeout.
-pub fn launch(options: &Options, args: &[OsString]) -> Result<Run, String> {
+/// Runs tern with `args`, killing it `HANG_MARGIN` after its own timeout (see [`exec::run`] for
+/// `stdin_open`).
+pub fn launch(options: &Options, args: &[OsString], stdin_open: bool) -> Result<Run, String> {
     let kill_after = Duration::from_millis(options.timeout_ms) + HANG_MARGIN;
-    exec::run(&options.tern, args, kill_after)
+    exec::run(&options.tern, args, kill_after, stdin_open)
         .map_err(|e| format!("cannot run {}: {e}", options.tern.display()))
 }
 
@@ -74,6 +77,10 @@ pub fn save(findings: &Path, tern: &Path, f: &Finding) -> Result<PathBuf, String
         tern = tern.display(),
         dir = dir.display(),
     );
+    if f.stdin_open {
+        fs::write(dir.join("stdin-open"), "").map_err(io)?;
+        readme.push_str("(stdin is an open pipe nobody writes to: `sleep 1000 | tern …`)\n");
+    }
     if let Some(sandbox) = f.sandbox {
         readme.push_str(&format!(
             "minimize: tern-fuzz minimize --tern {} {}\n(replay rebuilds the sandbox tree the command needs)\n",
@@ -130,6 +137,7 @@ pub fn check_detailed(
     options: &Options,
     args: &[OsString],
     sandbox: Option<(&Path, &str)>,
+    stdin_open: bool,
 ) -> Result<(Run, Vec<Failure>), String> {
     let sandbox = sandbox
         .map(|(root, token)| Sandbox::create(root, token))
@@ -140,7 +148,7 @@ pub fn check_detailed(
         .map(|s| s.snapshot())
         .transpose()
         .map_err(|e| e.to_string())?;
-    let run = launch(options, args)?;
+    let run = launch(options, args, stdin_open)?;
     let mut found: Vec<Failure> = exec::host_failure(&run).into_iter().collect();
     if let (Some(sandbox), Some(before)) = (&sandbox, before) {
         let after = sandbox.snapshot().map_err(|e| e.to_string())?;
@@ -158,8 +166,9 @@ pub fn check(
     options: &Options,
     args: &[OsString],
     sandbox: Option<(&Path, &str)>,
+    stdin_open: bool,
 ) -> Result<Vec<&'static str>, String> {
-    Ok(check_detailed(options, args, sandbox)?
+    Ok(check_detailed(options, args, sandbox, stdin_open)?
         .1
         .into_iter()
         .map(|(k, _)| k)
@@ -178,6 +187,7 @@ pub fn replay(options: &Options) -> Result<usize, String> {
         options,
         &args,
         sandbox.as_ref().map(|(r, t)| (r.as_path(), t.as_str())),
+        dir.join("stdin-open").exists(),
     )?;
     println!("exit: {:?}, {:.2} s", run.status, run.elapsed.as_secs_f64());
     println!(

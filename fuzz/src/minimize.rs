@@ -84,12 +84,14 @@ pub fn minimize(options: &Options) -> Result<usize, String> {
         ));
     }
     let sandbox = finding::saved_sandbox(dir)?;
+    let stdin_open = dir.join("stdin-open").exists();
     let fails = |calls: &[String]| -> Result<bool, String> {
         fs::write(&candidate, guest.text(calls)).map_err(|e| e.to_string())?;
         let kinds = finding::check(
             options,
             &args,
             sandbox.as_ref().map(|(r, t)| (r.as_path(), t.as_str())),
+            stdin_open,
         )?;
         Ok(kinds.iter().any(|k| *k == kind))
     };
