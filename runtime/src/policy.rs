@@ -414,7 +414,7 @@ impl Policy {
         Ok(())
     }
 
-    /// Decides whether `url` (normalised by [`normalize`]) may be opened.
+    /// Decides whether `url` (normalised, as [`crate::Process::open`] does) may be opened.
     pub fn check(&self, url: &Url) -> Result<(), Denial> {
         // Normalising again is cheap and keeps a caller that skipped it from slipping past a rule.
         let url = match normalize(url.as_str()) {

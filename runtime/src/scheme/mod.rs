@@ -56,6 +56,7 @@ pub trait Resource: Send {
 
     /// The directory or file behind the handle, for WASI's file-system calls; `None` for a stream.
     #[cfg(feature = "wasi")]
+    #[doc(hidden)] // WASI's internals: the return type is not part of the library's surface
     fn node(&mut self) -> Option<dir::Node<'_>> {
         None
     }

@@ -4,7 +4,6 @@
 mod common;
 mod net_support;
 
-mod cli;
 mod cwa;
 mod dagger;
 mod limits;

@@ -160,8 +160,3 @@ fn sig(kind: &str, types: &[tern_abi::ValType]) -> String {
 pub fn eval(body: &str, data: &[(u32, &str)]) -> i32 {
     Guest::main(body, data).run().code()
 }
-
-/// The path of the built `tern` binary.
-pub fn tern_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tern")
-}

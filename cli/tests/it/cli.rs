@@ -1,12 +1,10 @@
 //! `tern run` as a user runs it: the real binary, real files, real pipes.
 
-use crate::common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::tern_bin;
+use crate::tern_bin;
 
 fn examples(name: &str) -> String {
     format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -8,10 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::engine::{Outcome, Runtime};
-use crate::process::Process;
-use crate::scheme::Stdio;
-use crate::Policy;
+use tern::{Outcome, Policy, Process, Runtime, Stdio, Termination};
 
 /// Options of `tern run`.
 #[derive(Args, Debug)]
@@ -166,8 +163,8 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     };
     drop(watchdog);
     let code = outcome.termination.exit_code();
-    if !matches!(outcome.termination, crate::Termination::Exited(_)) {
-        super::report(&format!("{name}: {}", outcome.termination));
+    if !matches!(outcome.termination, Termination::Exited(_)) {
+        crate::report(&format!("{name}: {}", outcome.termination));
     }
     if args.stats {
         print_stats(&outcome, code);
@@ -192,13 +189,13 @@ fn watchdog(name: &str, limit: Duration) -> mpsc::Sender<()> {
     std::thread::spawn(move || {
         let waited = finished.recv_timeout(limit.saturating_add(WATCHDOG_GRACE));
         if waited == Err(RecvTimeoutError::Timeout) {
-            super::report(&format!(
+            crate::report(&format!(
                 "{name}: {} (stopped where the engine cannot stop it: blocked on stdin or stdout, \
                  or in the start function)",
-                crate::Termination::TimedOut(limit)
+                Termination::TimedOut(limit)
             ));
             // process::exit flushes what std's stdout holds and runs no guest code.
-            std::process::exit(crate::Termination::TimedOut(limit).exit_code());
+            std::process::exit(Termination::TimedOut(limit).exit_code());
         }
     });
     done

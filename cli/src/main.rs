@@ -1,4 +1,5 @@
 //! The `tern` command line.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
@@ -9,7 +10,7 @@ mod run;
 /// tern: a minimal capability operating system for WebAssembly.
 #[derive(Parser, Debug)]
 #[command(name = "tern", version, about, long_about = None)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -21,7 +22,7 @@ enum Command {
 }
 
 /// Parses the command line, runs the command, and returns the process exit status.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run(args) => run::run(args),
@@ -29,7 +30,7 @@ pub fn main() -> ExitCode {
     match status {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            crate::cli::report(&format!("{e:#}"));
+            report(&format!("{e:#}"));
             ExitCode::from(tern_abi::exit_status::RUNTIME_ERROR as u8)
         }
     }
