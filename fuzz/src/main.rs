@@ -20,6 +20,8 @@ mod minimize;
 mod modules;
 mod rng;
 mod sandbox;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,10 +53,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
         tern: PathBuf::from("target/release/tern"),
         seeds: 100,
         start: 0,
-        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        // Twice the cores: some runs only wait for their deadline (sleeps, polls, a silent stdin).
+        jobs: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         abi: true,
         modules: true,
-        timeout_ms: 2000,
+        timeout_ms: 1000,
         work: PathBuf::from("target/fuzz-work"),
         findings: PathBuf::from("target/fuzz-findings"),
         replay: None,
