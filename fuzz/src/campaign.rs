@@ -181,19 +181,21 @@ fn abi_seed(options: &Options, seed: u64, dir: &Path, tally: &Mutex<Tally>) -> R
         found.push((kind, signature_of(kind, &detail), detail));
     }
     let changes = before.changes(&after);
-    if let Some(first) = changes.first() {
+    // One finding per top-most change, so one escape in a run does not hide another.
+    for change in topmost(&changes) {
         let detail = format!("changed outside the grant: {}", changes.join(", "));
-        found.push(("escape", format!("escape: {first}"), detail));
+        found.push(("escape", format!("escape: {change}"), detail));
     }
     let seen = |bytes: &[u8]| String::from_utf8_lossy(bytes).contains(&sandbox.token);
     if seen(&run.stdout) || seen(&run.stderr) {
         let detail = "a forbidden file's token reached the output".to_owned();
         found.push(("read-escape", "read-escape".into(), detail));
     }
-    for (kind, signature, detail) in found {
+    for (index, (kind, signature, detail)) in found.into_iter().enumerate() {
         let f = Finding {
             fuzzer: "abi",
             seed,
+            index,
             kind,
             detail,
             module: ("guest.wat", guest.wat.as_bytes()),
@@ -228,6 +230,7 @@ fn module_seed(
         let f = Finding {
             fuzzer: "module",
             seed,
+            index: 0,
             kind,
             detail: format!("{} module: {detail}", shape.name()),
             module: ("module.wasm", &bytes),
@@ -256,6 +259,21 @@ fn module_seed(
         t.module_completed += 1;
     }
     Ok(())
+}
+
+/// The changes ("created box/x", …) whose path is not inside another changed path.
+fn topmost(changes: &[String]) -> Vec<&String> {
+    let path = |c: &str| Path::new(c.split_once(' ').map_or(c, |(_, p)| p)).to_path_buf();
+    changes
+        .iter()
+        .filter(|c| {
+            let own = path(c);
+            !changes.iter().any(|other| {
+                let other = path(other);
+                other != own && own.starts_with(&other)
+            })
+        })
+        .collect()
 }
 
 /// Groups findings: a panic by where it panicked, a signal by its number, others by kind.

@@ -18,6 +18,8 @@ const HANG_MARGIN: Duration = Duration::from_secs(5);
 pub struct Finding<'a> {
     pub fuzzer: &'static str,
     pub seed: u64,
+    /// Which of the run's findings this is (0 for the first).
+    pub index: usize,
     pub kind: &'static str,
     pub detail: String,
     /// File name and contents of the module.
@@ -41,7 +43,11 @@ pub fn launch(options: &Options, args: &[OsString], stdin_open: bool) -> Result<
 
 /// Writes a finding's reproducer to `findings/<fuzzer>-<seed>-<kind>/`; returns that directory.
 pub fn save(findings: &Path, tern: &Path, f: &Finding) -> Result<PathBuf, String> {
-    let dir = findings.join(format!("{}-{}-{}", f.fuzzer, f.seed, f.kind));
+    let name = match f.index {
+        0 => format!("{}-{}-{}", f.fuzzer, f.seed, f.kind),
+        i => format!("{}-{}.{i}-{}", f.fuzzer, f.seed, f.kind),
+    };
+    let dir = findings.join(name);
     let io = |e: std::io::Error| format!("saving finding in {}: {e}", dir.display());
     fs::create_dir_all(&dir).map_err(io)?;
     let module = dir.join(f.module.0);
