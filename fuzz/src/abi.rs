@@ -344,6 +344,8 @@ struct Args<'a> {
     iovecs: &'a [(u32, u32)],
     subs: &'a [(u32, u32)],
     sleepy: bool,
+    /// Whether a buffer may be all of memory (not in long loops: that could write gigabytes).
+    whole_memory: bool,
 }
 
 fn c32(v: u32) -> String {
@@ -446,6 +448,9 @@ impl Args<'_> {
             match kind {
                 'B' => {
                     let mut good = vec![(BUF, BUF_LEN), (BUF, 16), (BUF, 0), (0, 64)];
+                    if self.whole_memory {
+                        good.push((0, MEMORY_END));
+                    }
                     good.extend(self.strings.all.iter().take(8));
                     let choice = if self.rng.chance(30) {
                         *self.rng.pick(&self.strings.all)
@@ -612,6 +617,7 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
     for h in 0..HANDLE_LOCALS {
         let _ = write!(wat, " (local $h{h} i32)");
     }
+    wat.push_str(" (local $i i32)");
     wat.push('\n');
 
     let weights: Vec<usize> = imports
@@ -630,6 +636,7 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         iovecs: &iovecs,
         subs: &subs,
         sleepy,
+        whole_memory: true,
     };
     let mut written = 0;
     for n in 0..calls {
@@ -656,6 +663,9 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         if args.rng.below(1000) < 1 {
             written += emit_rename_attempt(&mut wat, &imports, &mut args);
         }
+        if args.rng.below(5000) < 1 {
+            written += emit_log_flood(&mut wat, &imports, &mut args, n);
+        }
     }
     if args.rng.chance(30) {
         let exit = if args.rng.chance(50) {
@@ -678,18 +688,29 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
 
 fn emit_call(wat: &mut String, imports: &[Import], index: usize, args: &mut Args, n: usize) {
     let import = &imports[index];
+    // Now and then the same call many times over, to press on host buffers, tables and limits.
+    let times = match args.rng.below(100) {
+        0 => 100,
+        1 => 1000,
+        2 => 5000,
+        _ => 1,
+    };
+    args.whole_memory = times <= 1000;
     let values = args.for_kinds(import.kinds);
     let call = format!("(call $f{index} {})", values.join(" "));
-    match import.result {
-        Some(ValType::I32) => {
-            let _ = writeln!(wat, "    (local.set $h{} {call})", n % HANDLE_LOCALS);
-        }
-        Some(ValType::I64) => {
-            let _ = writeln!(wat, "    (drop {call})");
-        }
-        None => {
-            let _ = writeln!(wat, "    {call}");
-        }
+    let statement = match import.result {
+        Some(ValType::I32) => format!("(local.set $h{} {call})", n % HANDLE_LOCALS),
+        Some(ValType::I64) => format!("(drop {call})"),
+        None => call,
+    };
+    // A loop is one line, so the minimizer keeps or drops it whole.
+    if times > 1 {
+        let _ = writeln!(
+            wat,
+            "    (local.set $i (i32.const 0)) (loop $again {statement} (br_if $again (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const {times}))))"
+        );
+    } else {
+        let _ = writeln!(wat, "    {statement}");
     }
 }
 
@@ -723,6 +744,29 @@ fn emit_link_attempt(wat: &mut String, imports: &[Import], args: &mut Args, n: u
         c32(target.0), c32(target.1), c32(name.0), c32(name.1), c32(url.0), c32(url.1), c32(BUF), c32(16),
     );
     3
+}
+
+/// A log line that never ends: all of memory (no newline in it) written to a `log://` handle ten
+/// thousand times, 1.3 GB in all; the host must bound what it buffers.
+fn emit_log_flood(wat: &mut String, imports: &[Import], args: &mut Args, n: usize) -> usize {
+    let find = |name: &str| imports.iter().position(|i| i.name == name);
+    let (Some(open), Some(write)) = (find("resource_open"), find("resource_write")) else {
+        return 0;
+    };
+    let logs: Vec<(u32, u32)> = (args.strings.urls.iter().zip(&args.strings.url_texts))
+        .filter(|(_, text)| text.starts_with("log://"))
+        .map(|(place, _)| *place)
+        .collect();
+    let Some(&log) = logs.first() else { return 0 };
+    let h = n % HANDLE_LOCALS;
+    let _ = writeln!(
+        wat,
+        "    (local.set $h{h} (call $f{open} {} {}))\n    (local.set $i (i32.const 0)) (loop $again (drop (call $f{write} (local.get $h{h}) (i32.const {STRINGS}) (i32.const {}))) (br_if $again (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10000))))",
+        c32(log.0),
+        c32(log.1),
+        MEMORY_END - STRINGS,
+    );
+    2
 }
 
 /// `path_rename` of the denied directory (or its parent), then a read of the secret under the new

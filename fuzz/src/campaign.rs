@@ -36,6 +36,9 @@ pub struct Options {
     pub work: PathBuf,
     /// Where findings are saved.
     pub findings: PathBuf,
+    /// Cap tern's address space at this many MiB (through `prlimit`), so runaway host allocation
+    /// shows as a finding; `None` if `prlimit` is missing or the cap is 0.
+    pub host_memory_mb: Option<u64>,
     /// The finding directory to replay or minimize.
     pub replay: Option<PathBuf>,
     /// When the command started.
@@ -106,7 +109,7 @@ pub fn run_all(options: &Options) -> Result<usize, String> {
     }
     let t = tally.into_inner().unwrap();
     println!(
-        "tern-fuzz: seeds {}..{}: abi: {} runs, {} host calls ({} written in the guests); modules: {} runs ({} valid, {} mutated, {} truncated, {} bombs; {} ran to the end); {} findings; {} jobs, {:.1} s",
+        "tern-fuzz: seeds {}..{}: abi: {} runs, {} host calls ({} call sites in the guests); modules: {} runs ({} valid, {} mutated, {} truncated, {} bombs; {} ran to the end); {} findings; {} jobs, {:.1} s",
         options.start,
         options.start + options.seeds,
         t.abi_runs,

@@ -9,8 +9,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How much of each output stream is kept (the rest is read and dropped, so the child never blocks).
-const KEEP: usize = 256 * 1024;
+/// How much of the start of each output stream is kept, and of its end (where tern's own last words
+/// are); the middle is read and dropped, so the child never blocks.
+const KEEP_HEAD: usize = 128 * 1024;
+const KEEP_TAIL: usize = 64 * 1024;
 
 /// What a run of `tern` did.
 pub struct Run {
@@ -35,9 +37,20 @@ pub fn run(
     args: &[OsString],
     kill_after: Duration,
     stdin_open: bool,
+    address_space: Option<u64>,
 ) -> io::Result<Run> {
     let start = Instant::now();
-    let mut child = Command::new(tern)
+    // prlimit (util-linux) caps the address space, so a host allocation past it fails and aborts
+    // with "memory allocation of N bytes failed", which counts as a finding.
+    let mut command = match address_space {
+        Some(bytes) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--as={bytes}")).arg("--").arg(tern);
+            c
+        }
+        None => Command::new(tern),
+    };
+    let mut child = command
         .args(args)
         .stdin(if stdin_open {
             Stdio::piped()
@@ -95,19 +108,31 @@ fn drain(
     done: mpsc::Sender<()>,
 ) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
-        let mut kept = Vec::new();
+        let mut head = Vec::new();
+        let mut tail = Vec::new();
+        let mut dropped = 0usize;
         if let Some(mut stream) = stream {
             let mut buf = [0u8; 16384];
             while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                let room = KEEP.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
+                let room = KEEP_HEAD.saturating_sub(head.len()).min(n);
+                head.extend_from_slice(&buf[..room]);
+                tail.extend_from_slice(&buf[room..n]);
+                if tail.len() > 2 * KEEP_TAIL {
+                    let cut = tail.len() - KEEP_TAIL;
+                    dropped += cut;
+                    tail.drain(..cut);
+                }
             }
         }
         let _ = done.send(());
-        kept
+        if dropped > 0 {
+            head.extend_from_slice(format!("\n[tern-fuzz: {dropped} bytes not kept]\n").as_bytes());
+        }
+        head.extend_from_slice(&tail);
+        head
     })
 }
 
@@ -137,6 +162,9 @@ pub fn host_failure(run: &Run) -> Option<Failure> {
             format!("known: issue 11 defect 3; {tail}"),
         ));
     }
+    if stderr.contains("memory allocation of") {
+        return Some(("host-memory", tail));
+    }
     if stderr.contains("panicked at") {
         return Some(("panic", tail));
     }
@@ -164,4 +192,14 @@ pub fn host_calls(stderr: &[u8]) -> Option<u64> {
     let rest = &line[line.find("\"host_calls\":")? + "\"host_calls\":".len()..];
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
+}
+
+/// Whether `prlimit` can be run here.
+pub fn have_prlimit() -> bool {
+    Command::new("prlimit")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -37,7 +37,8 @@ pub struct Finding<'a> {
 /// `stdin_open`).
 pub fn launch(options: &Options, args: &[OsString], stdin_open: bool) -> Result<Run, String> {
     let kill_after = Duration::from_millis(options.timeout_ms) + HANG_MARGIN;
-    exec::run(&options.tern, args, kill_after, stdin_open)
+    let address_space = options.host_memory_mb.map(|mb| mb << 20);
+    exec::run(&options.tern, args, kill_after, stdin_open, address_space)
         .map_err(|e| format!("cannot run {}: {e}", options.tern.display()))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! tern-fuzz run --tern PATH --seeds N [--start S] [--jobs J] [--only abi|modules] [--timeout-ms T]
-//!               [--work DIR] [--findings DIR]
+//!               [--host-memory-mb M (default 512; 0: no cap)] [--work DIR] [--findings DIR]
 //! tern-fuzz replay --tern PATH FINDING_DIR
 //! tern-fuzz minimize --tern PATH FINDING_DIR   (an ABI finding: keep only the calls that cause it)
 //! tern-fuzz module SEED > m.wasm     (the module fuzzer's module for SEED; its shape on stderr)
@@ -60,6 +60,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         timeout_ms: 1000,
         work: PathBuf::from("target/fuzz-work"),
         findings: PathBuf::from("target/fuzz-findings"),
+        host_memory_mb: Some(512),
         replay: None,
         started: Instant::now(),
     };
@@ -84,6 +85,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--seeds" => options.seeds = number()?,
             "--start" => options.start = number()?,
             "--jobs" => options.jobs = number()?.max(1) as usize,
+            "--host-memory-mb" => options.host_memory_mb = Some(number()?).filter(|&mb| mb > 0),
             "--timeout-ms" => options.timeout_ms = number()?.max(100),
             "--work" => options.work = PathBuf::from(value),
             "--findings" => options.findings = PathBuf::from(value),
@@ -95,6 +97,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
         i += 2;
+    }
+    if options.host_memory_mb.is_some() && !exec::have_prlimit() {
+        eprintln!("tern-fuzz: no prlimit here: host memory is not capped");
+        options.host_memory_mb = None;
     }
     if !options.tern.is_file() {
         return Err(format!("no tern binary at {}", options.tern.display()));
