@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use tern::{Outcome, Policy, Process, Runtime, Stdio, Termination};
+use tern::{Limits, Outcome, Policy, Process, Runtime, Stdio, Termination};
 
 /// Options of `tern run`.
 #[derive(Args, Debug)]
@@ -78,20 +78,38 @@ pub struct RunArgs {
 }
 
 /// Builds the policy from a policy file and the flags (flags add to the file; deny always wins).
-fn policy(args: &RunArgs) -> Result<Policy> {
+fn policy(args: &RunArgs) -> Result<(Policy, Limits)> {
     let mut policy = Policy::new();
+    let mut limits = Limits::default();
     if let Some(path) = &args.policy {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read policy {}", path.display()))?;
-        policy
+        let olin = policy
             .add_olin(&text)
             .with_context(|| format!("policy {}", path.display()))?;
+        limits.apply_olin(&olin);
+        for ca in &olin.ca_files {
+            let pem = std::fs::read(ca).with_context(|| {
+                format!(
+                    "policy {}: ca-file {}: cannot read it",
+                    path.display(),
+                    ca.display()
+                )
+            })?;
+            policy
+                .network
+                .trust_pem(&pem)
+                .with_context(|| format!("policy {}: ca-file {}", path.display(), ca.display()))?;
+        }
     }
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
-        policy
-            .allow(dir.url.as_str())
-            .with_context(|| format!("--dir {spec}"))?;
+        let granted = if dir.read_only {
+            policy.allow_read(dir.url.as_str())
+        } else {
+            policy.allow(dir.url.as_str())
+        };
+        granted.with_context(|| format!("--dir {spec}"))?;
     }
     for url in &args.allow {
         policy
@@ -118,26 +136,31 @@ fn policy(args: &RunArgs) -> Result<Policy> {
     network.connect_timeout = args.connect_timeout.unwrap_or(network.connect_timeout);
     network.timeout = args.net_timeout.unwrap_or(network.timeout);
     network.max_response_bytes = args.max_response_size.unwrap_or(network.max_response_bytes);
-    let limits = &mut policy.limits;
     limits.fuel = args.fuel.or(limits.fuel);
     limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
     limits.timeout = args.timeout.or(limits.timeout);
-    Ok(policy)
+    Ok((policy, limits))
 }
 
 /// Runs the module and returns the exit status for the tern process.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
-    let policy = Arc::new(policy(&args)?);
-    let timeout = policy.limits.timeout;
+    let (policy, limits) = policy(&args)?;
+    let policy = Arc::new(policy);
+    let timeout = limits.timeout;
     let name = args.command[0].clone();
     let bytes = std::fs::read(&name).with_context(|| format!("cannot read {name}"))?;
     if name.ends_with(".wasm") && !bytes.starts_with(b"\0asm") {
         bail!("{name}: not a WebAssembly binary (it does not start with \\0asm)");
     }
     let runtime = Runtime::new();
-    let module = runtime.compile(&bytes).with_context(|| name.clone())?;
+    let module = match &args.invoke {
+        Some(entry) => runtime.compile_with_entry(&bytes, entry),
+        None => runtime.compile(&bytes),
+    }
+    .with_context(|| name.clone())?;
     let guest_args = args.command.clone();
     let mut process = Process::new(&name, guest_args, policy, Stdio::inherit());
+    process.set_limits(limits);
     for pair in &args.env {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("--env {pair}: expected KEY=VALUE");
@@ -152,12 +175,12 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
         process
-            .preopen(&dir.host, &dir.guest, dir.read_only)
+            .preopen(&dir.host, &dir.guest)
             .with_context(|| format!("--dir {spec}"))?;
     }
 
     let watchdog = timeout.map(|limit| watchdog(&name, limit));
-    let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
+    let outcome = match runtime.run(&module, process) {
         Ok(outcome) => outcome,
         Err(e) => bail!("{name}: {e}"),
     };
@@ -166,11 +189,14 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     if !matches!(outcome.termination, Termination::Exited(_)) {
         crate::report(&format!("{name}: {}", outcome.termination));
     }
+    if let Some(refused) = &outcome.refused_growth {
+        eprintln_safe(&format!("tern: {name}: {refused}"));
+    }
     if args.stats {
         print_stats(&outcome, code);
     }
     if args.stats_json {
-        eprintln_safe(&stats_json(&outcome, code));
+        eprintln_safe(&outcome.to_json());
     }
     Ok(code)
 }
@@ -267,42 +293,6 @@ fn print_stats(o: &Outcome, code: i32) {
     ));
 }
 
-/// The `--stats-json` object (hand-written: the only JSON tern run prints).
-pub fn stats_json(o: &Outcome, code: i32) -> String {
-    let s = &o.process.stats;
-    let denied: Vec<String> = s.denied.iter().map(|u| json_string(u)).collect();
-    format!(
-        "{{\"fuel_used\":{},\"host_calls\":{},\"peak_memory_pages\":{},\"wall_ms\":{:.3},\"exit_code\":{},\
-         \"termination\":{},\"handles_opened\":{},\"bytes_read\":{},\"bytes_written\":{},\"denied\":[{}]}}",
-        o.fuel_used,
-        s.host_calls,
-        o.peak_memory_pages,
-        o.wall.as_secs_f64() * 1000.0,
-        code,
-        json_string(&o.termination.to_string()),
-        s.opened,
-        s.bytes_read,
-        s.bytes_written,
-        denied.join(",")
-    )
-}
-
-/// A JSON string literal for `s`.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn format_duration(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
@@ -378,10 +368,5 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }

@@ -37,7 +37,7 @@ fn time_calls(runtime: &Runtime, policy: &Arc<Policy>, wasm: &[u8]) -> Duration 
     let module = runtime.compile(wasm).expect("compiles");
     let p = process(policy);
     let start = Instant::now();
-    let outcome = runtime.run(&module, p, None).expect("runs");
+    let outcome = runtime.run(&module, p).expect("runs");
     let elapsed = start.elapsed();
     assert_eq!(outcome.termination.exit_code(), 0);
     elapsed
@@ -60,7 +60,7 @@ fn benches(c: &mut Criterion) {
         .compile(br#"(module (func (export "_start")))"#)
         .expect("compiles");
     c.bench_function("instantiate + run empty _start", |b| {
-        b.iter(|| runtime.run(&empty, process(&policy), None).expect("runs"))
+        b.iter(|| runtime.run(&empty, process(&policy)).expect("runs"))
     });
 
     c.bench_function("resource_write 16 B to null:// (per call)", |b| {

@@ -41,7 +41,7 @@
 //!         Box::new(std::io::sink()),                          // guest log lines and diagnostics
 //!     );
 //!     let process = Process::new("cat", vec!["cat".into()], Arc::clone(&policy), stdio);
-//!     let outcome = runtime.run(&module, process, None)?;
+//!     let outcome = runtime.run(&module, process)?;
 //!     assert_eq!(outcome.termination, Termination::Exited(0));
 //!     assert_eq!(stdout.text(), format!("Hello, {name}!"));
 //! }
@@ -61,8 +61,8 @@
 //!   wall-clock [`Limits`]; a run ends in an [`Outcome`] whose [`Termination`] says how.
 //! - [`Process`] is one guest's state: arguments, environment, handles, its [`Stdio`] and [`Stats`].
 //!   [`Capture`] is an in-memory stream to hand it and read back afterwards.
-//! - [`Policy`] holds the grants and denials (and, for now, the [`Limits`] and [`Network`]
-//!   settings); a refused URL is a [`Denial`]. Host operations fail with an [`Error`].
+//! - [`Policy`] holds the grants (each read-only or read-write), the denials and the [`Network`]
+//!   settings, shared by every run in an `Arc`; the per-run [`Limits`] are a value of their own; a refused URL is a [`Denial`]. Host operations fail with an [`Error`].
 //! - [`Resource`] is what a scheme's open handle implements; [`LogLevel`] is a guest log line's
 //!   severity.
 //!
@@ -77,14 +77,20 @@
 mod abi;
 mod engine;
 mod error;
+mod interrupt;
 mod memory;
+mod module;
 mod normalize;
 mod policy;
 mod process;
 mod scheme;
+mod trap;
 
-pub use engine::{LoadError, Outcome, Runtime, Termination};
+pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
 pub use error::{Error, Result};
+pub use interrupt::Interrupt;
+pub use module::Module;
 pub use policy::{AddrRange, Denial, Limits, Network, Policy};
 pub use process::{Process, Stats};
 pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
+pub use trap::Trap;

@@ -346,3 +346,101 @@ fn node_wasi_agrees_on_the_std_program() {
         node.2
     );
 }
+
+/// A WASI guest that renames `from` to `to` below preopen 3 (or hard-links with `link`) and exits
+/// with the call's errno.
+fn rename_guest(dir: &Path, call: &str, from: &str, to: &str) -> PathBuf {
+    let (import, args) = match call {
+        "path_rename" => (
+            "(import \"wasi_snapshot_preview1\" \"path_rename\" (func $op (param i32 i32 i32 i32 i32 i32) (result i32)))",
+            format!("(i32.const 3) (i32.const 0) (i32.const {}) (i32.const 3) (i32.const 100) (i32.const {})", from.len(), to.len()),
+        ),
+        _ => (
+            "(import \"wasi_snapshot_preview1\" \"path_link\" (func $op (param i32 i32 i32 i32 i32 i32 i32) (result i32)))",
+            format!("(i32.const 3) (i32.const 0) (i32.const 0) (i32.const {}) (i32.const 3) (i32.const 100) (i32.const {})", from.len(), to.len()),
+        ),
+    };
+    let wat = format!(
+        "(module {import}
+           (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))
+           (memory (export \"memory\") 1)
+           (data (i32.const 0) \"{from}\") (data (i32.const 100) \"{to}\")
+           (func (export \"_start\") (call $exit (call $op {args}))))"
+    );
+    let path = dir.join(format!("{call}.wat"));
+    std::fs::write(&path, wat).unwrap();
+    path
+}
+
+#[test]
+fn a_deny_below_a_preopen_survives_renaming_and_linking() {
+    let guests = tempfile::tempdir().unwrap();
+    let run = |call: &str, from: &str, to: &str| {
+        let dir = sandbox();
+        std::fs::create_dir(dir.path().join("sub/private")).unwrap();
+        std::fs::write(dir.path().join("sub/private/secret"), "s").unwrap();
+        let preopen = format!("{}::/sandbox", s(dir.path()));
+        let deny = format!("file://{}/sub/private", s(dir.path()));
+        let guest = rename_guest(guests.path(), call, from, to);
+        let out = tern(&["--dir", &preopen, "--deny", &deny, s(&guest)], b"");
+        (out.status.code(), text(&out.stderr), dir)
+    };
+    // Renaming the parent of a denied path, or the preopen's own child holding it, is EACCES (2).
+    for (from, to) in [
+        ("sub", "sub2"),
+        ("sub/private", "open"),
+        ("hello.txt", "sub/private/x"),
+    ] {
+        let (code, stderr, dir) = run("path_rename", from, to);
+        assert_eq!(code, Some(2), "rename {from} {to}: {stderr}");
+        assert!(stderr.contains("denied"), "{stderr}");
+        assert!(dir.path().join("sub/private/secret").is_file());
+        assert!(!dir.path().join("sub2").exists() && !dir.path().join("open").exists());
+    }
+    // Hard-linking into or out of it too.
+    for (from, to) in [
+        ("sub/private/secret", "copy"),
+        ("hello.txt", "sub/private/h"),
+    ] {
+        let (code, stderr, dir) = run("path_link", from, to);
+        assert_eq!(code, Some(2), "link {from} {to}: {stderr}");
+        assert!(!dir.path().join("copy").exists() && !dir.path().join("sub/private/h").exists());
+    }
+    // What holds no denied path moves as before.
+    let (code, stderr, dir) = run("path_rename", "sub/inner.txt", "moved.txt");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(dir.path().join("moved.txt").is_file());
+}
+
+#[test]
+fn a_read_only_preopen_is_read_only_through_the_stream_abi_too() {
+    let dir = sandbox();
+    let file = dir.path().join("hello.txt");
+    let url = format!("file://{}?mode=w", s(&file));
+    let wat = format!(
+        "(module
+           (import \"cwa\" \"resource_open\" (func $open (param i32 i32) (result i32)))
+           (memory (export \"memory\") 1)
+           (data (i32.const 0) \"{url}\")
+           (func (export \"cwa_main\") (result i32)
+             (call $open (i32.const 0) (i32.const {}))))",
+        url.len()
+    );
+    let guest = dir.path().join("open.wat");
+    std::fs::write(&guest, wat).unwrap();
+    let preopen = format!("{}::/sandbox:ro", s(dir.path()));
+    let out = tern(&["--dir", &preopen, s(&guest)], b"");
+    let code = out.status.code().unwrap();
+    assert_eq!(
+        code as u8 as i8,
+        tern_abi::errno::PERMISSION_DENIED as i8,
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("is granted read-only"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello, wasi\n");
+}

@@ -1,8 +1,6 @@
 //! ABI front-ends: they read guest memory through the one checked accessor, translate each call into a
 //! [`Process`] call, and write results back. No capability decisions and no I/O happen here.
 
-use std::fmt;
-
 use wasmi::{Caller, IntoFunc, Linker};
 
 use crate::engine::HostState;
@@ -13,17 +11,7 @@ mod dagger;
 #[cfg(feature = "wasi")]
 mod wasi;
 
-/// A host call found the run's wall-clock deadline had passed (e.g. while sleeping).
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline;
-
-impl fmt::Display for Deadline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timeout")
-    }
-}
-
-impl wasmi::errors::HostError for Deadline {}
+pub use crate::trap::Deadline;
 
 /// Defines every front-end's functions in `linker`; returns the `(module, name)` of each.
 pub(crate) fn link(linker: &mut Linker<HostState>) -> Vec<(&'static str, &'static str)> {

@@ -21,7 +21,8 @@ use url::{Position, Url};
 
 use super::{net, Resource, Stdio};
 use crate::normalize::normalize;
-use crate::{Error, Policy, Result};
+use crate::process::Authoriser;
+use crate::{Error, Result};
 
 /// The most redirects one exchange follows (browsers and curl stop around here too).
 const MAX_REDIRECTS: usize = 10;
@@ -53,8 +54,8 @@ const CREDENTIALS: &[HeaderName] = &[
 pub struct Http {
     /// The URL the handle was opened with; requests stay on its origin.
     url: Url,
-    /// The policy, for checking request targets, redirects and addresses.
-    policy: Arc<Policy>,
+    /// The process's authoriser, for checking request targets, redirects and addresses.
+    auth: Authoriser,
     /// Where failures are reported.
     stdio: Stdio,
     /// How long each phase of an exchange may wait; an exchange also ends at the run's deadline.
@@ -93,7 +94,7 @@ impl Resource for Http {
         // Writing after a response starts the next exchange; what is left of the response is dropped.
         self.reply = None;
         self.failed = None;
-        let max = self.policy.network.max_request_bytes;
+        let max = self.auth.network().max_request_bytes;
         if self.request.len().saturating_add(buf.len()) > max {
             self.request.clear();
             let e = Error::LimitExceeded(format!(
@@ -128,17 +129,17 @@ impl Http {
     /// Parses and sends what the guest wrote; the written bytes are used up either way.
     fn send_written(&mut self) -> Result<Reply> {
         let raw = std::mem::take(&mut self.request);
-        let request = parse_request(&raw, &self.url, &self.policy)?;
+        let request = parse_request(&raw, &self.url, &self.auth)?;
         self.exchange(request)
     }
 
     /// Sends `request`, following redirects the policy grants.
     fn exchange(&mut self, mut request: Request) -> Result<Reply> {
-        let settings = &self.policy.network;
         let agent = self
             .agent
-            .get_or_insert_with(|| new_agent(&self.policy))
+            .get_or_insert_with(|| new_agent(&self.auth))
             .clone();
+        let settings = self.auth.network();
         for hop in 0..=MAX_REDIRECTS {
             let response = send(&agent, &request, self.waits)?;
             let location = response
@@ -178,11 +179,11 @@ impl Http {
             .map_err(|e| Error::invalid(format!("bad Location: {e}")))?;
         let next = normalize(joined.as_str())?;
         if !matches!(next.scheme(), "http" | "https") {
-            return Err(Error::PermissionDenied(format!(
-                "{next}: redirects lead only to http and https"
-            )));
+            let e =
+                Error::PermissionDenied(format!("{next}: redirects lead only to http and https"));
+            return Err(self.auth.refused(&next, e));
         }
-        self.policy.check(&next)?;
+        self.auth.url(&next)?;
         Ok(next)
     }
 }
@@ -191,12 +192,12 @@ impl Http {
 pub(super) fn open(
     url: &Url,
     stdio: &Stdio,
-    policy: &Arc<Policy>,
+    auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<Box<dyn Resource>> {
     Ok(Box::new(Http {
         url: url.clone(),
-        policy: Arc::clone(policy),
+        auth: auth.clone(),
         stdio: stdio.clone(),
         waits,
         agent: None,
@@ -254,7 +255,7 @@ impl Request {
 /// origin (scheme, host and port) and the policy must grant it. A `Host` header must name the
 /// origin's host. The body is what follows the head: exactly `Content-Length` bytes if the header
 /// is given, else everything written.
-fn parse_request(raw: &[u8], origin: &Url, policy: &Policy) -> Result<Request> {
+fn parse_request(raw: &[u8], origin: &Url, auth: &Authoriser) -> Result<Request> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut slots);
     let head_len = match parsed.parse(raw) {
@@ -279,15 +280,15 @@ fn parse_request(raw: &[u8], origin: &Url, policy: &Policy) -> Result<Request> {
     if method == Method::CONNECT {
         return Err(Error::unsupported("CONNECT requests are not supported"));
     }
-    let url = request_target(target, origin)?;
-    policy.check(&url)?;
+    let url = request_target(target, origin).map_err(|e| auth.refused(origin, e))?;
+    auth.url(&url)?;
 
     let mut headers = Vec::new();
     let mut content_length = None;
     for h in parsed.headers.iter() {
         let name = h.name.to_ascii_lowercase();
         match name.as_str() {
-            "host" => check_host(h.value, origin)?,
+            "host" => check_host(h.value, origin).map_err(|e| auth.refused(origin, e))?,
             "content-length" => {
                 let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
                 let n = text.parse::<usize>().map_err(|_| {
@@ -445,9 +446,9 @@ fn ureq_error(e: ureq::Error) -> Error {
 
 /// Builds the client for one handle: no proxy from the environment, no automatic redirects (they
 /// are checked here), HTTP errors delivered as responses, addresses checked by the policy.
-fn new_agent(policy: &Arc<Policy>) -> Agent {
-    let settings = &policy.network;
-    let roots: Vec<Certificate<'static>> = net::root_certs(policy)
+fn new_agent(auth: &Authoriser) -> Agent {
+    let settings = auth.network();
+    let roots: Vec<Certificate<'static>> = net::root_certs(settings)
         .iter()
         .map(|der| Certificate::from_der(der).to_owned())
         .collect();
@@ -473,9 +474,7 @@ fn new_agent(policy: &Arc<Policy>) -> Agent {
         .tls_config(tls)
         .build();
     let connector = ().chain(TcpConnector::default()).chain(RustlsConnector::default());
-    let resolver = CheckedResolver {
-        policy: Arc::clone(policy),
-    };
+    let resolver = CheckedResolver { auth: auth.clone() };
     Agent::with_parts(config, connector, resolver)
 }
 
@@ -483,8 +482,8 @@ fn new_agent(policy: &Arc<Policy>) -> Agent {
 /// ureq's connector can only connect to checked addresses.
 #[derive(Debug)]
 struct CheckedResolver {
-    /// The policy to check each address against.
-    policy: Arc<Policy>,
+    /// The process's authoriser, to check each address with.
+    auth: Authoriser,
 }
 
 impl Resolver for CheckedResolver {
@@ -509,8 +508,8 @@ impl Resolver for CheckedResolver {
         };
         let url = normalize(&uri.to_string()).map_err(to_ureq)?;
         let port = net::port_of(&url).map_err(to_ureq)?;
-        let wait = self.policy.network.connect_timeout.min(*timeout.after);
-        let addrs = net::checked_addrs(&self.policy, &url, port, wait).map_err(to_ureq)?;
+        let wait = self.auth.network().connect_timeout.min(*timeout.after);
+        let addrs = net::checked_addrs(&self.auth, &url, port, wait).map_err(to_ureq)?;
         let mut out = self.empty();
         for addr in addrs.into_iter().take(net::MAX_ADDRS) {
             out.push(addr);
@@ -595,12 +594,12 @@ impl Reply {
 mod tests {
     use super::*;
 
-    fn policy(grants: &[&str]) -> Policy {
-        let mut p = Policy::new();
+    fn policy(grants: &[&str]) -> Authoriser {
+        let mut p = crate::Policy::new();
         for g in grants {
             p.allow(g).unwrap();
         }
-        p
+        Authoriser::detached(p)
     }
 
     fn origin() -> Url {

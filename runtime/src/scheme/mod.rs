@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::{Error, Policy, Result};
+use crate::process::Authoriser;
+use crate::{Error, Result};
 
 #[cfg(feature = "wasi")]
 pub mod dir;
@@ -23,6 +24,7 @@ mod log;
 pub(crate) mod net;
 mod null;
 mod random;
+mod resolve;
 mod stdio;
 #[cfg(feature = "net")]
 mod tcp;
@@ -176,36 +178,42 @@ pub fn is_known(scheme: &str) -> bool {
     ) || (network && cfg!(feature = "net"))
 }
 
-/// Opens a normalised, already-granted URL; network schemes check each address with `policy`, and
-/// wait no longer than the policy's network timeouts nor past `deadline` (the run's end, if any).
+/// Opens a normalised, already-granted URL; network schemes check request targets, redirects and
+/// each address through `auth`, and wait no longer than the network timeouts nor past `deadline`
+/// (the run's end, if any).
 pub fn open(
     url: &Url,
     stdio: &Stdio,
-    policy: &Arc<Policy>,
+    auth: &Authoriser,
     deadline: Option<Instant>,
 ) -> Result<Box<dyn Resource>> {
     use tern_abi::scheme as s;
     #[cfg(not(feature = "net"))]
-    let _ = (policy, deadline);
+    let _ = (auth, deadline);
     #[cfg(feature = "net")]
-    let waits = net::Waits::new(policy, deadline);
+    let waits = net::Waits::new(auth.network(), deadline);
     match url.scheme() {
         s::LOG => Ok(Box::new(log::open(url, stdio))),
         s::NULL => Ok(Box::new(null::Null)),
         s::ZERO => Ok(Box::new(zero::Zero)),
         s::RANDOM => Ok(Box::new(random::Random)),
         s::FD => stdio::open(url, stdio),
-        s::FILE => file::open(url),
+        // Process::open resolves file: URLs and opens them itself (file::open).
         #[cfg(feature = "net")]
-        s::HTTP | s::HTTPS => http::open(url, stdio, policy, waits),
+        s::HTTP | s::HTTPS => http::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
-        s::TCP => tcp::open(url, stdio, policy, waits),
+        s::TCP => tcp::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
-        s::TLS => tls::open(url, stdio, policy, waits),
+        s::TLS => tls::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
         s::DNS => dns::open(url, stdio, waits),
         other => Err(Error::NotFound(format!("no scheme {other:?}"))),
     }
+}
+
+/// Fills `buf` from the OS's cryptographic generator (what `random://` reads).
+pub fn random_fill(buf: &mut [u8]) -> Result<()> {
+    random::fill(buf)
 }
 
 /// Opens the guest's stdin, stdout and stderr: handles 0, 1 and 2 of every process.

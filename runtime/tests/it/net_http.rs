@@ -272,7 +272,9 @@ fn requests_may_not_leave_the_opened_origin() {
             "{request}: {}",
             run.log
         );
-        assert!(run.log.contains("permission denied"), "{}", run.log);
+        // Reported and counted like every denial.
+        assert!(run.log.contains("tern: guest: denied: "), "{}", run.log);
+        assert_eq!(run.outcome.process.stats.denied.len(), 1, "{}", run.log);
     }
     // A path outside the grant is refused even on the same origin.
     let run = fetch(

@@ -264,6 +264,8 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
     });
     imports.func(m, "fd_filestat_set_size", |mut c: C, fd: i32, size: i64| {
         call(&mut c, |_, p| {
+            file(p, fd)?;
+            p.may_change(fd).map_err(|e| from_io(&e))?;
             file(p, fd)?.set_size(size as u64).map_err(|e| from_io(&e))
         })
     });
@@ -273,6 +275,9 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
         |mut c: C, fd: i32, atim: i64, mtim: i64, flags: i32| {
             call(&mut c, |_, p| {
                 let (atim, mtim) = new_times(atim, mtim, flags)?;
+                if node(p, fd)?.is_some() {
+                    p.may_change(fd).map_err(|e| from_io(&e))?;
+                }
                 match node(p, fd)? {
                     Some(Node::File(f)) => f.set_times(atim, mtim),
                     Some(Node::Dir(d)) => d.set_times(atim, mtim),

@@ -5,6 +5,7 @@
 
 use super::fd::{fdflags, filestat, new_times, rights};
 use super::{bytes_mut, call, check, errno, from_io, path_arg, put, put_u32, Imports, C};
+use crate::policy::Access;
 use crate::scheme::dir::{DirHandle, OpenHow};
 
 /// `lookupflags`: follow a symlink in the last component.
@@ -90,7 +91,9 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
                 let path = path_arg(mem, path as u32, len as u32)?;
                 let follow = flags & SYMLINK_FOLLOW != 0;
                 let stat = p
-                    .at(fd, &path, follow, |d, path| d.stat_at(path, follow))
+                    .at(fd, &path, follow, Access::ReadOnly, |d, path| {
+                        d.stat_at(path, follow)
+                    })
                     .map_err(|e| from_io(&e))?;
                 put(mem, out as u32, &filestat(&stat))
             })
@@ -104,7 +107,7 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
                 let path = path_arg(mem, path as u32, len as u32)?;
                 let (atim, mtim) = new_times(atim, mtim, fst)?;
                 let follow = flags & SYMLINK_FOLLOW != 0;
-                p.at(fd, &path, follow, |d, path| {
+                p.at(fd, &path, follow, Access::ReadWrite, |d, path| {
                     d.set_times_at(path, follow, atim, mtim)
                 })
                 .map_err(|e| from_io(&e))
@@ -160,8 +163,10 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
                 // path is resolved and granted. Following it later is confined like any path.
                 let contents = path_arg(mem, old as u32, old_len as u32)?;
                 let new = path_arg(mem, new as u32, new_len as u32)?;
-                p.at(fd, &new, false, |d, new| d.symlink(&contents, new))
-                    .map_err(|e| from_io(&e))
+                p.at(fd, &new, false, Access::ReadWrite, |d, new| {
+                    d.symlink(&contents, new)
+                })
+                .map_err(|e| from_io(&e))
             })
         },
     );
@@ -174,7 +179,9 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
                 check(mem, buf as u32, buf_len as u32)?;
                 let path = path_arg(mem, path as u32, len as u32)?;
                 let contents = p
-                    .at(fd, &path, false, |d, path| d.read_link(path))
+                    .at(fd, &path, false, Access::ReadOnly, |d, path| {
+                        d.read_link(path)
+                    })
                     .map_err(|e| from_io(&e))?;
                 // Truncated to the buffer, as readlink(2) and wasmtime do.
                 let n = contents.len().min(buf_len as u32 as usize);
@@ -196,6 +203,7 @@ fn change_at(
 ) -> i32 {
     call(c, |mem, p| {
         let path = path_arg(mem, path as u32, len as u32)?;
-        p.at(fd, &path, false, op).map_err(|e| from_io(&e))
+        p.at(fd, &path, false, Access::ReadWrite, op)
+            .map_err(|e| from_io(&e))
     })
 }
