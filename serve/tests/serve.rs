@@ -617,6 +617,20 @@ fn slowloris_does_not_starve_workers() {
     let started = Instant::now();
     assert_eq!(s.get("/t/hello").status, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
+    // A header block over max-header-bytes (16 KiB by default) is refused, not buffered.
+    let big = format!(
+        "GET /t/hello HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    let _ = c.write_all(big.as_bytes());
+    let mut answer = Vec::new();
+    let _ = c.read_to_end(&mut answer);
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     // The slow clients are cut off by the header-read timeout (EOF or a 408), never served.
     for c in &mut slow {
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
