@@ -15,6 +15,8 @@
 mod batch;
 mod blobs;
 mod error;
+mod jobs;
+mod rows;
 mod schema;
 mod sqlite;
 mod token;
