@@ -429,6 +429,26 @@ fn invoke_now_and_async_with_outcomes_failure_included() {
         404
     );
     assert_eq!(api(node.api, "GET", "/v1/runs/0123", t, b"").status, 404);
+
+    // Retention set with a deploy: the newest two records are kept.
+    let keep_two = r#"{"retention": {"keep_runs": 2, "keep_days": 1}}"#;
+    assert_eq!(
+        deploy(node.api, t, "echo", &echo(), Some(keep_two)).status,
+        200
+    );
+    for i in 0..4 {
+        api(
+            node.api,
+            "POST",
+            "/v1/handlers/echo/invoke",
+            t,
+            format!("{i}").as_bytes(),
+        );
+    }
+    let kept = api(node.api, "GET", "/v1/handlers/echo/logs", t, b"");
+    assert_eq!(kept.body.lines().count(), 2, "{}", kept.body);
+    let show = api(node.api, "GET", "/v1/handlers/echo", t, b"").json();
+    assert_eq!(show["retention"]["keep_runs"], 2);
 }
 
 #[test]
