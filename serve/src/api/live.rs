@@ -68,6 +68,13 @@ impl ServerBackend {
 
 impl Backend for ServerBackend {
     fn prepare(&self, name: &str, module: &[u8], config: &Value) -> Result<Prepared, String> {
+        let from_file = self.state.live.current().handler(name).is_some()
+            && !self.lock_versions().keys().any(|(n, _)| n == name);
+        if from_file {
+            return Err(format!(
+                "handler {name:?} comes from the server's --config file; deploy under another name"
+            ));
+        }
         let mut config = config.clone();
         let object = config
             .as_object_mut()

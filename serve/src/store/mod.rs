@@ -15,6 +15,8 @@
 mod batch;
 mod blobs;
 mod error;
+mod jobs;
+mod rows;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
