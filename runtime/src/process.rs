@@ -236,28 +236,11 @@ impl Process {
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        // A file: open that could change the file needs a read-write grant (file::Mode).
-        let file_mode = if url.scheme() == tern_abi::scheme::FILE {
-            Some(scheme::file::Mode::of(&url)?)
+        self.check(&url)?;
+        let file = if url.scheme() == tern_abi::scheme::FILE {
+            Some(self.judge_file(&url)?)
         } else {
             None
-        };
-        let needed = match file_mode {
-            Some(mode) if mode.writes() => Access::ReadWrite,
-            _ => Access::ReadOnly,
-        };
-        self.check_access(&url, needed)?;
-        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
-        // lead (dangling ones too), and the open follows no symlink the check did not see.
-        let real = match file_mode {
-            Some(_) => {
-                let real = normalize(scheme::file::real_url(&url)?.as_str())?;
-                if real != url {
-                    self.check_access(&real, needed)?;
-                }
-                Some(real)
-            }
-            None => None,
         };
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
@@ -271,13 +254,8 @@ impl Process {
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let opened = match &real {
-            Some(real) => {
-                // Without a mode the file opens read-write only where both names are writable.
-                let may_write =
-                    self.policy.check_write(&url).is_ok() && self.policy.check_write(real).is_ok();
-                scheme::file::open(real, may_write)
-            }
+        let opened = match &file {
+            Some((real, may_write)) => scheme::file::open(real, *may_write),
             None => {
                 let auth = self.authoriser();
                 let cx = scheme::Context {
@@ -293,6 +271,29 @@ impl Process {
         self.sync_denials();
         let resource = self.note_deadline(opened)?;
         self.insert(url.as_str(), resource)
+    }
+
+    /// Judges a `file:` URL already granted for reading: a mode that could change the file needs a
+    /// read-write grant (file::Mode). The policy speaks of real paths, so the URL is judged, and
+    /// opened, where its symlinks lead (dangling ones too): returns that real URL, and whether a
+    /// handle opened without a mode may write (both names writable).
+    fn judge_file(&mut self, url: &url::Url) -> Result<(url::Url, bool)> {
+        let mode = scheme::file::Mode::of(url)?;
+        let needed = if mode.writes() {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        if mode.writes() {
+            self.check_access(url, needed)?;
+        }
+        let real = normalize(scheme::file::real_url(url)?.as_str())?;
+        if real != *url {
+            self.check_access(&real, needed)?;
+        }
+        let may_write =
+            self.policy.check_write(url).is_ok() && self.policy.check_write(&real).is_ok();
+        Ok((real, may_write))
     }
 
     /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
