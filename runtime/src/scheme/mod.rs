@@ -190,7 +190,8 @@ pub fn is_known(scheme: &str) -> bool {
     ) || (network && cfg!(feature = "net"))
 }
 
-/// What a scheme's open gets from its process besides the URL.
+/// What a scheme's open gets from its process besides the URL (the network schemes use the most).
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Context<'a> {
     /// The guest's streams and log.
     pub stdio: &'a Stdio,
@@ -207,11 +208,13 @@ pub struct Context<'a> {
 /// A number of bytes of host memory shared by a process's handles: taken as a buffer grows, given
 /// back as it empties, so many handles cannot together hold more than one limit.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Budget {
     max: AtomicUsize,
     used: AtomicUsize,
 }
 
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 impl Budget {
     /// A budget of `max` bytes.
     pub fn new(max: usize) -> Self {
