@@ -113,3 +113,16 @@ impl fmt::Display for Deadline {
 }
 
 impl wasmi::errors::HostError for Deadline {}
+
+/// A host call was woken by the run's [`Interrupt`](crate::Interrupt); the engine ends the run as
+/// interrupted.
+#[derive(Debug, Clone, Copy)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl wasmi::errors::HostError for Interrupted {}

@@ -13,7 +13,7 @@ use wasmi::{ResumableCall, Store, Val};
 
 use super::HostState;
 use crate::interrupt::Interrupt;
-use crate::trap::{Deadline, Trap};
+use crate::trap::{Deadline, Interrupted, Trap};
 use crate::Termination;
 
 /// How long a slice should take.
@@ -145,6 +145,9 @@ pub(super) fn classify(
 ) -> Option<Termination> {
     if let Some(status) = error.i32_exit_status() {
         return Some(Termination::Exited(status));
+    }
+    if error.downcast_ref::<Interrupted>().is_some() {
+        return Some(Termination::Interrupted);
     }
     if error.downcast_ref::<Deadline>().is_some() {
         return Some(super::timed_out(&store.data().process));

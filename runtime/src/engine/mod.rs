@@ -33,6 +33,8 @@ pub struct HostState {
     pub process: Process,
     /// The guest's exported `memory`, once instantiated (before its start function runs).
     pub(crate) memory: Option<Memory>,
+    /// The run's interrupt: blocking host calls wait on it.
+    pub(crate) interrupt: Interrupt,
     limiter: MemoryLimiter,
 }
 
@@ -103,6 +105,7 @@ impl Runtime {
             HostState {
                 process,
                 memory: None,
+                interrupt: Interrupt::new(),
                 limiter: MemoryLimiter::probe(),
             },
         );
@@ -137,13 +140,19 @@ impl Runtime {
     }
 
     /// Like [`Runtime::run`]; triggering `interrupt` (from any thread) ends the run within a few
-    /// milliseconds as [`Termination::Interrupted`].
+    /// milliseconds as [`Termination::Interrupted`]. `module` must come from this runtime.
     pub fn run_with(
         &self,
         module: &Module,
         mut process: Process,
         interrupt: &Interrupt,
     ) -> Result<Outcome, Error> {
+        // wasmi panics on a module of another engine; an embedder's mix-up is an error instead.
+        if !Engine::same(module.wasmi().engine(), &self.engine) {
+            return Err(Error::Instantiate(
+                "cannot instantiate: the module was compiled by another Runtime".into(),
+            ));
+        }
         let limits = process.limits().clone();
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
@@ -151,6 +160,7 @@ impl Runtime {
         let state = HostState {
             process,
             memory: None,
+            interrupt: interrupt.clone(),
             limiter: MemoryLimiter::new(limits.max_memory_pages),
         };
         let mut store = Store::new(&self.engine, state);

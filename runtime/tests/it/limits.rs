@@ -258,6 +258,20 @@ fn an_interrupt_ends_a_start_function_too() {
 }
 
 #[test]
+fn an_interrupt_wakes_a_sleeping_guest() {
+    // The guest asks to sleep an hour (no timeout); the interrupt ends the sleep and the run.
+    let wat = r#"(module (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+        (import "cwa" "runtime_msleep" (func $sleep (param i32)))
+        (memory (export "memory") 1) (data (i32.const 0) "hi\n")
+        (func (export "_start")
+            (drop (call $write (i32.const 1) (i32.const 0) (i32.const 3)))
+            (call $sleep (i32.const 3600000))))"#;
+    let outcome = run_interrupted_on_write(wat);
+    assert_eq!(outcome.termination, Termination::Interrupted);
+    assert!(outcome.wall < Duration::from_secs(60), "{:?}", outcome.wall);
+}
+
+#[test]
 fn a_start_function_stops_at_the_timeout() {
     let run = Guest::module(
         r#"(module (func $spin (loop (br 0))) (start $spin) (func (export "_start")))"#,
@@ -361,4 +375,29 @@ fn stdout_stderr_and_log_bytes_are_bounded() {
     .run();
     assert_eq!(run.code(), tern_abi::errno::LIMIT_EXCEEDED, "{}", run.log);
     assert_eq!(run.log.matches("line one").count(), 1, "{}", run.log);
+}
+
+/// 2.4 million memory.grow and table.grow calls, by 0 pages and past the maximum.
+const FAILED_GROWS: &str = include_str!("../release/grow-loop.wat");
+
+#[test]
+fn failed_grows_in_a_loop_do_not_overflow_the_host_stack() {
+    // With wasmi's tail-call dispatch (auto-dispatch in an optimised build) the failure branch of the
+    // grow handlers was not a tail call: each failed grow kept a host stack frame until the slice
+    // ended, and ~40,000 of them aborted tern (issue 11, defect 3). `cargo test --release` and
+    // runtime/tests/release/grow-loop.sh check the optimised build.
+    let run = Guest::module(FAILED_GROWS).run();
+    assert_eq!(run.code(), -2, "{}", run.termination());
+}
+
+#[test]
+fn a_module_from_another_runtime_is_an_error_not_a_panic() {
+    let module = tern::Runtime::new()
+        .compile(br#"(module (func (export "_start")))"#)
+        .unwrap();
+    let process = tern::Process::new("m", vec![], Default::default(), tern::Stdio::null());
+    let Err(error) = tern::Runtime::new().run(&module, process) else {
+        panic!("a module of another runtime must not run");
+    };
+    assert!(error.to_string().contains("another Runtime"), "{error}");
 }
