@@ -351,6 +351,29 @@ mod tests {
     }
 
     #[test]
+    fn serve_runs_have_requests_and_no_exit_status() {
+        let base = "[[run]]\nname = \"main\"\n[[run]]\nname = \"cgi\"\nserve = true\n\
+                    [[case]]\nid = 1\nname = \"m\"\nexpect = \"y\"\nexit_status = 0\n";
+        let case = |extra: &str| {
+            format!("{base}[[case]]\nid = 2\nrun = \"cgi\"\nname = \"c\"\nexpect = \"y\"\n{extra}")
+        };
+        let good = CaseFile::parse(
+            &case("request = { path = \"/cgi/2\" }\nresponse_status = 200"),
+            "t",
+        );
+        assert!(good.is_ok(), "{good:?}");
+        let no_request = CaseFile::parse(&case(""), "t");
+        assert!(format!("{:#}", no_request.unwrap_err()).contains("needs a request"));
+        let with_status =
+            CaseFile::parse(&case("request = { path = \"/\" }\nexit_status = 0"), "t");
+        assert!(with_status.is_err());
+        let outside = "[[run]]\nname = \"main\"\n[[case]]\nid = 1\nname = \"m\"\nexpect = \"y\"\n\
+                       exit_status = 0\nresponse_status = 200\n";
+        let outside = CaseFile::parse(outside, "t");
+        assert!(format!("{:#}", outside.unwrap_err()).contains("serve run"));
+    }
+
+    #[test]
     fn templates_expand() {
         let vars = Vars::from([
             ("dir".to_string(), "/tmp/x".to_string()),
