@@ -172,6 +172,7 @@ fn conform(cli: &Cli) -> Result<bool> {
                 }
                 run_reports.push(RunReport::new(run, last));
             }
+            keep(cli, temp, &run.name);
             continue;
         }
         let outcome = runner
@@ -219,11 +220,8 @@ fn conform(cli: &Cli) -> Result<bool> {
             }
             verdicts.push(v);
         }
-        if cli.keep {
-            let kept = temp.keep();
-            say!("# run {}: kept {}", run.name, kept.display());
-        }
         run_reports.push(RunReport::new(run, &outcome));
+        keep(cli, temp, &run.name);
     }
 
     verdicts.sort_by_key(|v| v.id);
@@ -278,6 +276,14 @@ fn print_verdict(v: &Verdict) {
             }
             say!("#   expected: {}", v.expect);
         }
+    }
+}
+
+/// With `--keep`, keeps a run's temporary directory and says where it is.
+fn keep(cli: &Cli, temp: tempfile::TempDir, run: &str) {
+    if cli.keep {
+        let kept = temp.keep();
+        say!("# run {run}: kept {}", kept.display());
     }
 }
 
