@@ -124,10 +124,11 @@ pub fn judge(
 
 /// How the run ended, in words.
 fn ending(outcome: &Outcome) -> String {
-    let how = match (&outcome.exit_status, &outcome.problem) {
-        (_, Some(problem)) => problem.clone(),
-        (Some(code), None) => format!("exit status {code}"),
-        (None, None) => "no exit status".into(),
+    let how = match (&outcome.exit_status, &outcome.problem, &outcome.response) {
+        (_, Some(problem), _) => problem.clone(),
+        (_, None, Some(response)) => format!("HTTP status {}", response.status),
+        (Some(code), None, None) => format!("exit status {code}"),
+        (None, None, None) => "no exit status".into(),
     };
     let last = outcome
         .stderr
