@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 /// tern: a minimal capability operating system for WebAssembly.
 #[derive(Parser, Debug)]
@@ -19,6 +21,9 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (.wasm or .wat) with only the capabilities you grant.
     Run(run::RunArgs),
+    /// Serve HTTP handlers: WebAssembly modules run once per request (CGI), behind a route table.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line, runs the command, and returns the process exit status.
@@ -26,6 +31,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run(args) => run::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::serve(args),
     };
     match status {
         Ok(code) => ExitCode::from(code as u8),

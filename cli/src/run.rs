@@ -19,6 +19,11 @@ pub struct RunArgs {
     /// Grant URLs under this one: scheme, host, port and path prefix must match (repeatable).
     #[arg(long = "allow", value_name = "URL")]
     allow: Vec<String>,
+    /// Grant URLs under this one for reading only: opening them to change them (a `file:` URL with
+    /// `?mode=w`, `a` or `rw`, a WASI open for writing) is denied. The same as --allow URL?mode=r
+    /// (repeatable).
+    #[arg(long = "allow-read", value_name = "URL")]
+    allow_read: Vec<String>,
     /// Deny URLs under this one, even if granted (repeatable; deny wins).
     #[arg(long = "deny", value_name = "URL")]
     deny: Vec<String>,
@@ -115,6 +120,11 @@ fn policy(args: &RunArgs) -> Result<(Policy, Limits)> {
         policy
             .allow(url)
             .with_context(|| format!("--allow {url}"))?;
+    }
+    for url in &args.allow_read {
+        policy
+            .allow_read(url)
+            .with_context(|| format!("--allow-read {url}"))?;
     }
     for url in &args.deny {
         policy.deny(url).with_context(|| format!("--deny {url}"))?;
@@ -297,7 +307,11 @@ fn format_duration(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
+/// The longest duration an option takes: a year. A deadline is "now + duration", and a duration
+/// near `Duration::MAX` would overflow it; no run, connect or network wait needs more.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds), up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -318,7 +332,10 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
             ))
         }
     };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(format!("{text:?} is too long (at most 8760h, a year)")),
+    }
 }
 
 /// Parses a size in bytes: `1024`, `512K`, `64M`, `1G` (binary multiples; `KiB` etc. too).
@@ -368,5 +385,9 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_duration("8760h"), Ok(MAX_DURATION));
+        for too_long in ["8761h", "10000000000000000000", "9".repeat(400).as_str()] {
+            assert!(parse_duration(too_long).is_err(), "{too_long}");
+        }
     }
 }

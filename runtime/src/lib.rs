@@ -57,14 +57,24 @@
 //!
 //! # The parts
 //!
-//! - [`Runtime`] compiles modules and runs them on the wasmi interpreter, with the fuel, memory and
-//!   wall-clock [`Limits`]; a run ends in an [`Outcome`] whose [`Termination`] says how.
-//! - [`Process`] is one guest's state: arguments, environment, handles, its [`Stdio`] and [`Stats`].
-//!   [`Capture`] is an in-memory stream to hand it and read back afterwards.
-//! - [`Policy`] holds the grants (each read-only or read-write), the denials and the [`Network`]
-//!   settings, shared by every run in an `Arc`; the per-run [`Limits`] are a value of their own; a refused URL is a [`Denial`]. Host operations fail with an [`Error`].
-//! - [`Resource`] is what a scheme's open handle implements; [`LogLevel`] is a guest log line's
-//!   severity.
+//! - [`Runtime`] compiles bytes into a [`Module`] (validated, its imports checked against what tern
+//!   provides, its entry point resolved: a bad module is refused here, not on its first run; cheap
+//!   to clone and shared across threads) and runs it on the wasmi interpreter.
+//! - [`Process`] is one run's guest state: name, arguments, environment, handles, its [`Stdio`],
+//!   its [`Limits`] (fuel, memory pages, wall-clock timeout, handles, bounded host buffers; a value
+//!   of their own, set with [`Process::set_limits`]) and its [`Stats`]. [`Capture`] is an
+//!   in-memory stream to hand it as stdout, stderr or log and read back afterwards.
+//! - [`Runtime::run_with`] takes an [`Interrupt`], which any thread can trigger to end the run.
+//!   A run ends in an [`Outcome`]: its [`Termination`] (exited, trapped with a [`Trap`], timed out,
+//!   interrupted), fuel used, peak memory, refused memory growth ([`RefusedGrowth`]), wall time and
+//!   the process with its stats; [`Outcome::to_json`] is the figures as one JSON object.
+//! - [`Policy`] holds the grants (each with its [`Access`]: read-only or read-write), the denials
+//!   and the [`Network`] settings (timeouts, size limits, trusted CAs, granted [`AddrRange`]s); it
+//!   is shared by every run in an `Arc`. [`Policy::add_olin`] merges an Olin policy file and
+//!   returns the [`OlinSettings`] (limits, CA files) it names. A refused URL is a [`Denial`].
+//! - Compiling, starting and host operations fail with an [`Error`] ([`Result`]).
+//! - [`Resource`] is what a scheme's open handle implements; [`Shared`] is a stream shared between
+//!   handles; [`LogLevel`] is a guest log line's severity.
 //!
 //! # Features
 //!
@@ -90,7 +100,7 @@ pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
 pub use error::{Error, Result};
 pub use interrupt::Interrupt;
 pub use module::Module;
-pub use policy::{AddrRange, Denial, Limits, Network, Policy};
+pub use policy::{Access, AddrRange, Denial, Limits, Network, OlinSettings, Policy};
 pub use process::{Process, Stats};
 pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
 pub use trap::Trap;

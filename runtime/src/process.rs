@@ -26,7 +26,7 @@ pub struct Stats {
     /// Calls the guest made into the host.
     pub host_calls: u64,
     /// URLs the policy denied, in order: the first [`Limits::max_denials_recorded`], each cut to
-    /// `policy::denial::MAX_URL_SHOWN` bytes.
+    /// 256 bytes.
     pub denied: Vec<String>,
     /// Denials in all, including those past the ones `denied` keeps.
     pub denials: u64,
@@ -58,6 +58,8 @@ pub struct Process {
     out_of_time: bool,
     /// Where every denial is reported and counted, shared with the schemes' [`Authoriser`]s.
     denial_log: Arc<DenialLog>,
+    /// The host memory the guest's unsent HTTP requests may hold together.
+    request_budget: Arc<scheme::Budget>,
     /// Whether the policy denies `random:` and `log:`, which direct calls (`random_*`, WASI
     /// `random_get`, `log_write`) use without a handle; decided once, the policy being fixed.
     random_denied: Option<Denial>,
@@ -94,6 +96,7 @@ impl Process {
             let url = normalize(raw).expect("a default scheme URL parses");
             policy.check(&url).err()
         };
+        let request_budget = Arc::new(scheme::Budget::new(limits.max_request_buffer_bytes));
         let random_denied = default_denied("random://");
         let log_denied = default_denied("log://");
         Process {
@@ -109,6 +112,7 @@ impl Process {
             deadline: None,
             out_of_time: false,
             denial_log,
+            request_budget,
             random_denied,
             log_denied,
             log_denial_reported: false,
@@ -145,11 +149,12 @@ impl Process {
     pub fn set_limits(&mut self, limits: Limits) {
         self.denial_log
             .set_max_recorded(limits.max_denials_recorded);
+        self.request_budget.set_max(limits.max_request_buffer_bytes);
         self.limits = limits;
     }
 
     /// The narrow view of the policy a scheme gets (see [`Authoriser`]).
-    pub fn authoriser(&self) -> Authoriser {
+    pub(crate) fn authoriser(&self) -> Authoriser {
         Authoriser::new(Arc::clone(&self.policy), Arc::clone(&self.denial_log))
     }
 
@@ -205,7 +210,8 @@ impl Process {
     /// dropped; the first one is reported, all are counted.
     pub fn log(&mut self, level: LogLevel, message: &[u8]) {
         let Some(denial) = &self.log_denied else {
-            self.stdio.log_line(level, None, message);
+            let max = self.limits.max_log_line_bytes;
+            self.stdio.guest_log_line(level, message, max);
             return;
         };
         if self.log_denial_reported {
@@ -272,7 +278,17 @@ impl Process {
                     self.policy.check_write(&url).is_ok() && self.policy.check_write(real).is_ok();
                 scheme::file::open(real, may_write)
             }
-            None => scheme::open(&url, &self.stdio, &self.authoriser(), self.deadline),
+            None => {
+                let auth = self.authoriser();
+                let cx = scheme::Context {
+                    stdio: &self.stdio,
+                    auth: &auth,
+                    deadline: self.deadline,
+                    limits: &self.limits,
+                    request_budget: &self.request_budget,
+                };
+                scheme::open(&url, &cx)
+            }
         };
         self.sync_denials();
         let resource = self.note_deadline(opened)?;

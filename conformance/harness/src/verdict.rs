@@ -16,6 +16,18 @@ pub enum Status {
     Failed,
     /// The module never reported the case.
     Missing,
+    /// The module reported `# SKIP reason`: its SDK does not implement the case (yet). Reported
+    /// apart from passes and failures; `--require-all` judges it failed instead.
+    Skipped,
+}
+
+/// How strictly skips are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skips {
+    /// A `# SKIP` case is [`Status::Skipped`].
+    Allowed,
+    /// A `# SKIP` case is [`Status::Failed`] (`--require-all`).
+    Fail,
 }
 
 /// The verdict on one case.
@@ -43,9 +55,26 @@ pub fn judge(
     tap_stream: TapStream,
     outcome: &Outcome,
     report: &tap::Report,
+    skips: Skips,
 ) -> Verdict {
     let mut reasons = Vec::new();
     let status = match report.results.get(&case.id) {
+        // A skipped case is not judged further: the module did not do what the harness would check.
+        Some(result) if result.skip.is_some() && !report.duplicates.contains(&case.id) => {
+            let why = result.skip.as_deref().unwrap_or_default();
+            reasons.push(if why.is_empty() {
+                "skipped (no reason given)".to_string()
+            } else {
+                format!("skipped: {why}")
+            });
+            match skips {
+                Skips::Allowed => Status::Skipped,
+                Skips::Fail => {
+                    reasons.push("harness: --require-all: a skipped case fails".into());
+                    Status::Failed
+                }
+            }
+        }
         None => {
             reasons.push(format!(
                 "missing: the module never reported case {} on {}",
@@ -95,10 +124,11 @@ pub fn judge(
 
 /// How the run ended, in words.
 fn ending(outcome: &Outcome) -> String {
-    let how = match (&outcome.exit_status, &outcome.problem) {
-        (_, Some(problem)) => problem.clone(),
-        (Some(code), None) => format!("exit status {code}"),
-        (None, None) => "no exit status".into(),
+    let how = match (&outcome.exit_status, &outcome.problem, &outcome.response) {
+        (_, Some(problem), _) => problem.clone(),
+        (_, None, Some(response)) => format!("HTTP status {}", response.status),
+        (Some(code), None, None) => format!("exit status {code}"),
+        (None, None, None) => "no exit status".into(),
     };
     let last = outcome
         .stderr
@@ -201,11 +231,39 @@ fn harness_checks(case: &Case, outcome: &Outcome, reasons: &mut Vec<String>) {
             reasons.push(format!("harness: exit status {got}, expected {want}"));
         }
     }
+    response_checks(case, outcome, reasons);
     if let Some(limit) = case.max_seconds {
         if outcome.duration.as_secs_f64() > limit as f64 {
             reasons.push(format!(
                 "harness: the run took {:.1} s, more than {limit} s",
                 outcome.duration.as_secs_f64()
+            ));
+        }
+    }
+}
+
+/// A serve run's checks of the HTTP response: its status and header lines.
+fn response_checks(case: &Case, outcome: &Outcome, reasons: &mut Vec<String>) {
+    if case.response_status.is_none() && case.response_headers.is_empty() {
+        return;
+    }
+    let Some(response) = &outcome.response else {
+        reasons.push("harness: no HTTP response to check".into());
+        return;
+    };
+    if let Some(want) = case.response_status {
+        if response.status != want {
+            reasons.push(format!(
+                "harness: response status {}, expected {want}",
+                response.status
+            ));
+        }
+    }
+    for line in &case.response_headers {
+        if !response.headers.contains(line) {
+            reasons.push(format!(
+                "harness: the response lacks the header {line:?}; it has {:?}",
+                response.headers
             ));
         }
     }
@@ -265,6 +323,7 @@ mod tests {
             exit_status: status,
             problem: None,
             duration: Duration::from_millis(5),
+            response: None,
         }
     }
 
@@ -273,7 +332,39 @@ mod tests {
     }
 
     fn verdict(case: &Case, out: &Outcome, tap: &str) -> Verdict {
-        judge(case, TapStream::Stdout, out, &tap::parse(tap))
+        judge(
+            case,
+            TapStream::Stdout,
+            out,
+            &tap::parse(tap),
+            Skips::Allowed,
+        )
+    }
+
+    #[test]
+    fn a_skip_is_its_own_status_unless_all_are_required() {
+        let c = case("exit_status = 7\nstdout = [\"never\"]");
+        let out = outcome("ok 1 - n # SKIP not ported\n", "", Some(0));
+        let v = verdict(&c, &out, &out.stdout);
+        assert_eq!(v.status, Status::Skipped);
+        assert_eq!(v.reasons, ["skipped: not ported"]);
+        let strict = judge(
+            &c,
+            TapStream::Stdout,
+            &out,
+            &tap::parse(&out.stdout),
+            Skips::Fail,
+        );
+        assert_eq!(strict.status, Status::Failed);
+        assert!(
+            strict.reasons[1].contains("--require-all"),
+            "{:?}",
+            strict.reasons
+        );
+        // A TODO is no skip: it fails.
+        let todo = outcome("ok 1 - n # TODO later\n", "", Some(7));
+        let c = case("exit_status = 7");
+        assert_eq!(verdict(&c, &todo, &todo.stdout).status, Status::Failed);
     }
 
     #[test]

@@ -17,6 +17,7 @@ compile_error!(
 extern crate alloc;
 
 mod cases;
+mod cgi;
 mod check;
 mod raw;
 mod tap;
@@ -40,6 +41,10 @@ const INVOKE_RUN: &str = "invoke";
 
 /// `cwa_main`: runs the run named by argument 1.
 fn main() -> i32 {
+    if cgi::is_handler() {
+        // Run cgi: one request from `tern serve`.
+        return cgi::handle();
+    }
     let run = env::arg(1).ok().flatten().unwrap_or_default();
     if run == INVOKE_RUN {
         // The runtime should have called conformance_invoke (case 115), not cwa_main.
@@ -72,9 +77,8 @@ fn run_cases(run: &str) -> i32 {
         ));
         return 2;
     }
-    tap.comment(&alloc::format!(
-        "tern conformance suite (Rust, tern-guest), run {run}"
-    ));
+    // The harness names the SDK in its report from this line.
+    tap.comment(&alloc::format!("sdk: tern-guest (Rust) {SDK_VERSION}"));
     let mut status = 0;
     for case in CASES.iter().filter(|c| c.run == run) {
         match cases::implementation(case.id) {
@@ -84,7 +88,9 @@ fn run_cases(run: &str) -> i32 {
                 tap.result(case, Ok(()));
                 status = f();
             }
-            None => tap.result(case, Err("not implemented by this suite".into())),
+            // A case added to cases.toml before this suite implements it: reported apart, and a
+            // failure under --require-all.
+            None => tap.skip(case, "not implemented by this suite"),
         }
     }
     status

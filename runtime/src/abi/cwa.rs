@@ -115,12 +115,15 @@ fn runtime_name(mut c: C, ptr: i32, len: i32) -> i32 {
     }))
 }
 
+/// Argument `i`; out of range is -2, invalid argument, as the CommonWA spec has it (Olin's
+/// docs/cwa-spec/ns/startup.md), so Olin binaries run unmodified.
 fn startup_arg_at(mut c: C, i: i32, ptr: i32, len: i32) -> i32 {
     code(with_memory(&mut c, |mem, p| {
+        let n = p.args().len();
         let arg = usize::try_from(i)
             .ok()
             .and_then(|i| p.args().get(i))
-            .ok_or_else(|| Error::NotFound(format!("no argument {i}")))?;
+            .ok_or_else(|| Error::invalid(format!("no argument {i} (the guest has {n})")))?;
         memory::write_sized(mem, ptr, len, arg.as_bytes())
     }))
 }

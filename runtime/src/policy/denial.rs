@@ -59,7 +59,7 @@ pub(super) enum Reason {
     },
     /// The URL names a directory holding a denied path, which a rename or link would carry away.
     HoldsDenied {
-        /// The denial below it, as [`Policy::grants`] shows it.
+        /// The denial below it, as [`super::Policy::grants`] shows it.
         rule: String,
     },
     /// The URL could not be normalised, so no rule can vouch for it.
@@ -71,7 +71,7 @@ pub(super) enum Reason {
     SpecialAddress {
         /// The address.
         addr: IpAddr,
-        /// Its kind, from [`special_address`].
+        /// Its kind, from [`super::special_address`].
         kind: &'static str,
         /// Whether the URL names the address literally (rather than a name resolving to it).
         literal: bool,

@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_log_line_bytes: usize,
     /// Denied URLs kept in [`crate::Stats::denied`]; later denials are counted, not kept.
     pub max_denials_recorded: usize,
+    /// Bytes of HTTP requests written but not yet sent that all of the guest's `http:` handles
+    /// may hold together (each handle is also held to [`crate::Network::max_request_bytes`]).
+    pub max_request_buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +32,7 @@ impl Default for Limits {
             max_handles: 1024,
             max_log_line_bytes: 64 << 10,
             max_denials_recorded: 64,
+            max_request_buffer_bytes: 16 << 20,
         }
     }
 }

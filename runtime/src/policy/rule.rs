@@ -39,7 +39,7 @@ impl Rule {
         }
     }
 
-    /// One line for [`Policy::grants`]; a read-only grant's verb is `allow-read`.
+    /// One line for [`super::Policy::grants`]; a read-only grant's verb is `allow-read`.
     pub(super) fn describe(&self, verb: &str) -> String {
         let verb = match self.access {
             Access::ReadOnly => "allow-read",

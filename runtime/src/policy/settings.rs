@@ -20,7 +20,7 @@ pub struct Network {
     pub max_request_bytes: usize,
     /// Trusted CA certificates (DER) in addition to the built-in web roots.
     pub ca_certs: Vec<Vec<u8>>,
-    /// Special address ranges granted with `--allow-private` (see [`Policy::check_address`]).
+    /// Special address ranges granted with `--allow-private` (see [`super::Policy::check_address`]).
     pub private_ranges: Vec<AddrRange>,
 }
 

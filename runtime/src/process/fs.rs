@@ -130,6 +130,29 @@ impl Process {
         Ok(())
     }
 
+    /// Reads from the file behind `fd` at its position (or at `offset`, leaving the position alone),
+    /// counted like [`Process::read`]; `EBADF` if `fd` is not a file.
+    pub fn file_read(&mut self, fd: i32, buf: &mut [u8], offset: Option<u64>) -> io::Result<usize> {
+        let n = self.file(fd)?.read_io(buf, offset)?;
+        self.stats.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    /// Writes to the file behind `fd` (see [`Process::file_read`]), counted like [`Process::write`].
+    pub fn file_write(&mut self, fd: i32, buf: &[u8], offset: Option<u64>) -> io::Result<usize> {
+        let n = self.file(fd)?.write_io(buf, offset)?;
+        self.stats.bytes_written += n as u64;
+        Ok(n)
+    }
+
+    /// The file behind handle `fd`, or `EBADF`.
+    fn file(&mut self, fd: i32) -> io::Result<&mut dir::FileHandle> {
+        match self.resource(fd).map_err(|_| errno(Errno::BADF))?.node() {
+            Some(Node::File(f)) => Ok(f),
+            _ => Err(errno(Errno::BADF)),
+        }
+    }
+
     /// Asks the policy whether what handle `fd` names (a file or directory opened through a
     /// preopen) may be changed without a path: its size or times.
     pub fn may_change(&mut self, fd: i32) -> io::Result<()> {

@@ -165,6 +165,29 @@ impl NewTime {
     }
 }
 
+/// The rights a handle carries (WASI preview1's `rights` bit sets, opaque here): what the handle
+/// itself may do, and what handles opened through it may get. They can only ever shrink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    /// Rights on the handle itself.
+    pub base: u64,
+    /// Rights handles opened through it may have.
+    pub inheriting: u64,
+}
+
+impl Rights {
+    /// Every right: what a preopened directory starts with (the front-end narrows what it reports).
+    pub const ALL: Rights = Rights {
+        base: u64::MAX,
+        inheriting: u64::MAX,
+    };
+
+    /// Whether `self` has no right `other` lacks.
+    pub fn within(self, other: Rights) -> bool {
+        self.base & !other.base == 0 && self.inheriting & !other.inheriting == 0
+    }
+}
+
 /// How `path_open` wants a path opened.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenHow {
@@ -192,6 +215,8 @@ pub struct OpenHow {
     pub dsync: bool,
     /// `O_RSYNC`.
     pub rsync: bool,
+    /// The rights the new handle gets.
+    pub rights: Option<Rights>,
 }
 
 impl OpenHow {
@@ -206,6 +231,7 @@ pub struct DirHandle {
     dir: cap_std::fs::Dir,
     host: PathBuf,
     preopen: Option<String>,
+    rights: Rights,
 }
 
 impl Resource for DirHandle {
@@ -230,10 +256,21 @@ pub fn preopen(host: &Path, guest: &str) -> io::Result<DirHandle> {
         dir,
         host: host.to_path_buf(),
         preopen: Some(guest.to_owned()),
+        rights: Rights::ALL,
     })
 }
 
 impl DirHandle {
+    /// The directory handle's rights.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// Narrows the rights; returns false (and changes nothing) if `rights` has one the handle lacks.
+    pub fn set_rights(&mut self, rights: Rights) -> bool {
+        narrow(&mut self.rights, rights)
+    }
+
     /// The guest's name for this directory if it was preopened.
     pub fn preopen_name(&self) -> Option<&str> {
         self.preopen.as_deref()
@@ -287,7 +324,8 @@ impl DirHandle {
         options
             .read(how.read || !(write || how.append))
             .write(write)
-            .append(how.append)
+            // std (and cap-std) refuse append with truncate; O_APPEND is set after the open.
+            .append(how.append && !how.truncate)
             .truncate(how.truncate)
             .follow(FollowSymlinks::No)
             .maybe_dir(true)
@@ -300,6 +338,10 @@ impl DirHandle {
             options.create(true);
         }
         let file = self.dir.open_with(resolved_path(path, rel), &options)?;
+        if how.append && how.truncate {
+            let flags = rustix::fs::fcntl_getfl(&file)?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND)?;
+        }
         let is_dir = file.metadata()?.is_dir();
         if is_dir {
             if write || how.append {
@@ -309,6 +351,7 @@ impl DirHandle {
                 dir: cap_std::fs::Dir::from_std_file(file.into_std()),
                 host: self.host_of(rel),
                 preopen: None,
+                rights: how.rights.unwrap_or(Rights::ALL),
             }));
         }
         if how.directory {
@@ -323,6 +366,7 @@ impl DirHandle {
             sync: how.sync,
             dsync: how.dsync,
             rsync: how.rsync,
+            rights: how.rights.unwrap_or(Rights::ALL),
         }))
     }
 
@@ -461,6 +505,16 @@ pub struct FileHandle {
     sync: bool,
     dsync: bool,
     rsync: bool,
+    rights: Rights,
+}
+
+/// Sets `rights` to `to` if that only drops rights; says whether it did.
+fn narrow(rights: &mut Rights, to: Rights) -> bool {
+    let ok = to.within(*rights);
+    if ok {
+        *rights = to;
+    }
+    ok
 }
 
 /// The flags `fd_fdstat_get` reports for a file.
@@ -532,6 +586,16 @@ impl FileHandle {
     pub fn stat(&self) -> io::Result<Stat> {
         let m = cap_std::fs::Metadata::from_file(&self.file)?;
         Ok(Stat::of(&m))
+    }
+
+    /// The file handle's rights.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// Narrows the rights (see [`DirHandle::set_rights`]).
+    pub fn set_rights(&mut self, rights: Rights) -> bool {
+        narrow(&mut self.rights, rights)
     }
 
     /// The open flags.

@@ -19,7 +19,7 @@ use ureq::unversioned::transport::{Connector, NextTimeout, RustlsConnector, TcpC
 use ureq::{Agent, AsSendBody, Body, BodyReader};
 use url::{Position, Url};
 
-use super::{net, Resource, Stdio};
+use super::{net, Budget, Resource, Stdio};
 use crate::normalize::normalize;
 use crate::process::Authoriser;
 use crate::{Error, Result};
@@ -64,6 +64,8 @@ pub struct Http {
     agent: Option<Agent>,
     /// Request bytes written since the last exchange.
     request: Vec<u8>,
+    /// What the process's handles may hold of unsent requests together; `request` is taken from it.
+    budget: Arc<Budget>,
     /// The response of the last exchange.
     reply: Option<Reply>,
     /// Why the last exchange failed: reads repeat it until the next write starts a new exchange.
@@ -95,15 +97,21 @@ impl Resource for Http {
         self.reply = None;
         self.failed = None;
         let max = self.auth.network().max_request_bytes;
-        if self.request.len().saturating_add(buf.len()) > max {
-            self.request.clear();
-            let e = Error::LimitExceeded(format!(
+        let e = if self.request.len().saturating_add(buf.len()) > max {
+            Error::LimitExceeded(format!(
                 "the request is larger than the policy's limit of {max} bytes"
-            ));
-            return net::report(&self.stdio, &self.url, Err(e));
-        }
-        self.request.extend_from_slice(buf);
-        Ok(buf.len())
+            ))
+        } else if !self.budget.take(buf.len()) {
+            Error::LimitExceeded(format!(
+                "the guest's unsent HTTP requests would hold more than {} bytes",
+                self.budget.max()
+            ))
+        } else {
+            self.request.extend_from_slice(buf);
+            return Ok(buf.len());
+        };
+        self.discard_request();
+        net::report(&self.stdio, &self.url, Err(e))
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -126,9 +134,16 @@ impl Http {
         reply
     }
 
+    /// Drops the unsent request, giving its bytes back to the budget.
+    fn discard_request(&mut self) {
+        self.budget.give(self.request.len());
+        self.request = Vec::new();
+    }
+
     /// Parses and sends what the guest wrote; the written bytes are used up either way.
     fn send_written(&mut self) -> Result<Reply> {
         let raw = std::mem::take(&mut self.request);
+        self.budget.give(raw.len());
         let request = parse_request(&raw, &self.url, &self.auth)?;
         self.exchange(request)
     }
@@ -194,10 +209,12 @@ pub(super) fn open(
     stdio: &Stdio,
     auth: &Authoriser,
     waits: net::Waits,
+    budget: &Arc<Budget>,
 ) -> Result<Box<dyn Resource>> {
     Ok(Box::new(Http {
         url: url.clone(),
         auth: auth.clone(),
+        budget: Arc::clone(budget),
         stdio: stdio.clone(),
         waits,
         agent: None,
@@ -205,6 +222,12 @@ pub(super) fn open(
         reply: None,
         failed: None,
     }))
+}
+
+impl Drop for Http {
+    fn drop(&mut self) {
+        self.discard_request();
+    }
 }
 
 /// A request ready to send.

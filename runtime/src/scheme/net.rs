@@ -2,7 +2,7 @@
 //! connect only to a checked address; the TLS client configuration; error mapping and reporting.
 //!
 //! The order matters for SSRF: a name is resolved exactly once, each address is put to
-//! [`Policy::check_address`], and the socket connects to one of the addresses that passed. Nothing
+//! [`crate::Policy::check_address`], and the socket connects to one of the addresses that passed. Nothing
 //! resolves the name again between the check and the connect, so a DNS answer that changes in
 //! between (DNS rebinding) cannot make the host connect somewhere the policy did not see.
 

@@ -12,6 +12,7 @@ mod net_stream;
 mod net_tcp;
 mod net_tls;
 mod policy;
+mod proptests;
 mod schemes;
 mod spec;
 mod wasi;

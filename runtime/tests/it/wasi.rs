@@ -139,3 +139,91 @@ fn every_preview1_function_links_with_its_exact_signature_and_nothing_else() {
     listed.sort_unstable();
     assert_eq!(defined_sorted, listed);
 }
+
+#[test]
+fn append_with_truncate_opens_and_pwrite_works_and_absolute_symlinks_fail() {
+    // What wasi-libc's open(name, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND) asks for, then pwrite;
+    // then path_symlink with an absolute target, which wasmtime refuses with EPERM (63).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "old contents").unwrap();
+    let grant = format!("file://{}", dir.path().display());
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_pwrite" (func $pwrite (param i32 i32 i32 i64 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "f")
+        (data (i32.const 300) "\90\01\00\00\05\00\00\00")
+        (data (i32.const 400) "hello")
+        (data (i32.const 600) "/etc/passwd")
+        (data (i32.const 700) "abs")
+        (func (export "cwa_main") (result i32)
+          (if (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 9)
+                (i64.const 68) (i64.const 0) (i32.const 1) (i32.const 200))
+            (then (return (i32.const 1))))
+          (if (call $pwrite (i32.load (i32.const 200)) (i32.const 300) (i32.const 1) (i64.const 0) (i32.const 500))
+            (then (return (i32.const 2))))
+          (if (i32.ne (i32.load (i32.const 500)) (i32.const 5)) (then (return (i32.const 3))))
+          (if (i32.ne (call $symlink (i32.const 600) (i32.const 11) (i32.const 3) (i32.const 700) (i32.const 3))
+                      (i32.const 63))
+            (then (return (i32.const 4))))
+          (i32.const 0)))"#;
+    let run = Guest::module(wat)
+        .allow(&grant)
+        .preopen(dir.path(), "/d")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("f")).unwrap(),
+        "hello"
+    );
+    assert!(std::fs::symlink_metadata(dir.path().join("abs")).is_err());
+}
+
+#[test]
+fn rights_are_what_was_asked_within_the_directory_and_only_shrink() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/inner.txt"), "inner\n").unwrap();
+    let grant = format!("file://{}", dir.path().display());
+    // sub: PATH_OPEN | PATH_FILESTAT_SET_SIZE, passing on FD_READ | FD_WRITE | FD_SEEK.
+    // inner.txt through it: asks FD_READ | FD_WRITE | FD_TELL | FD_FILESTAT_GET, gets the first two.
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $stat (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_fdstat_set_rights" (func $set (param i32 i64 i64) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "sub")
+        (data (i32.const 16) "inner.txt")
+        (func (export "cwa_main") (result i32)
+          (if (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) (i32.const 2)
+                (i64.const 532480) (i64.const 70) (i32.const 0) (i32.const 200))
+            (then (return (i32.const 1))))
+          (drop (call $stat (i32.load (i32.const 200)) (i32.const 300)))
+          (if (i64.ne (i64.load (i32.const 308)) (i64.const 532480)) (then (return (i32.const 2))))
+          (if (i64.ne (i64.load (i32.const 316)) (i64.const 70)) (then (return (i32.const 3))))
+          (if (call $open (i32.load (i32.const 200)) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 0)
+                (i64.const 2097250) (i64.const 0) (i32.const 0) (i32.const 204))
+            (then (return (i32.const 4))))
+          (drop (call $stat (i32.load (i32.const 204)) (i32.const 400)))
+          (if (i64.ne (i64.load (i32.const 408)) (i64.const 66)) (then (return (i32.const 5))))
+          ;; Adding a right is ENOTCAPABLE (76); dropping PATH_FILESTAT_SET_SIZE works, and then a
+          ;; truncating open through sub is ENOTCAPABLE and leaves the file alone.
+          (if (i32.ne (call $set (i32.load (i32.const 200)) (i64.const 532484) (i64.const 70)) (i32.const 76))
+            (then (return (i32.const 6))))
+          (if (call $set (i32.load (i32.const 200)) (i64.const 8192) (i64.const 70))
+            (then (return (i32.const 7))))
+          (if (i32.ne (call $open (i32.load (i32.const 200)) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 8)
+                (i64.const 66) (i64.const 0) (i32.const 0) (i32.const 208)) (i32.const 76))
+            (then (return (i32.const 8))))
+          (i32.const 0)))"#;
+    let run = Guest::module(wat)
+        .allow(&grant)
+        .preopen(dir.path(), "/d")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sub/inner.txt")).unwrap(),
+        "inner\n"
+    );
+}

@@ -40,6 +40,8 @@ pub struct Guest {
     pub wat: String,
     pub policy: Policy,
     pub limits: tern::Limits,
+    /// Directories preopened for WASI (host, guest name), fds 3, 4, … in this order.
+    pub preopens: Vec<(std::path::PathBuf, String)>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
@@ -53,6 +55,7 @@ impl Guest {
             wat: wat.into(),
             policy: Policy::new(),
             limits: tern::Limits::default(),
+            preopens: Vec::new(),
             args: vec!["guest".into()],
             env: Vec::new(),
             stdin: Vec::new(),
@@ -73,6 +76,12 @@ impl Guest {
 
     pub fn deny(mut self, url: &str) -> Self {
         self.policy.deny(url).expect("test denial parses");
+        self
+    }
+
+    /// Preopens `host` as `guest` (the policy must grant it, as `--dir` does).
+    pub fn preopen(mut self, host: &std::path::Path, guest: &str) -> Self {
+        self.preopens.push((host.to_path_buf(), guest.to_owned()));
         self
     }
 
@@ -112,6 +121,11 @@ impl Guest {
         );
         let mut process = Process::new("guest", self.args, Arc::new(self.policy), stdio);
         process.set_limits(self.limits);
+        for (host, guest) in &self.preopens {
+            process
+                .preopen(host, guest)
+                .expect("test preopen is granted");
+        }
         for (k, v) in self.env {
             process.set_env(k, v);
         }
