@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes tern: N seeds of the ABI fuzzer and N of the module fuzzer, against the release binary.
 #
-#   fuzz/run.sh N [TERN] [-- tern-fuzz options]   e.g. fuzz/run.sh 2000, or fuzz/run.sh 300 for CI
+#   fuzz/run.sh N [TERN] [-- tern-fuzz options]   e.g. fuzz/run.sh 2000; CI runs fuzz/run.sh 1000
 #
-# TERN defaults to target/release/tern, built (or brought up to date) here. Prints runs, host calls and findings;
-# exits 1 if anything was found. Findings (with the module to reproduce them) go to
+# TERN defaults to target/release/tern, built (or brought up to date) here. Prints runs, host calls
+# and findings; exits 1 if anything was found. Findings (with the module to reproduce them) go to
 # target/fuzz-findings/; `target/debug/tern-fuzz replay --tern TERN DIR` runs one again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
