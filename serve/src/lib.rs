@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cgi;
 pub mod command;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod records;
 pub mod registry;
 pub mod router;
 pub mod server;
+pub mod store;
 pub mod stream;
 mod tls;
 mod watch;
