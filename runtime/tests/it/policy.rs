@@ -1,6 +1,6 @@
 //! Denials through real guests: -3 to the guest, a named grant on the host log, recorded in stats.
 
-mod common;
+use crate::common;
 
 use common::Guest;
 use tern_abi::errno;

@@ -1,8 +1,7 @@
 //! `tcp://`, `dns://` and the address checks (SSRF guard) through real guests.
 #![cfg(feature = "net")]
 
-mod common;
-mod net_support;
+use crate::net_support;
 
 use std::net::TcpListener;
 

@@ -1,6 +1,6 @@
 //! Every function of the `cwa` stream ABI, through real .wat guests, including every error path.
 
-mod common;
+use crate::common;
 
 use common::{eval, Guest};
 use tern_abi::errno;

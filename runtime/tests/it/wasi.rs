@@ -3,7 +3,7 @@
 //! attempts checked against the host files; a differential run under Node's `node:wasi`; and .wat
 //! guests for the shared handle table, linking and deadlines.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

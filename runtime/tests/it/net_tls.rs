@@ -1,8 +1,8 @@
 //! `https://` and `tls://` against loopback servers whose certificates come from a test CA.
 #![cfg(feature = "net")]
 
-mod common;
-mod net_support;
+use crate::common;
+use crate::net_support;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! Every scheme's read/write/flush/close behaviour (ABI.md §4), through real guests.
 
-mod common;
+use crate::common;
 
 use common::{eval, Guest};
 use tern_abi::errno;

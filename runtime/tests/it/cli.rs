@@ -1,6 +1,6 @@
 //! `tern run` as a user runs it: the real binary, real files, real pipes.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

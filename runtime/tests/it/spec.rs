@@ -1,6 +1,6 @@
 //! The spec (tern-abi's tables) and the runtime's registered imports cannot drift apart.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -82,7 +82,7 @@ fn a_mistyped_import_is_a_load_error_not_a_crash() {
 
 #[test]
 fn abi_md_documents_every_function_and_error_number() {
-    let spec = include_str!("../../abi/ABI.md");
+    let spec = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../abi/ABI.md"));
     for f in CWA_FUNCTIONS.iter().chain(DAGGER_FUNCTIONS) {
         assert!(
             spec.contains(&format!("`{}`", f.name)),

@@ -1,6 +1,6 @@
 //! Each limit: fuel, memory pages, wall-clock timeout, call depth, open handles.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Module `dagger`: Olin's first ABI on the same handles.
 
-mod common;
+use crate::common;
 
 use common::Guest;
 use tern_abi::errno;

@@ -8,8 +8,8 @@
 //! counts.
 #![cfg(feature = "net")]
 
-mod common;
-mod net_support;
+use crate::common;
+use crate::net_support;
 
 use std::io::Write;
 

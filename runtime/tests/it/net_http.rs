@@ -1,8 +1,8 @@
 //! `http://` through real guests against a loopback HTTP/1.1 server (ABI.md §4.2).
 #![cfg(feature = "net")]
 
-mod common;
-mod net_support;
+use crate::common;
+use crate::net_support;
 
 use std::io::Write;
 use std::net::TcpListener;

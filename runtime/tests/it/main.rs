@@ -1,0 +1,18 @@
+//! tern's integration tests, as one test binary (one link of the library and its dependencies
+//! instead of one per file). Each module is one area; `common` and `net_support` are shared helpers.
+
+mod common;
+mod net_support;
+
+mod cli;
+mod cwa;
+mod dagger;
+mod limits;
+mod net_http;
+mod net_stream;
+mod net_tcp;
+mod net_tls;
+mod policy;
+mod schemes;
+mod spec;
+mod wasi;
