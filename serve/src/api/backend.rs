@@ -58,4 +58,9 @@ pub trait Backend: Send + Sync {
     /// Runs the live version of a handler now, with its limits, on the calling thread.
     /// `Err` if the handler is not live.
     fn invoke(&self, request: InvokeRequest) -> Result<Invocation, String>;
+
+    /// What the server reports about itself for `GET /v1/server` (workers busy, queue depths).
+    fn status(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
