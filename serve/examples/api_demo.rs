@@ -254,8 +254,13 @@ async fn handle(
             if let Some(d) = record.detail.as_object_mut() {
                 d.insert("path".into(), path.into());
             }
+            let id = record.id.clone();
             plane.record(record);
-            reply(inv.status, inv.body)
+            let mut resp = reply(inv.status, inv.body);
+            if let Ok(id) = hyper::header::HeaderValue::from_str(&id) {
+                resp.headers_mut().insert("x-tern-run-id", id);
+            }
+            resp
         }
         Ok(Err(why)) => reply(503, why.into_bytes()),
         Err(_) => reply(500, vec![]),

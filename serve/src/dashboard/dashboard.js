@@ -178,6 +178,7 @@
       $('signin-error').textContent = e.status === 401
         ? 'That token was not accepted.'
         : `Could not sign in: ${e.message}`;
+      input.select();
     }
   }
 
@@ -487,17 +488,23 @@
       }
       slot(root, 'logs').textContent = r.logs || (r.state === 'finished' ? '(no log lines)' : `(${r.state})`);
     };
+    let misses = 0;
     const load = async () => {
-      const r = await apiJson(`/v1/runs/${encodeURIComponent(id)}`);
+      let r;
+      try {
+        r = await apiJson(`/v1/runs/${encodeURIComponent(id)}`);
+      } catch (e) {
+        // Records are written in batches: a run that just ended may not be stored yet.
+        if (e.status !== 404 || ++misses > 10) throw e;
+        slot(root, 'logs').textContent = '(not recorded yet)';
+        return false;
+      }
       if (signal.aborted) return true;
       show(r);
       return r.state === 'finished';
     };
-    if (!(await load())) {
-      // Queued or running: look again until it finishes.
-      const id2 = setInterval(() => load().then((done) => done && clearInterval(id2)).catch(reportError), 1000);
-      signal.addEventListener('abort', () => clearInterval(id2));
-    }
+    const poll = () => load().then((done) => { if (!done && !signal.aborted) setTimeout(poll, 1000); }).catch(reportError);
+    await poll(); // queued, running or not yet recorded: look again until it has finished
   }
 
   async function renderServer(root, signal) {
