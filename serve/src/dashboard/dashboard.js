@@ -240,7 +240,7 @@
     return out;
   }
 
-  const W = 600, H = 100, PAD = 14;
+  const W = 600, H = 100, PAD = 18;
 
   function chartFrame(label) {
     const root = svg('svg', { viewBox: `0 0 ${W} ${H + PAD}`, role: 'img', 'aria-label': label });
@@ -259,7 +259,7 @@
       const h = Math.max(1, (b.count / 60 / max) * (H - 12));
       root.append(svg('rect', { class: 'bar', x: i * bw + 1, y: H - h, width: bw - 2, height: h }));
     });
-    root.append(svg('text', { x: 0, y: 10, text: `max ${max.toFixed(2)}/s` }));
+    root.append(svg('text', { x: 2, y: 13, text: `max ${max.toFixed(2)}/s` }));
     return root;
   }
 
@@ -279,7 +279,7 @@
       d = d.replace(/M([\d.]+) ([\d.]+) (?=M|$)/g, (_, x, y) => `M${x - 3} ${y} L${+x + 3} ${y} `);
       if (d) root.append(svg('path', { class: cls, d }));
     }
-    root.append(svg('text', { x: 0, y: 10, text: `max ${Math.round(max)} ms` }));
+    root.append(svg('text', { x: 2, y: 13, text: `max ${Math.round(max)} ms` }));
     return root;
   }
 
