@@ -22,11 +22,15 @@
 mod backend;
 mod handlers;
 mod http;
+mod live;
 pub mod namegen;
 mod queue;
 mod runs;
+mod service;
 
 pub use backend::{Backend, Invocation, InvokeRequest, Prepared};
+pub use live::{ServerBackend, StoreSink, SERVER_SIDE_KEYS};
+pub use service::{attach, Attached};
 
 use crate::store::{RecordBatcher, RunRecord, Scope, Store, StoreError, TokenInfo};
 use bytes::Bytes;

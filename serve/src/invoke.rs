@@ -1,0 +1,243 @@
+//! Every use of the tern embedding API is here, so a change of that API touches one file.
+//!
+//! Today's API: `Runtime::compile` gives a wasmi `Module` (cheap to clone, shared by every run) and
+//! `Runtime::run` runs it in a fresh instance; the wall-clock deadline (policy `timeout`) is the only
+//! way to stop a looping guest. A run whose client went away is therefore stopped at its next read or
+//! write (both fail), or at its deadline when it does neither; `tern::Interrupt` will end it at once.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Grants, HandlerLimits};
+use crate::Error;
+
+/// The engine every handler runs on (one per server).
+pub struct Engine {
+    runtime: tern::Runtime,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            runtime: tern::Runtime::new(),
+        }
+    }
+}
+
+/// A compiled module, shared by every request to its handler; cheap to clone.
+#[derive(Clone)]
+pub struct CompiledModule {
+    module: wasmi::Module,
+    /// Lower-case hex sha256 of the module file's bytes: the handler's version.
+    pub sha256: String,
+}
+
+impl Engine {
+    /// Compiles a module from its bytes (binary, or text).
+    pub fn compile(&self, bytes: &[u8]) -> Result<CompiledModule, Error> {
+        let module = self
+            .runtime
+            .compile(bytes)
+            .map_err(|e| Error::new(e.to_string()))?;
+        Ok(CompiledModule {
+            module,
+            sha256: sha256_hex(bytes),
+        })
+    }
+
+    /// Checks that every import of `module` is one the runtime provides.
+    pub fn check_imports(&self, module: &CompiledModule) -> Result<(), Error> {
+        let provided = self.runtime.imports();
+        for import in module.module.imports() {
+            let (m, n) = (import.module(), import.name());
+            if import.ty().func().is_some() && !provided.iter().any(|&(pm, pn)| pm == m && pn == n)
+            {
+                return Err(Error::new(format!(
+                    "imports {m}::{n}, which tern does not provide"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A handler's grants and limits as the runtime takes them, built once when the handler loads.
+pub struct Permissions {
+    policy: Arc<tern::Policy>,
+    dirs: Vec<(PathBuf, String, bool)>,
+}
+
+impl Permissions {
+    /// Builds the policy from the grants (as `tern run` does from its flags) and the limits.
+    pub fn new(grants: &Grants, limits: &HandlerLimits) -> Result<Self, Error> {
+        let mut policy = tern::Policy::new();
+        let at = |what: &str, e: &dyn std::fmt::Display| Error::new(format!("{what}: {e}"));
+        let mut dirs = Vec::new();
+        for spec in &grants.dirs {
+            let (rest, read_only) = match spec.strip_suffix(":ro") {
+                Some(rest) => (rest, true),
+                None => (spec.as_str(), false),
+            };
+            let (host, guest) = rest.split_once("::").unwrap_or((rest, rest));
+            let canonical =
+                std::fs::canonicalize(host).map_err(|e| at(&format!("dirs {spec}"), &e))?;
+            let url = url_of_dir(&canonical)
+                .ok_or_else(|| Error::new(format!("dirs {spec}: not a directory")))?;
+            policy
+                .allow(&url)
+                .map_err(|e| at(&format!("dirs {spec}"), &e))?;
+            dirs.push((canonical, guest.to_owned(), read_only));
+        }
+        for url in &grants.allow {
+            policy
+                .allow(url)
+                .map_err(|e| at(&format!("allow {url}"), &e))?;
+        }
+        for url in &grants.deny {
+            policy
+                .deny(url)
+                .map_err(|e| at(&format!("deny {url}"), &e))?;
+        }
+        for range in &grants.allow_private {
+            policy
+                .allow_private(range)
+                .map_err(|e| at(&format!("allow-private {range}"), &e))?;
+        }
+        for path in &grants.ca_files {
+            let shown = format!("ca-file {}", path.display());
+            let pem = std::fs::read(path).map_err(|e| at(&shown, &e))?;
+            policy.network.trust_pem(&pem).map_err(|e| at(&shown, &e))?;
+        }
+        policy.limits.timeout = Some(limits.timeout);
+        policy.limits.fuel = limits.fuel;
+        policy.limits.max_memory_pages = Some(limits.max_memory_pages);
+        Ok(Permissions {
+            policy: Arc::new(policy),
+            dirs,
+        })
+    }
+
+    /// The grants, for `--check`.
+    pub fn grants(&self) -> Vec<String> {
+        self.policy.grants()
+    }
+}
+
+fn url_of_dir(path: &std::path::Path) -> Option<String> {
+    if !path.is_dir() {
+        return None;
+    }
+    let text = path.to_str()?;
+    Some(format!("file://{}/", text.trim_end_matches('/')))
+}
+
+/// The streams a run gets.
+pub struct RunStreams {
+    /// The request body.
+    pub stdin: Box<dyn Read + Send>,
+    /// The CGI response.
+    pub stdout: Box<dyn Write + Send>,
+    /// stderr and the guest's log lines, kept bounded for the invocation record.
+    pub log: crate::records::LogCapture,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Exited with this status.
+    Exited(i32),
+    /// Trapped: the reason.
+    Trapped(String),
+    /// Ran past its timeout.
+    TimedOut(Duration),
+    /// Could not start (instantiation, entry point).
+    Failed(String),
+}
+
+impl RunEnd {
+    /// A short name for records and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunEnd::Exited(0) => "exited",
+            RunEnd::Exited(_) => "exited-nonzero",
+            RunEnd::Trapped(reason) if reason.starts_with("out of fuel") => "out-of-fuel",
+            RunEnd::Trapped(reason) if reason.starts_with("memory limit") => "memory-limit",
+            RunEnd::Trapped(_) => "trap",
+            RunEnd::TimedOut(_) => "timeout",
+            RunEnd::Failed(_) => "failed",
+        }
+    }
+}
+
+/// A run's figures.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    /// Fuel used.
+    pub fuel: u64,
+    /// Peak memory, pages.
+    pub peak_memory_pages: u64,
+    /// Host calls made.
+    pub host_calls: u64,
+    /// URLs the policy denied.
+    pub denials: Vec<String>,
+}
+
+/// Runs `module` once with `env` and `streams`.
+pub fn run(
+    engine: &Engine,
+    module: &CompiledModule,
+    permissions: &Permissions,
+    name: &str,
+    entry: Option<&str>,
+    env: &[(String, String)],
+    streams: RunStreams,
+) -> (RunEnd, RunStats) {
+    let stdio = tern::Stdio::new(
+        streams.stdin,
+        streams.stdout,
+        Box::new(streams.log.clone()),
+        Box::new(streams.log),
+    );
+    let mut process = tern::Process::new(
+        name,
+        vec![name.to_owned()],
+        permissions.policy.clone(),
+        stdio,
+    );
+    for (k, v) in env {
+        process.set_env(k.clone(), v.clone());
+    }
+    for (host, guest, read_only) in &permissions.dirs {
+        if let Err(e) = process.preopen(host, guest, *read_only) {
+            return (
+                RunEnd::Failed(format!("dirs {}: {e}", host.display())),
+                RunStats::default(),
+            );
+        }
+    }
+    match engine.runtime.run(&module.module, process, entry) {
+        Ok(outcome) => {
+            let stats = RunStats {
+                fuel: outcome.fuel_used,
+                peak_memory_pages: outcome.peak_memory_pages,
+                host_calls: outcome.process.stats.host_calls,
+                denials: outcome.process.stats.denied.clone(),
+            };
+            let end = match outcome.termination {
+                tern::Termination::Exited(code) => RunEnd::Exited(code),
+                tern::Termination::Trapped(reason) => RunEnd::Trapped(reason),
+                tern::Termination::TimedOut(limit) => RunEnd::TimedOut(limit),
+            };
+            (end, stats)
+        }
+        Err(e) => (RunEnd::Failed(e.to_string()), RunStats::default()),
+    }
+}

@@ -1,0 +1,358 @@
+//! The listener: connections on a one-thread tokio runtime, limits on connections and idle time,
+//! graceful shutdown, and the state every request shares.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+use crate::config::{ServeConfig, ServerSettings};
+use crate::http::{self, Peer};
+use crate::invoke::Engine;
+use crate::metrics::Metrics;
+use crate::pool::Pool;
+use crate::records::{InvocationRecord, LogWriter, RecordSink, Ring};
+use crate::registry::{Live, Registry};
+use crate::Error;
+
+/// How to run the server beyond its configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Recompile handlers whose module file changed, and swap them in.
+    pub watch: bool,
+    /// Stop gracefully on SIGTERM and SIGINT.
+    pub signals: bool,
+    /// Write invocation records to stderr.
+    pub log_records: bool,
+    /// Print a debug line for each 404 (which host and path were tried).
+    pub debug: bool,
+    /// TLS certificate chain and private key (PEM files).
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// What every request shares.
+pub struct State {
+    /// Listener and connection settings.
+    pub settings: ServerSettings,
+    /// The route table in force.
+    pub live: Arc<Live>,
+    /// Compiles handlers.
+    pub registry: Arc<Registry>,
+    /// Runs guests.
+    pub pool: Pool,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The last invocation records.
+    pub ring: Arc<Ring>,
+    sinks: RwLock<Vec<Arc<dyn RecordSink>>>,
+    /// Handlers are loaded.
+    pub ready: AtomicBool,
+    /// 404 debug lines.
+    pub debug: bool,
+    run_prefix: String,
+    runs: AtomicU64,
+}
+
+impl State {
+    /// A new run id: unique in this server's life and unlikely across restarts.
+    pub fn next_run_id(&self) -> String {
+        let n = self.runs.fetch_add(1, Ordering::Relaxed);
+        format!("{}{:08x}", self.run_prefix, n)
+    }
+
+    /// Hands a record to metrics and every sink.
+    pub fn finish(&self, record: &InvocationRecord) {
+        self.metrics.observe(record);
+        for sink in self.sinks.read().unwrap_or_else(|p| p.into_inner()).iter() {
+            sink.record(record);
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (route table, records, metrics).
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Adds a record sink (the control plane persists records through one).
+    pub fn add_sink(&self, sink: Arc<dyn RecordSink>) {
+        self.state
+            .sinks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(sink);
+    }
+
+    /// Starts a graceful shutdown: stop accepting, let in-flight requests finish (up to the grace).
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits until the server has stopped.
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Loads every handler and starts serving; returns once the listener is bound.
+pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
+    let registry = Arc::new(Registry::new(Arc::new(Engine::default())));
+    let table = registry.load_all(&config)?;
+    let settings = config.server.clone();
+    let ring = Arc::new(Ring::new(settings.record_ring));
+    let mut sinks: Vec<Arc<dyn RecordSink>> = vec![ring.clone()];
+    if options.log_records {
+        sinks.push(Arc::new(LogWriter {
+            format: settings.log_format,
+        }));
+    }
+    let std_listener = std::net::TcpListener::bind(settings.listen)
+        .map_err(|e| Error::new(format!("cannot listen on {}: {e}", settings.listen)))?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::new(format!("listener: {e}")))?;
+    let addr = std_listener
+        .local_addr()
+        .map_err(|e| Error::new(format!("listener: {e}")))?;
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(crate::tls::acceptor(cert, key)?),
+        None => None,
+    };
+    let live = Arc::new(Live::new(table));
+    let state = Arc::new(State {
+        pool: Pool::new(settings.workers),
+        settings,
+        live: live.clone(),
+        registry: registry.clone(),
+        metrics: Metrics::default(),
+        ring,
+        sinks: RwLock::new(sinks),
+        ready: AtomicBool::new(true),
+        debug: options.debug,
+        run_prefix: run_prefix(),
+        runs: AtomicU64::new(0),
+    });
+    if options.watch {
+        crate::watch::spawn(config, registry, live);
+    }
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let thread_state = state.clone();
+    let signals = options.signals;
+    let shutdown_for_signals = shutdown_tx.clone();
+    let thread = std::thread::Builder::new()
+        .name("tern-io".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("tern serve: cannot start the I/O runtime: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                if signals {
+                    tokio::spawn(wait_for_signal(shutdown_for_signals));
+                }
+                let listener = match TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("tern serve: listener: {e}");
+                        return;
+                    }
+                };
+                serve(listener, thread_state, shutdown_rx, tls).await;
+            });
+        })
+        .map_err(|e| Error::new(format!("cannot start the I/O thread: {e}")))?;
+    Ok(Running {
+        addr,
+        state,
+        shutdown: shutdown_tx,
+        thread: Some(thread),
+    })
+}
+
+fn run_prefix() -> String {
+    let mut bytes = [0u8; 4];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn wait_for_signal(shutdown: watch::Sender<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("tern serve: cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    eprintln!("tern serve: shutting down: finishing in-flight requests");
+    let _ = shutdown.send(true);
+}
+
+async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+    tls: Option<crate::tls::Acceptor>,
+) {
+    let settings = state.settings.clone();
+    let permits = Arc::new(Semaphore::new(settings.max_connections));
+    let open = Arc::new(AtomicUsize::new(0));
+    let (done_tx, mut done_rx) = watch::channel(());
+    loop {
+        // At the connection limit, stop accepting: new clients wait in the backlog, not in memory.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.changed() => break,
+        };
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and the like: back off briefly instead of spinning.
+                    eprintln!("tern serve: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(settings.listen);
+        let state = state.clone();
+        let shutdown = shutdown.clone();
+        let open = open.clone();
+        let done_tx = done_tx.clone();
+        let tls = tls.clone();
+        open.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            let peer = Peer {
+                remote,
+                local,
+                tls: tls.is_some(),
+            };
+            match tls {
+                None => connection(stream, peer, state, shutdown).await,
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(
+                        state.settings.header_read_timeout,
+                        crate::tls::accept(&acceptor, stream),
+                    );
+                    if let Ok(Ok(stream)) = handshake.await {
+                        connection(stream, peer, state, shutdown).await;
+                    }
+                }
+            }
+            drop(permit);
+            open.fetch_sub(1, Ordering::AcqRel);
+            let _ = done_tx.send(());
+        });
+    }
+    drop(listener);
+    // Let in-flight requests finish, up to the grace period.
+    let deadline = tokio::time::Instant::now() + settings.shutdown_grace;
+    while open.load(Ordering::Acquire) > 0 {
+        if tokio::time::timeout_at(deadline, done_rx.changed())
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "tern serve: {} connection(s) still open after the shutdown grace; stopping",
+                open.load(Ordering::Acquire)
+            );
+            break;
+        }
+    }
+    state.ready.store(false, Ordering::Release);
+}
+
+/// Serves one connection until it closes, it idles past the keep-alive timeout, or shutdown.
+async fn connection<IO>(io: IO, peer: Peer, state: Arc<State>, mut shutdown: watch::Receiver<bool>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let settings = &state.settings;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (activity_tx, mut activity) = watch::channel(Instant::now());
+    let service = {
+        let state = state.clone();
+        let in_flight = in_flight.clone();
+        service_fn(move |req| {
+            let state = state.clone();
+            let in_flight = in_flight.clone();
+            let activity_tx = activity_tx.clone();
+            in_flight.fetch_add(1, Ordering::AcqRel);
+            async move {
+                let response = http::handle(state, req, peer).await;
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+                let _ = activity_tx.send(Instant::now());
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        })
+    };
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout)
+        .max_buf_size(settings.max_header_bytes.max(8192))
+        .keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let mut closing = *shutdown.borrow();
+    if closing {
+        conn.as_mut().graceful_shutdown();
+    }
+    let mut idle_since = Instant::now();
+    loop {
+        let idle_deadline =
+            tokio::time::Instant::from_std(idle_since + settings.keep_alive_timeout);
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = shutdown.changed(), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            Ok(()) = activity.changed() => idle_since = *activity.borrow_and_update(),
+            _ = tokio::time::sleep_until(idle_deadline), if !closing => {
+                if in_flight.load(Ordering::Acquire) == 0 {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                } else {
+                    idle_since = Instant::now();
+                }
+            }
+        }
+    }
+}
