@@ -327,7 +327,8 @@
     const b = s.backend || {};
     const parts = [`tern ${s.version}`, `up ${duration(s.uptime_s)}`, `${s.handlers} handlers`];
     if (b.workers_busy !== undefined) parts.push(`workers busy ${b.workers_busy}/${b.workers ?? '?'}`);
-    if (b.queue_depth !== undefined) parts.push(`queued ${b.queue_depth}`);
+    if (b.queued) parts.push(`queued ${Object.values(b.queued).reduce((a, n) => a + n, 0)}`);
+    if (b.store_bytes !== undefined) parts.push(`store ${bytes(b.store_bytes)}`);
     return parts.map((p) => el('span', { text: p }));
   }
 

@@ -89,6 +89,21 @@ pub fn server_info(
     })
 }
 
+/// Bytes in the files under `dir` (the store's size: its database and module blobs).
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0, // symlinks are not followed
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -227,10 +227,10 @@ step('a request made with curl appears in the live tail', async () => {
   await page.until(`document.querySelector('[data-slot="live"].on')`, 'the live tail to connect');
   const r = curl('/hello');
   assert.equal(r.status, 200);
-  assert.equal(r.body, 'Hello, version 2\n');
+  assert.equal(r.body, 'Hello from version 2\n');
   await page.until(`document.querySelector('.tail-entry[data-run="${r.run}"]')`, `run ${r.run} in the tail`);
   const entry = await page.eval(`document.querySelector('.tail-entry[data-run="${r.run}"]').textContent`);
-  assert.match(entry, / v2 http 200 exited\(0\)/);
+  assert.match(entry, / v2 http 200 exited/);
   assert.match(entry, /\| \[guest\] info: greeted/);
   await page.until(`document.querySelector('tr[data-run="${r.run}"]')`, 'the run in the invocations table');
   await page.until(`document.querySelector('[data-slot="chart-rate"] rect.bar')`, 'a bar in the request chart');
@@ -244,7 +244,7 @@ step('rolling back makes the old version serve', async () => {
   await page.until(`document.querySelector('tr.live-row[data-version-row="1"]')`, 'v1 to be live');
   assert.equal(page.dialogs.at(-1)?.type, 'confirm');
   const r = curl('/hello');
-  assert.equal(r.body, 'Hello from tern!\n', 'the old version answers');
+  assert.equal(r.body, 'Hello from version 1\n', 'the old version answers');
   await page.until(`document.querySelector('tr[data-run="${r.run}"] .version')?.textContent === 'v1'`, 'the run of v1');
   await page.shot('04-rolled-back');
 });
@@ -280,7 +280,10 @@ step('guest output that is HTML is shown as text and runs nothing', async () => 
 step('the server view shows version and uptime', async () => {
   await page.hash(`#/server`);
   await page.until(`document.querySelector('[data-slot="info"]')?.textContent.includes('uptime')`, 'the server info');
-  assert.match(await page.eval(`document.querySelector('[data-slot="info"]').textContent`), /version0\.\d+\.\d+/);
+  const info = await page.eval(`document.querySelector('[data-slot="info"]').innerText`);
+  assert.match(info, /version\s+0\.\d+\.\d+/);
+  for (const row of [/workers busy\s+\d+/, /queued\s+\{"hello":\d+/, /store bytes\s+[\d.]+ (KiB|MiB)/]) assert.match(info, row);
+  await page.shot('09-server');
 });
 
 step('readable on a phone, and dark when the system is', async () => {

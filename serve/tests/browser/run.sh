@@ -1,13 +1,13 @@
 #!/bin/sh
 # The dashboard's browser test: starts the API server on ephemeral 127.0.0.1 ports with a temp data
-# directory, makes tokens, deploys the example handler (two versions) and an XSS handler with curl,
+# directory, makes tokens, deploys a hello handler (two versions) and an XSS handler with curl,
 # then drives Chromium headless (dashboard.test.js, Node built-ins only). Screenshots go to
 # target/dashboard-shots/.
 #
 #   serve/tests/browser/run.sh
 #
 # Needs node (20+), curl and chromium (installed with apt-get when missing and running as root).
-# The server is serve/examples/api_demo.rs until `tern serve` implements the control plane's Backend.
+# The server is serve/examples/serve_api.rs (the real server and control plane) until the tern CLI has `serve`.
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 here="$root/serve/tests/browser"
@@ -25,8 +25,8 @@ if [ ! -x "$chromium" ]; then
 fi
 command -v node >/dev/null || { echo "run.sh: needs node (20 or later)" >&2; exit 1; }
 
-cargo build -q -p tern-serve --example api_demo
-server="${CARGO_TARGET_DIR:-$root/target}/debug/examples/api_demo"
+cargo build -q -p tern-serve --example serve_api
+server="${CARGO_TARGET_DIR:-$root/target}/debug/examples/serve_api"
 shots="${CARGO_TARGET_DIR:-$root/target}/dashboard-shots"
 
 rm -rf "$shots"
@@ -59,8 +59,8 @@ deploy() { # deploy NAME FILE: a new handler, or a new version of one
     fi
     curl -sS --fail-with-body -H "Authorization: Bearer $token" "$1" "$2" "$3" --data-binary "@$4" >/dev/null
 }
-sed 's/Hello from tern!/Hello, version 2/' examples/hello.wat >"$tmp/hello-v2.wat"
-deploy hello examples/hello.wat
+sed 's/version 1/version 2/' "$here/hello.wat" >"$tmp/hello-v2.wat"
+deploy hello "$here/hello.wat"
 deploy hello "$tmp/hello-v2.wat"
 deploy xss "$here/xss.wat"
 # Some traffic for the charts: requests on the handler port and invocations through the API.
