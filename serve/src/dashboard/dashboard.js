@@ -1,9 +1,9 @@
 // tern dashboard: reads the /v1/ API with the token the user signs in with.
 // Every piece of server or guest text goes into the page as text (textContent), never as HTML.
-'use strict';
+import { HOUR_MS, buckets, latencyChart, rateChart } from './charts.js';
+
 (() => {
   const TOKEN_KEY = 'tern.token';
-  const HOUR_MS = 3600 * 1000;
   const MAX_RECORDS = 2000;
   const MAX_TAIL = 200;
   const $ = (id) => document.getElementById(id);
@@ -23,15 +23,6 @@
       else node.setAttribute(k, v === true ? '' : String(v));
     }
     for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-    return node;
-  }
-
-  function svg(tag, attrs) {
-    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'text') node.textContent = String(v);
-      else node.setAttribute(k, String(v));
-    }
     return node;
   }
 
@@ -76,6 +67,11 @@
 
   function number(n) {
     return n === undefined || n === null ? '—' : Number(n).toLocaleString();
+  }
+
+  /** A run id short enough for a table: server ids end in a counter, API ids are random. */
+  function shortId(id) {
+    return id.length <= 16 ? id : `…${id.slice(-12)}`;
   }
 
   function compact(value) {
@@ -218,71 +214,6 @@
     return Array.isArray(d) ? d : [];
   }
 
-  function quantile(sorted, q) {
-    if (!sorted.length) return null;
-    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  }
-
-  /** One-minute buckets of the last hour: count, p50 and p99 of wall time. */
-  function buckets(records, now) {
-    const out = Array.from({ length: 60 }, () => ({ walls: [] }));
-    for (const r of records) {
-      const age = now - r.finished_at;
-      if (age < 0 || age >= HOUR_MS) continue;
-      out[59 - Math.floor(age / 60000)].walls.push(r.wall_ms);
-    }
-    for (const b of out) {
-      b.walls.sort((a, b2) => a - b2);
-      b.count = b.walls.length;
-      b.p50 = quantile(b.walls, 0.5);
-      b.p99 = quantile(b.walls, 0.99);
-    }
-    return out;
-  }
-
-  const W = 600, H = 100, PAD = 18;
-
-  function chartFrame(label) {
-    const root = svg('svg', { viewBox: `0 0 ${W} ${H + PAD}`, role: 'img', 'aria-label': label });
-    root.append(svg('line', { class: 'axis', x1: 0, y1: H, x2: W, y2: H }));
-    root.append(svg('text', { x: 0, y: H + PAD - 2, text: '−60 min' }));
-    root.append(svg('text', { x: W, y: H + PAD - 2, 'text-anchor': 'end', text: 'now' }));
-    return root;
-  }
-
-  function rateChart(bs) {
-    const max = Math.max(...bs.map((b) => b.count / 60), 0);
-    const root = chartFrame('requests per second, last hour');
-    const bw = W / bs.length;
-    bs.forEach((b, i) => {
-      if (!b.count) return;
-      const h = Math.max(1, (b.count / 60 / max) * (H - 12));
-      root.append(svg('rect', { class: 'bar', x: i * bw + 1, y: H - h, width: bw - 2, height: h }));
-    });
-    root.append(svg('text', { x: 2, y: 13, text: `max ${max.toFixed(2)}/s` }));
-    return root;
-  }
-
-  function latencyChart(bs) {
-    const max = Math.max(...bs.map((b) => b.p99 ?? 0), 1);
-    const root = chartFrame('latency p50 and p99 in milliseconds, last hour');
-    const bw = W / bs.length;
-    for (const [key, cls] of [['p50', 'p50'], ['p99', 'p99line']]) {
-      let d = '', joined = false;
-      bs.forEach((b, i) => {
-        if (b[key] === null) { joined = false; return; }
-        const x = (i + 0.5) * bw, y = H - (b[key] / max) * (H - 12);
-        d += `${joined ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)} `;
-        joined = true;
-      });
-      // A lone minute has no line to draw: a short tick shows it.
-      d = d.replace(/M([\d.]+) ([\d.]+) (?=M|$)/g, (_, x, y) => `M${x - 3} ${y} L${+x + 3} ${y} `);
-      if (d) root.append(svg('path', { class: cls, d }));
-    }
-    root.append(svg('text', { x: 2, y: 13, text: `max ${Math.round(max)} ms` }));
-    return root;
-  }
-
   function stat(value, label) {
     return el('div', { class: 'stat' }, el('b', { text: value }), el('span', { text: label }));
   }
@@ -314,7 +245,7 @@
         return el('tr', { 'data-handler': h.name },
           el('td', {}, el('a', { href: `#/h/${encodeURIComponent(h.name)}`, text: h.name })),
           el('td', { text: `v${h.live_version}` }),
-          el('td', { class: 'wrap mono', text: h.routes === null ? '—' : compact(h.routes) }),
+          el('td', { class: 'wrap mono', text: h.routes ? compact(h.routes) : 'default' }),
           el('td', {}, ...(dots.length ? dots : ['no runs yet'])),
           el('td', { title: time(h.updated_at), text: ago(h.updated_at) }));
       }));
@@ -352,7 +283,7 @@
         ['version', `v${h.live_version}`],
         ['deployed', `${time(live.created_at)} (${ago(live.created_at)})`],
         ['live since', time(h.updated_at)],
-        ['routes', compact(config.routes ?? '—')],
+        ['routes', compact(config.routes ?? config.route ?? 'the server default')],
         ['limits', compact(config.limits ?? 'server defaults')],
         ['grants', compact(config.grants ?? config.allow ?? 'none')],
       ]);
@@ -420,7 +351,7 @@
       slot(root, 'chart-latency').replaceChildren(latencyChart(bs));
       slot(root, 'runs').replaceChildren(...records.slice(-50).reverse().map((r) => el('tr', { 'data-run': r.id },
         el('td', { title: time(r.finished_at), text: clock(r.finished_at) }),
-        el('td', { class: 'mono' }, el('a', { href: `#/r/${encodeURIComponent(r.id)}`, text: r.id.slice(0, 12) })),
+        el('td', { class: 'mono' }, el('a', { href: `#/r/${encodeURIComponent(r.id)}`, text: shortId(r.id) })),
         el('td', { text: r.kind }),
         el('td', { class: 'version', text: `v${r.version}` }),
         el('td', {}, statusBadge(r)),
@@ -438,7 +369,7 @@
       records.push(r);
       if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS);
       const entry = el('div', { class: 'tail-entry', 'data-run': r.id });
-      entry.textContent = `${clock(r.finished_at)} ${r.id.slice(0, 12)} v${r.version} ${r.kind} ${r.status} ${r.ended} ${r.wall_ms} ms`;
+      entry.textContent = `${clock(r.finished_at)} ${shortId(r.id)} v${r.version} ${r.kind} ${r.status} ${r.ended} ${r.wall_ms} ms`;
       for (const line of (r.logs || '').split('\n')) {
         if (line) entry.append(el('div', { class: 'tail-log', text: `  | ${line}` }));
       }

@@ -35,6 +35,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("dashboard.js"),
     ),
     (
+        "/charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("charts.js"),
+    ),
+    (
         "/favicon.svg",
         "image/svg+xml",
         include_bytes!("favicon.svg"),
