@@ -1,11 +1,9 @@
-// The dashboard in a real browser: Chromium headless, driven over the DevTools protocol on a pipe
-// (--remote-debugging-pipe: fd 3 in, fd 4 out, messages end with NUL), with Node built-ins only.
-// Started by run.sh, which starts the server, deploys the handlers and passes their addresses.
+// The dashboard in a real browser, with Node built-ins only: Chromium over the DevTools protocol
+// (cdp.js) or Firefox over WebDriver BiDi (bidi.js), both headless. Started by run.sh, which
+// starts the server, deploys the handlers and passes their addresses and tokens.
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const os = require('node:os');
 const assert = require('node:assert/strict');
 
 const env = (name) => {
@@ -14,164 +12,10 @@ const env = (name) => {
   return v;
 };
 const API = env('API'), HTTP = env('HTTP'), TOKEN = env('TOKEN'), READ_TOKEN = env('READ_TOKEN');
-const SHOTS = env('SHOTS');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = 15000; // a step that takes longer than this has failed
-
-/** The DevTools protocol over Chromium's pipe. */
-class Browser {
-  constructor() {
-    this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboard-chromium-'));
-    this.proc = spawn(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage', '--remote-debugging-pipe', `--user-data-dir=${this.profile}`,
-      'about:blank',
-    ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
-    this.stderr = '';
-    this.proc.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-4000); });
-    this.next = 1;
-    this.waiting = new Map();
-    this.listeners = [];
-    let buffered = Buffer.alloc(0);
-    this.proc.stdio[4].on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      let end;
-      while ((end = buffered.indexOf(0)) >= 0) {
-        const msg = JSON.parse(buffered.subarray(0, end).toString('utf8'));
-        buffered = buffered.subarray(end + 1);
-        this.dispatch(msg);
-      }
-    });
-    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
-  }
-
-  dispatch(msg) {
-    if (msg.id && this.waiting.has(msg.id)) {
-      const { resolve, reject, method } = this.waiting.get(msg.id);
-      this.waiting.delete(msg.id);
-      if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));
-      else resolve(msg.result);
-      return;
-    }
-    for (const l of this.listeners) l(msg);
-  }
-
-  send(method, params = {}, sessionId) {
-    const id = this.next++;
-    const msg = JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) });
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, method });
-      this.proc.stdio[3].write(msg + '\0');
-    });
-  }
-
-  on(fn) { this.listeners.push(fn); }
-
-  async close() {
-    try { await this.send('Browser.close'); } catch { /* already gone */ }
-    await this.exited;
-    fs.rmSync(this.profile, { recursive: true, force: true });
-  }
-}
-
-/** One tab. */
-class Page {
-  static async open(browser) {
-    const { targetId } = await browser.send('Target.createTarget', { url: 'about:blank' });
-    const { sessionId } = await browser.send('Target.attachToTarget', { targetId, flatten: true });
-    const page = new Page(browser, sessionId);
-    await page.send('Page.enable');
-    await page.send('Runtime.enable');
-    await page.send('Log.enable');
-    return page;
-  }
-
-  constructor(browser, sessionId) {
-    this.browser = browser;
-    this.sessionId = sessionId;
-    this.problems = []; // exceptions, console errors, CSP reports
-    this.dialogs = [];
-    this.loads = [];
-    browser.on((msg) => {
-      if (msg.sessionId !== sessionId) return;
-      const p = msg.params || {};
-      switch (msg.method) {
-        case 'Runtime.exceptionThrown':
-          this.problems.push(`exception: ${p.exceptionDetails.exception?.description || p.exceptionDetails.text}`);
-          break;
-        case 'Runtime.consoleAPICalled':
-          if (p.type === 'error') this.problems.push(`console.error: ${p.args.map((a) => a.value ?? a.description).join(' ')}`);
-          break;
-        case 'Log.entryAdded':
-          if (p.entry.level === 'error' && p.entry.source !== 'network') this.problems.push(`log: ${p.entry.text}`);
-          break;
-        case 'Page.javascriptDialogOpening':
-          this.dialogs.push(p);
-          // Only the rollback confirmation is expected; accept it (an alert would be an XSS).
-          this.send('Page.handleJavaScriptDialog', { accept: p.type === 'confirm' });
-          break;
-        case 'Page.loadEventFired':
-          this.loads.splice(0).forEach((resolve) => resolve());
-          break;
-        default:
-      }
-    });
-  }
-
-  send(method, params) { return this.browser.send(method, params, this.sessionId); }
-
-  async goto(url) {
-    const loaded = new Promise((resolve) => this.loads.push(resolve));
-    await this.send('Page.navigate', { url });
-    await loaded;
-  }
-
-  /** Moves within the page (a same-document navigation fires no load event). */
-  async hash(fragment) {
-    await this.eval(`location.hash = ${JSON.stringify(fragment)}`);
-  }
-
-  async eval(expression) {
-    const r = await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
-    if (r.exceptionDetails) throw new Error(`${expression}: ${r.exceptionDetails.exception?.description || r.exceptionDetails.text}`);
-    return r.result.value;
-  }
-
-  /** Resolves when `condition` (a page expression) is true: checked on every DOM change. */
-  async until(condition, what) {
-    const expression = `new Promise((resolve, reject) => {
-      const check = () => { try { return !!(${condition}); } catch (e) { return false; } };
-      if (check()) return resolve(true);
-      const obs = new MutationObserver(() => { if (check()) { obs.disconnect(); clearTimeout(t); resolve(true); } });
-      obs.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-      const t = setTimeout(() => { obs.disconnect(); reject(new Error('timed out')); }, ${STEP_MS});
-    })`;
-    try {
-      await this.eval(expression);
-    } catch (e) {
-      throw new Error(`waiting for ${what}: ${e.message}\n  page text: ${(await this.eval('document.body.innerText')).slice(0, 1500)}`);
-    }
-  }
-
-  async click(selector) {
-    await this.eval(`document.querySelector(${JSON.stringify(selector)}).click()`);
-  }
-
-  async type(selector, text) {
-    await this.eval(`(e => { e.value = ''; e.focus(); })(document.querySelector(${JSON.stringify(selector)}))`);
-    await this.send('Input.insertText', { text });
-  }
-
-  async shot(name) {
-    const { data } = await this.send('Page.captureScreenshot', { format: 'png' });
-    fs.writeFileSync(path.join(SHOTS, `${name}.png`), Buffer.from(data, 'base64'));
-  }
-
-  async viewport(width, height, mobile = false) {
-    await this.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile });
-  }
-}
+const BROWSER = env('BROWSER'); // chromium or firefox
+const BROWSER_BIN = env('BROWSER_BIN');
+const SHOTS = path.join(env('SHOTS'), BROWSER);
+const driver = { chromium: './cdp.js', firefox: './bidi.js' }[BROWSER];
 
 /** A request on the handler port with curl, as a user would make it: [status, run id, body]. */
 function curl(urlPath) {
@@ -184,7 +28,7 @@ function curl(urlPath) {
 
 const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
-let browser, page;
+let page;
 
 step('the page is served with a strict CSP and no framing', async () => {
   const resp = await fetch(`${API}/`);
@@ -293,12 +137,12 @@ step('readable on a phone, and dark when the system is', async () => {
   assert.ok(await page.eval('document.documentElement.scrollWidth <= window.innerWidth'), 'no sideways scrolling');
   await page.shot('07-phone');
   const light = await page.eval('getComputedStyle(document.body).backgroundColor');
-  await page.send('Emulation.setEmulatedMedia', { features: [{ name: 'prefers-color-scheme', value: 'dark' }] });
+  if (!(await page.colorScheme('dark'))) return; // this driver cannot emulate it
   const dark = await page.eval('getComputedStyle(document.body).backgroundColor');
   assert.notEqual(light, dark);
   await page.viewport(1200, 900);
   await page.shot('08-dark');
-  await page.send('Emulation.setEmulatedMedia', { features: [] });
+  await page.colorScheme(null);
 });
 
 step('a read token sees the handler but cannot roll back', async () => {
@@ -318,28 +162,29 @@ step('no script errors and no CSP violations', async () => {
 });
 
 (async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  browser = new Browser();
   let failed = 0;
+  let browser;
   try {
-    page = await Page.open(browser);
-    for (const [name, fn] of steps) {
+    browser = await require(driver).launch(BROWSER_BIN, SHOTS);
+    page = browser.page;
+    for (const [i, [name, fn]] of steps.entries()) {
       try {
         await fn();
-        console.log(`ok   ${name}`);
+        console.log(`ok   ${BROWSER}: ${name}`);
       } catch (e) {
         failed++;
-        console.log(`FAIL ${name}\n  ${e.stack || e}`);
-        if (page) await page.shot(`failed-${steps.findIndex((s) => s[0] === name)}`).catch(() => {});
+        console.log(`FAIL ${BROWSER}: ${name}\n  ${e.stack || e}`);
+        await page.shot(`failed-${i}`).catch(() => {});
         break; // later steps build on this one
       }
     }
   } catch (e) {
     failed++;
-    console.log(`FAIL starting Chromium: ${e.message}\n${browser.stderr}`);
+    console.log(`FAIL ${BROWSER}: ${e.stack || e}`);
   } finally {
-    await browser.close();
+    if (browser) await browser.close();
   }
-  console.log(failed ? 'dashboard browser test: FAILED' : `dashboard browser test: ${steps.length} steps passed; screenshots in ${SHOTS}`);
+  console.log(failed ? `dashboard browser test (${BROWSER}): FAILED`
+    : `dashboard browser test (${BROWSER}): ${steps.length} steps passed; screenshots in ${SHOTS}`);
   process.exit(failed ? 1 : 0);
 })();
