@@ -53,16 +53,12 @@ connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 /// The dashboard's response to `method path`, or `None` when the path is not one of its files
 /// (the API answers it then).
 pub fn asset(method: &Method, path: &str) -> Option<Response<Body>> {
-    let (_, content_type, bytes) = ASSETS.iter().find(|(p, _, _)| *p == path)?;
-    let head = *method == Method::HEAD;
-    if *method != Method::GET && !head {
+    if *method != Method::GET && *method != Method::HEAD {
         return None;
     }
-    let body = if head {
-        Bytes::new()
-    } else {
-        Bytes::from_static(bytes)
-    };
+    let (_, content_type, bytes) = ASSETS.iter().find(|(p, _, _)| *p == path)?;
+    // hyper sends no body for HEAD but keeps the length.
+    let body = Bytes::from_static(bytes);
     let mut resp = Response::new(Full::new(body).boxed());
     *resp.status_mut() = StatusCode::OK;
     let headers = resp.headers_mut();

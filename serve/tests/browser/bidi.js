@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { BasePage } = require('./page.js');
+const { BasePage, Connection } = require('./page.js');
 
 /** A WebSocket client: `send(text)`, `onmessage(text)`. */
 function connect(url) {
@@ -62,7 +62,7 @@ function connect(url) {
   });
 }
 
-class Firefox {
+class Firefox extends Connection {
   static async start(binary) {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboard-firefox-'));
     // No first-run pages, no background traffic.
@@ -85,43 +85,25 @@ class Firefox {
       });
       proc.on('exit', (code) => reject(new Error(`Firefox exited (${code}) before listening:\n${stderr}`)));
     });
-    const ff = new Firefox(proc, profile, await connect(`${url}/session`));
-    return ff;
+    return new Firefox(proc, profile, await connect(`${url}/session`));
   }
 
   constructor(proc, profile, ws) {
-    this.proc = proc;
-    this.profile = profile;
-    this.ws = ws;
-    this.next = 1;
-    this.waiting = new Map();
-    this.listeners = [];
-    this.exited = new Promise((resolve) => proc.on('exit', resolve));
+    super(proc, profile);
+    this.write = (text) => ws.send(text);
     ws.onmessage = (text) => {
       const msg = JSON.parse(text);
-      if (msg.id && this.waiting.has(msg.id)) {
-        const { resolve, reject, method } = this.waiting.get(msg.id);
-        this.waiting.delete(msg.id);
-        if (msg.type === 'error') reject(new Error(`${method}: ${msg.error}: ${msg.message}`));
-        else resolve(msg.result);
-      } else if (msg.type === 'event') {
-        for (const l of this.listeners) l(msg);
-      }
+      const error = msg.type === 'error' ? `${msg.error}: ${msg.message}` : null;
+      if (!this.settle(msg.id, error, msg.result) && msg.type === 'event') this.emit(msg);
     };
   }
 
   send(method, params = {}) {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, method });
-      this.ws.send(JSON.stringify({ id, method, params }));
-    });
+    return this.request(method, { params });
   }
 
-  async close() {
-    try { await this.send('browser.close'); } catch { /* already gone */ }
-    await this.exited;
-    fs.rmSync(this.profile, { recursive: true, force: true });
+  close() {
+    return this.closeWith('browser.close');
   }
 }
 

@@ -5,22 +5,20 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { BasePage } = require('./page.js');
+const { BasePage, Connection } = require('./page.js');
 
-class Chromium {
+class Chromium extends Connection {
   constructor(binary) {
-    this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboard-chromium-'));
-    this.proc = spawn(binary, [
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboard-chromium-'));
+    super(spawn(binary, [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage', '--remote-debugging-pipe', `--user-data-dir=${this.profile}`,
+      '--disable-dev-shm-usage', '--remote-debugging-pipe', `--user-data-dir=${profile}`,
       'about:blank',
-    ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] }), profile);
     this.stderr = '';
     this.proc.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-4000); });
-    this.next = 1;
-    this.waiting = new Map();
-    this.listeners = [];
+    this.write = (text) => this.proc.stdio[3].write(text + '\0');
     let buffered = Buffer.alloc(0);
     this.proc.stdio[4].on('data', (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
@@ -28,36 +26,17 @@ class Chromium {
       while ((end = buffered.indexOf(0)) >= 0) {
         const msg = JSON.parse(buffered.subarray(0, end).toString('utf8'));
         buffered = buffered.subarray(end + 1);
-        this.dispatch(msg);
+        if (!this.settle(msg.id, msg.error?.message, msg.result)) this.emit(msg);
       }
     });
-    this.exited = new Promise((resolve) => this.proc.on('exit', resolve));
-  }
-
-  dispatch(msg) {
-    if (msg.id && this.waiting.has(msg.id)) {
-      const { resolve, reject, method } = this.waiting.get(msg.id);
-      this.waiting.delete(msg.id);
-      if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));
-      else resolve(msg.result);
-      return;
-    }
-    for (const l of this.listeners) l(msg);
   }
 
   send(method, params = {}, sessionId) {
-    const id = this.next++;
-    const msg = JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) });
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, method });
-      this.proc.stdio[3].write(msg + '\0');
-    });
+    return this.request(method, { params, ...(sessionId ? { sessionId } : {}) });
   }
 
-  async close() {
-    try { await this.send('Browser.close'); } catch { /* already gone */ }
-    await this.exited;
-    fs.rmSync(this.profile, { recursive: true, force: true });
+  close() {
+    return this.closeWith('Browser.close');
   }
 }
 

@@ -6,6 +6,51 @@ const path = require('node:path');
 /** A step waiting longer than this for the page has failed. */
 const STEP_MS = 15000;
 
+/**
+ * A browser process and the JSON messages to and from it: requests answered by id, everything
+ * else to the listeners. A driver sets `write(text)` (its transport) and calls `settle`/`emit`.
+ */
+class Connection {
+  constructor(proc, profile) {
+    this.proc = proc;
+    this.profile = profile;
+    this.next = 1;
+    this.waiting = new Map();
+    this.listeners = [];
+    this.exited = new Promise((resolve) => proc.on('exit', resolve));
+  }
+
+  /** Sends `{ id, method, ...fields }`; resolves with the reply's result. */
+  request(method, fields) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, method });
+      this.write(JSON.stringify({ id, method, ...fields }));
+    });
+  }
+
+  /** Answers request `id` (an `error` rejects it); false when `id` is not a request of ours. */
+  settle(id, error, result) {
+    const waiting = this.waiting.get(id);
+    if (!waiting) return false;
+    this.waiting.delete(id);
+    if (error) waiting.reject(new Error(`${waiting.method}: ${error}`));
+    else waiting.resolve(result);
+    return true;
+  }
+
+  emit(msg) {
+    for (const l of this.listeners) l(msg);
+  }
+
+  /** Asks the browser to close with `method`, waits for it to exit, removes its profile. */
+  async closeWith(method) {
+    try { await this.request(method, { params: {} }); } catch { /* already gone */ }
+    await this.exited;
+    fs.rmSync(this.profile, { recursive: true, force: true });
+  }
+}
+
 class BasePage {
   constructor(shots) {
     this.shots = shots;
@@ -51,4 +96,4 @@ class BasePage {
   }
 }
 
-module.exports = { BasePage, STEP_MS };
+module.exports = { BasePage, Connection, STEP_MS };
