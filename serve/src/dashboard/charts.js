@@ -52,7 +52,7 @@ export function rateChart(bs) {
     const h = Math.max(1, (b.count / 60 / max) * (H - 12));
     root.append(svg('rect', { class: 'bar', x: i * bw + 1, y: H - h, width: bw - 2, height: h }));
   });
-  root.append(svg('text', { x: 2, y: 13, text: `max ${max.toFixed(2)}/s` }));
+  root.append(svg('text', { x: 2, y: 13, text: `max ${Number(max.toPrecision(2))}/s` }));
   return root;
 }
 

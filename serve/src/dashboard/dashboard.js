@@ -342,7 +342,7 @@ import { HOUR_MS, buckets, latencyChart, rateChart } from './charts.js';
       const mems = hour.map(memory).filter((m) => m !== undefined);
       slot(root, 'stats').replaceChildren(
         stat(number(hour.length), 'runs'),
-        stat((hour.length / 3600).toFixed(3), 'req/s'),
+        stat(String(Number((hour.length / 3600).toPrecision(2))), 'req/s'),
         stat(number(hour.filter(isError).length), 'errors'),
         stat(number(hour.filter(isTimeout).length), 'timeouts'),
         stat(fuels.length ? number(Math.round(fuels.reduce((a, b) => a + b, 0) / fuels.length)) : '—', 'fuel / run'),
