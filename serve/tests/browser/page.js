@@ -18,6 +18,8 @@ class Connection {
     this.waiting = new Map();
     this.listeners = [];
     this.exited = new Promise((resolve) => proc.on('exit', resolve));
+    // Should the test itself crash, its browser goes with it.
+    process.once('exit', () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
   }
 
   /** Sends `{ id, method, ...fields }`; resolves with the reply's result. */
