@@ -103,6 +103,17 @@ step('a run page shows the full record and its log lines', async () => {
   }
 });
 
+step("an async run's page shows its outcome", async () => {
+  const out = execFileSync('curl', ['-sS', '--fail-with-body', '-X', 'POST', '-H', `Authorization: Bearer ${TOKEN}`,
+    `${API}/v1/handlers/hello/invoke?async=1`], { encoding: 'utf8' });
+  const { run } = JSON.parse(out);
+  await page.hash(`#/r/${run}`);
+  await page.until(`document.querySelector('[data-slot="record"]')?.textContent.includes('finished')`, 'the async run to finish');
+  const record = await page.eval(`document.querySelector('[data-slot="record"]').innerText`);
+  assert.match(record, /kind\s+async/);
+  assert.match(record, /output\s+Hello from version 1/);
+});
+
 step('guest output that is HTML is shown as text and runs nothing', async () => {
   const r = curl('/xss');
   assert.equal(r.status, 200);
