@@ -24,14 +24,14 @@ if grep -qE 'test result: FAILED|error(\[|:)' target/test.log; then
 fi
 
 step "examples"
-cargo build --release --quiet -p tern
+cargo build --release --quiet -p tern-cli
 ./target/release/tern run examples/hello.wat | grep -q "Hello from tern!"
 echo "tern example" | ./target/release/tern run examples/cat.wat | grep -q "tern example"
 if ./target/release/tern run examples/denied.wat 2>/dev/null; then echo "denied.wat was not denied"; exit 1; fi
 echo "examples ok"
 
 # --- WASI preview1 (issue 4): the wasm32-wasip1 test programs (their integration tests,
-# runtime/tests/wasi.rs, ran above) and the wasi-cat example, built with cargo; C programs with
+# cli/tests/it/wasi.rs, ran above) and the wasi-cat example, built with cargo; C programs with
 # Debian's clang + lld + wasi-libc, run under tern and compared with expected output.
 step "WASI programs"
 for manifest in runtime/tests/wasi/Cargo.toml examples/wasi-cat/Cargo.toml; do

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Proves that the harness notices a broken runtime: each wrapper below runs the real tern but breaks
 # one behaviour on the way (stdin, --env, --allow, --deny, --ca-file, empty arguments), and the
-# harness must fail the case that names that behaviour — and must not pass the run as a whole.
+# harness must fail the case that names that behaviour — and must not pass the run as a whole — with
+# every suite module given (the Rust, C and Zig suites: each SDK's suite must catch it).
 #
-# Usage: conformance/broken-runtimes.sh HARNESS TERN MODULE
+# Usage: conformance/broken-runtimes.sh HARNESS TERN MODULE...
 #   HARNESS  the tern-conformance binary
 #   TERN     a working tern binary (what the wrappers run)
-#   MODULE   the suite module (.wasm)
-# Exits non-zero if a wrapper's named case did not fail. test.sh runs it; README.md shows its output.
+#   MODULE   suite modules (.wasm)
+# Only the run a wrapper breaks is run (--run). A named case that a suite skips (# SKIP) is not
+# required to fail, but every wrapper must fail at least one named case in every suite.
+# Exits non-zero if a wrapper's named case did not fail. run-sdks.sh runs it; README.md shows its output.
 set -euo pipefail
 
 harness=$1
 tern=$(realpath "$2")
-module=$3
+shift 2
+modules=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -46,36 +50,50 @@ exec '$tern' \"\$@\""
 wrapper no-empty-args "for a in \"\$@\"; do shift; [ -n \"\$a\" ] && set -- \"\$@\" \"\$a\"; done
 exec '$tern' \"\$@\""
 
-# expect WRAPPER WHAT CASE...: the harness must exit 1 and report every CASE as `not ok`.
+# expect WRAPPER RUN WHAT CASE...: with every module, the harness must exit 1 and report every CASE
+# the module implements as `not ok`.
 status=0
 expect() {
-    local name=$1 what=$2
-    shift 2
-    local out code=0
-    out=$("$harness" --runtime "$work/$name" "$module") || code=$?
+    local name=$1 run=$2 what=$3
+    shift 3
     echo "--- $name: a runtime that $what"
-    if [ "$code" != 1 ]; then
-        echo "FAIL: the harness exited $code, expected 1 (some case failed)"
-        status=1
-    fi
-    for id in "$@"; do
-        if ! grep -q "^not ok $id - " <<<"$out"; then
-            echo "FAIL: case $id did not fail"
+    local module
+    for module in "${modules[@]}"; do
+        local out code=0 failed=0
+        out=$("$harness" --runtime "$work/$name" --run "$run" "$module") || code=$?
+        local sdk
+        sdk=$(grep -m1 '^# sdk: ' <<<"$out" | cut -c8-)
+        echo "  with ${sdk:-$module}: $(tail -n 1 <<<"$out" | sed 's/ (sdk: .*//')"
+        if [ "$code" != 1 ]; then
+            echo "FAIL: the harness exited $code, expected 1 (some case failed)"
+            status=1
+        fi
+        for id in "$@"; do
+            if grep -q "^not ok $id - " <<<"$out"; then
+                failed=$((failed + 1))
+                # The failed case with its first reason.
+                awk -v id="$id" '$0 ~ "^not ok " id " - " { print "  " $0; getline; print "  " $0 }' <<<"$out"
+            elif grep -q "^ok $id - .* # SKIP" <<<"$out"; then
+                echo "  (case $id is skipped by this suite)"
+            else
+                echo "FAIL: case $id did not fail"
+                status=1
+            fi
+        done
+        if [ "$failed" = 0 ]; then
+            echo "FAIL: no named case failed"
             status=1
         fi
     done
-    # The failed cases with their first reason, and the summary line.
-    awk '/^not ok / { print; getline; print }' <<<"$out"
-    tail -n 1 <<<"$out"
 }
 
-expect no-stdin "runs tern with </dev/null" 12 13
-expect no-env "drops every --env KEY=VALUE" 22 28 29
-expect no-allow "drops every --allow URL" 57 85 91
-expect no-deny "drops every --deny URL" 59
-expect no-ca-file "drops --ca-file" 131 138
-expect no-empty-args "drops empty arguments" 33 35
+expect no-stdin main "runs tern with </dev/null" 12 13
+expect no-env main "drops every --env KEY=VALUE" 22 28 29
+expect no-allow main "drops every --allow URL" 57 85 91
+expect no-deny main "drops every --deny URL" 59
+expect no-ca-file net "drops --ca-file" 131 138
+expect no-empty-args main "drops empty arguments" 33 35
 if [ "$status" = 0 ]; then
-    echo "--- every broken runtime failed its named cases"
+    echo "--- every broken runtime failed its named cases in every suite"
 fi
 exit "$status"

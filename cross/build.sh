@@ -35,7 +35,7 @@ for triple in "${targets[@]}"; do
             [ "$variant" = minimal ] && flags=(--no-default-features)
             echo "--- $triple $variant ($profile)"
             start=$SECONDS
-            cargo build --quiet -p tern --bin tern --profile "$profile" --target "$triple" "${flags[@]}"
+            cargo build --quiet -p tern-cli --bin tern --profile "$profile" --target "$triple" "${flags[@]}"
             name=tern
             [ "$variant" = minimal ] && name=tern-minimal
             # Both variants build to the same path; keep each under its own name.

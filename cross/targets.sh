@@ -2,7 +2,7 @@
 # The board targets and what building and running each needs on an x86_64 Debian machine.
 # Sourced by cross/build.sh and cross/test.sh; source it yourself to get the same environment:
 #
-#   . cross/targets.sh && cross_env aarch64-unknown-linux-gnu && cargo build --release --target aarch64-unknown-linux-gnu -p tern
+#   . cross/targets.sh && cross_env aarch64-unknown-linux-gnu && cargo build --release --target aarch64-unknown-linux-gnu -p tern-cli
 #
 # Linkers are set through CARGO_TARGET_<TRIPLE>_LINKER (and the C compiler for C dependencies such as
 # ring through CC_<triple>/AR_<triple>) rather than a .cargo/config.toml, so a plain `cargo build` in

@@ -162,7 +162,8 @@ pub mod func {
     pub const RUNTIME_MSLEEP: &str = "runtime_msleep";
     /// `startup_arg_len() -> i32`
     pub const STARTUP_ARG_LEN: &str = "startup_arg_len";
-    /// `startup_arg_at(i, ptr, len) -> i32`
+    /// `startup_arg_at(i, ptr, len) -> i32`: argument `i` (0 is the program name); `i` out of
+    /// range is [`errno::INVALID_ARGUMENT`](crate::errno::INVALID_ARGUMENT), as CommonWA has it.
     pub const STARTUP_ARG_AT: &str = "startup_arg_at";
     /// `time_now() -> i64`
     pub const TIME_NOW: &str = "time_now";

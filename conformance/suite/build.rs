@@ -40,8 +40,37 @@ fn main() {
     }
     out.push_str("];\n");
 
+    let version = sdk_version(&manifest);
+    out.push_str(
+        "\n/// The version of tern-guest, the SDK this suite is written with (for the report).\n",
+    );
+    writeln!(out, "pub const SDK_VERSION: &str = {version:?};").unwrap();
+
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("cases.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", dest.display()));
+}
+
+/// tern-guest's version: its own, or the workspace's when it inherits it.
+fn sdk_version(manifest: &std::path::Path) -> String {
+    let read = |path: PathBuf| -> toml::Table {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        text.parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let sdk = read(manifest.join("../../guest-sdk/Cargo.toml"));
+    let version = sdk.get("package").and_then(|p| p.get("version"));
+    if let Some(v) = version.and_then(toml::Value::as_str) {
+        return v.to_string();
+    }
+    let root = read(manifest.join("../../Cargo.toml"));
+    root.get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("version"))
+        .and_then(toml::Value::as_str)
+        .expect("tern-guest's version, or the workspace's")
+        .to_string()
 }
 
 fn array<'a>(table: &'a toml::Table, key: &str) -> impl Iterator<Item = &'a toml::Table> {

@@ -1,5 +1,5 @@
 /*
- * tern.h — the tern stream ABI (abi/ABI.md, version 1.1) for C and Zig guests.
+ * tern.h — the tern stream ABI (abi/ABI.md, version 1.1) for C guests: the imports and constants.
  *
  * Freestanding: no libc needed. Build a guest with clang and wasm-ld, for example
  *
@@ -7,6 +7,11 @@
  *
  * Pointers and lengths are 32-bit; strings are not NUL-terminated. Functions returning int32_t give a
  * negative TERN_E* number on failure. Handles 0, 1 and 2 are stdin, stdout and stderr.
+ * tern_sdk.h adds helpers (strings, env and arguments, whole resources, CGI) on top of these.
+ *
+ * Every name, signature and constant here is checked against the tern-abi crate (abi/src/lib.rs) by
+ * the conformance harness's tests (conformance/harness/src/sdk_bindings.rs): keep one declaration
+ * per line, in the form below.
  */
 #ifndef TERN_H
 #define TERN_H
@@ -37,6 +42,11 @@
 #define TERN_STDOUT 1
 #define TERN_STDERR 2
 
+/* Exit statuses of `tern run` when the guest did not choose one. */
+#define TERN_EXIT_TRAP 134
+#define TERN_EXIT_TIMEOUT 124
+#define TERN_EXIT_RUNTIME_ERROR 125
+
 #define TERN_IMPORT(name) __attribute__((import_module("cwa"), import_name(#name)))
 
 TERN_IMPORT(log_write) void log_write(int32_t level, const char *ptr, int32_t len);
@@ -64,6 +74,17 @@ TERN_IMPORT(io_get_stdout) int32_t io_get_stdout(void);
 TERN_IMPORT(io_get_stderr) int32_t io_get_stderr(void);
 
 #undef TERN_IMPORT
+
+/* Module dagger (ABI.md §6): Olin's first ABI. URLs are NUL-terminated; reads return 0 at the end. */
+#define TERN_DAGGER(name) __attribute__((import_module("dagger"), import_name(#name)))
+
+TERN_DAGGER(open) int32_t tern_dagger_open(const char *url, int32_t flags);
+TERN_DAGGER(close) int32_t tern_dagger_close(int32_t fd);
+TERN_DAGGER(read) int32_t tern_dagger_read(int32_t fd, void *ptr, int32_t len);
+TERN_DAGGER(write) int32_t tern_dagger_write(int32_t fd, const void *ptr, int32_t len);
+TERN_DAGGER(sync) int32_t tern_dagger_sync(int32_t fd);
+
+#undef TERN_DAGGER
 
 /* The length of a NUL-terminated string, for passing C literals to the ABI. */
 static inline int32_t tern_strlen(const char *s) {

@@ -99,6 +99,10 @@ pub fn arg(i: usize) -> Result<Option<String>, Error> {
     let Ok(i) = i32::try_from(i) else {
         return Ok(None);
     };
+    // Out of range is -2 (CommonWA) from tern now, -4 from older hosts: ask the count instead.
+    if i >= sys::startup_arg_len() {
+        return Ok(None);
+    }
     match fetch(|buf| sys::startup_arg_at(i, buf)) {
         Ok(v) => Ok(Some(lossy(v))),
         Err(Error::NotFound) => Ok(None),

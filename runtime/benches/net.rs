@@ -129,7 +129,7 @@ fn benches(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters.div_ceil(u64::from(EXCHANGES)) {
                 let start = Instant::now();
-                let outcome = runtime.run(&many, process(&policy), None).expect("runs");
+                let outcome = runtime.run(&many, process(&policy)).expect("runs");
                 total += start.elapsed();
                 assert_eq!(
                     outcome.termination.exit_code(),
@@ -171,7 +171,7 @@ fn benches(c: &mut Criterion) {
     let once = runtime.compile(&guest(&url, 1)).expect("compiles");
     group.bench_function("guest ABI, new connection (whole run)", |b| {
         b.iter(|| {
-            let outcome = runtime.run(&once, process(&policy), None).expect("runs");
+            let outcome = runtime.run(&once, process(&policy)).expect("runs");
             assert_eq!(
                 outcome.termination.exit_code(),
                 0,

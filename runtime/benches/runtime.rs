@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tern::{Policy, Process, Runtime, Stdio};
+use tern::{Capture, Policy, Process, Runtime, Stdio};
 
 fn process(policy: &Arc<Policy>) -> Process {
     let stdio = Stdio::null();
@@ -37,10 +37,39 @@ fn time_calls(runtime: &Runtime, policy: &Arc<Policy>, wasm: &[u8]) -> Duration 
     let module = runtime.compile(wasm).expect("compiles");
     let p = process(policy);
     let start = Instant::now();
-    let outcome = runtime.run(&module, p, None).expect("runs");
+    let outcome = runtime.run(&module, p).expect("runs");
     let elapsed = start.elapsed();
     assert_eq!(outcome.termination.exit_code(), 0);
     elapsed
+}
+
+/// A small handler, the server's unit of work: reads its request body from stdin and writes a CGI
+/// response (head, then the body echoed) to stdout.
+const HANDLER: &str = r#"(module
+  (import "cwa" "resource_read" (func $read (param i32 i32 i32) (result i32)))
+  (import "cwa" "resource_write" (func $write (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "Status: 200\r\nContent-Type: text/plain\r\n\r\nyou sent: ")
+  (func (export "_start") (local $n i32)
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 51)))
+    (local.set $n (call $read (i32.const 0) (i32.const 1024) (i32.const 4096)))
+    (if (i32.gt_s (local.get $n) (i32.const 0))
+      (then (drop (call $write (i32.const 1) (i32.const 1024) (local.get $n)))))))"#;
+
+/// Compiles [`HANDLER`] and runs it once with a request body on stdin and stdout captured.
+fn compile_and_run_handler(runtime: &Runtime, policy: &Arc<Policy>) -> Vec<u8> {
+    let module = runtime.compile(HANDLER.as_bytes()).expect("compiles");
+    let stdout = Capture::new();
+    let stdio = Stdio::new(
+        Box::new(std::io::Cursor::new(b"name=tern&lang=wasm".to_vec())),
+        Box::new(stdout.clone()),
+        Box::new(std::io::sink()),
+        Box::new(std::io::sink()),
+    );
+    let process = Process::new("handler", vec!["handler".into()], policy.clone(), stdio);
+    let outcome = runtime.run(&module, process).expect("runs");
+    assert_eq!(outcome.termination.exit_code(), 0);
+    stdout.contents()
 }
 
 fn benches(c: &mut Criterion) {
@@ -60,7 +89,16 @@ fn benches(c: &mut Criterion) {
         .compile(br#"(module (func (export "_start")))"#)
         .expect("compiles");
     c.bench_function("instantiate + run empty _start", |b| {
-        b.iter(|| runtime.run(&empty, process(&policy), None).expect("runs"))
+        b.iter(|| runtime.run(&empty, process(&policy)).expect("runs"))
+    });
+
+    let response = compile_and_run_handler(&runtime, &policy);
+    assert!(
+        response.ends_with(b"you sent: name=tern&lang=wasm"),
+        "{response:?}"
+    );
+    c.bench_function("compile + run a small handler (captured stdio)", |b| {
+        b.iter(|| compile_and_run_handler(&runtime, &policy))
     });
 
     c.bench_function("resource_write 16 B to null:// (per call)", |b| {

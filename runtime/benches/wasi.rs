@@ -50,7 +50,7 @@ fn time_run(runtime: &Runtime, wasm: &[u8], make: &dyn Fn() -> Process, read: u6
     let module = runtime.compile(wasm).expect("compiles");
     let p = make();
     let start = Instant::now();
-    let outcome = runtime.run(&module, p, None).expect("runs");
+    let outcome = runtime.run(&module, p).expect("runs");
     let elapsed = start.elapsed();
     assert_eq!(
         outcome.termination.exit_code(),
@@ -70,7 +70,7 @@ fn process(policy: &Arc<Policy>, preopen: Option<&Path>) -> Process {
     let stdio = Stdio::null();
     let mut p = Process::new("bench", vec!["bench".into()], policy.clone(), stdio);
     if let Some(dir) = preopen {
-        p.preopen(dir, "/d", false).expect("preopen");
+        p.preopen(dir, "/d").expect("preopen");
     }
     p
 }

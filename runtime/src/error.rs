@@ -1,14 +1,16 @@
-//! The library's error type: what a host operation on behalf of a guest can fail with.
+//! The library's error type: what a host operation on behalf of a guest can fail with, and why a
+//! module could not be compiled or started.
 //!
 //! Every variant maps to one ABI error number ([`Error::code`]); the message is for the host's
-//! diagnostics, never shown to the guest.
+//! diagnostics, never shown to the guest. New variants may come, so a `match` needs a `_` arm.
 
 use std::fmt;
 
 use tern_abi::errno;
 
-/// Why a host operation on behalf of a guest failed.
+/// Why a host operation on behalf of a guest failed, or why a module cannot run at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// A bad handle, an out-of-bounds pointer or length, a malformed URL, a buffer too small.
     InvalidArgument(String),
@@ -28,6 +30,14 @@ pub enum Error {
     ConnectionFailed(String),
     /// Anything else (an I/O error with no better mapping).
     Unknown(String),
+    /// The bytes are not a valid WebAssembly module (or text).
+    InvalidModule(String),
+    /// The module imports something the runtime does not provide, or with another type.
+    UnknownImport(String),
+    /// The module has no usable entry point (none of the default names, or the wrong signature).
+    Entry(String),
+    /// The module could not be instantiated.
+    Instantiate(String),
 }
 
 impl Error {
@@ -43,6 +53,10 @@ impl Error {
             Error::Timeout(_) => errno::TIMEOUT,
             Error::ConnectionFailed(_) => errno::CONNECTION_FAILED,
             Error::Unknown(_) => errno::UNKNOWN,
+            Error::InvalidModule(_)
+            | Error::UnknownImport(_)
+            | Error::Entry(_)
+            | Error::Instantiate(_) => errno::INVALID_ARGUMENT,
         }
     }
 
@@ -64,6 +78,10 @@ impl Error {
             Error::Timeout(m) => Error::Timeout(add(m)),
             Error::ConnectionFailed(m) => Error::ConnectionFailed(add(m)),
             Error::Unknown(m) => Error::Unknown(add(m)),
+            Error::InvalidModule(m) => Error::InvalidModule(add(m)),
+            Error::UnknownImport(m) => Error::UnknownImport(add(m)),
+            Error::Entry(m) => Error::Entry(add(m)),
+            Error::Instantiate(m) => Error::Instantiate(add(m)),
         }
     }
 
@@ -78,6 +96,11 @@ impl fmt::Display for Error {
         let name = errno::name(self.code()).unwrap_or("error");
         match self {
             Error::Eof => f.write_str(name),
+            // These messages say what they are ("invalid module: …", "no entry point: …").
+            Error::InvalidModule(m)
+            | Error::UnknownImport(m)
+            | Error::Entry(m)
+            | Error::Instantiate(m) => f.write_str(m),
             Error::InvalidArgument(m)
             | Error::PermissionDenied(m)
             | Error::NotFound(m)

@@ -9,19 +9,27 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::normalize::normalize;
+use crate::policy::{Access, Denial};
 use crate::scheme::{self, LogLevel, Resource, Stdio};
-use crate::{Error, Policy, Result};
+use crate::{Error, Limits, Policy, Result};
 
+mod authoriser;
 #[cfg(feature = "wasi")]
 mod fs;
+
+pub use self::authoriser::Authoriser;
+use self::authoriser::DenialLog;
 
 /// Counters a run reports with `--stats`.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     /// Calls the guest made into the host.
     pub host_calls: u64,
-    /// URLs the policy denied, in order.
+    /// URLs the policy denied, in order: the first [`Limits::max_denials_recorded`], each cut to
+    /// 256 bytes.
     pub denied: Vec<String>,
+    /// Denials in all, including those past the ones `denied` keeps.
+    pub denials: u64,
     /// Handles opened (including ones closed since).
     pub opened: u64,
     /// Bytes the guest read through handles.
@@ -41,18 +49,30 @@ pub struct Process {
     args: Vec<String>,
     env: BTreeMap<String, String>,
     policy: Arc<Policy>,
+    limits: Limits,
     stdio: Stdio,
     handles: Vec<Option<Entry>>,
     open_count: usize,
     started: Instant,
     deadline: Option<Instant>,
     out_of_time: bool,
+    /// Where every denial is reported and counted, shared with the schemes' [`Authoriser`]s.
+    denial_log: Arc<DenialLog>,
+    /// The host memory the guest's unsent HTTP requests may hold together.
+    request_budget: Arc<scheme::Budget>,
+    /// Whether the policy denies `random:` and `log:`, which direct calls (`random_*`, WASI
+    /// `random_get`, `log_write`) use without a handle; decided once, the policy being fixed.
+    random_denied: Option<Denial>,
+    log_denied: Option<Denial>,
+    /// Whether a `log_write` under a denied `log:` was reported already.
+    log_denial_reported: bool,
     /// Counters for `--stats`; front-ends count host calls here.
     pub stats: Stats,
 }
 
 impl Process {
-    /// A process named `name` (for messages) with `args` (argument 0 is the program name).
+    /// A process named `name` (for messages) with `args` (argument 0 is the program name), under
+    /// `policy`'s grants and the default [`Limits`] (see [`Process::set_limits`]).
     pub fn new(
         name: impl Into<String>,
         args: Vec<String>,
@@ -69,17 +89,33 @@ impl Process {
                 })
             })
             .collect();
+        let name = name.into();
+        let limits = Limits::default();
+        let denial_log = Arc::new(DenialLog::new(&name, &stdio, limits.max_denials_recorded));
+        let default_denied = |raw: &str| {
+            let url = normalize(raw).expect("a default scheme URL parses");
+            policy.check(&url).err()
+        };
+        let request_budget = Arc::new(scheme::Budget::new(limits.max_request_buffer_bytes));
+        let random_denied = default_denied("random://");
+        let log_denied = default_denied("log://");
         Process {
-            name: name.into(),
+            name,
             args,
             env: BTreeMap::new(),
             policy,
+            limits,
             stdio,
             handles,
             open_count: 3,
             started: Instant::now(),
             deadline: None,
             out_of_time: false,
+            denial_log,
+            request_budget,
+            random_denied,
+            log_denied,
+            log_denial_reported: false,
             stats: Stats::default(),
         }
     }
@@ -107,6 +143,31 @@ impl Process {
     /// The policy this process runs under.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Sets the limits the run is held to.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.denial_log
+            .set_max_recorded(limits.max_denials_recorded);
+        self.request_budget.set_max(limits.max_request_buffer_bytes);
+        self.limits = limits;
+    }
+
+    /// The narrow view of the policy a scheme gets (see [`Authoriser`]).
+    pub(crate) fn authoriser(&self) -> Authoriser {
+        Authoriser::new(Arc::clone(&self.policy), Arc::clone(&self.denial_log))
+    }
+
+    /// Brings [`Stats::denied`] and [`Stats::denials`] up to date with what the schemes recorded.
+    fn sync_denials(&mut self) {
+        if let Some(total) = self.denial_log.drain(&mut self.stats.denied) {
+            self.stats.denials = total;
+        }
+    }
+
+    /// The limits the run is held to.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The guest's stdio and log streams.
@@ -145,52 +206,126 @@ impl Process {
         result
     }
 
-    /// Writes a guest log line.
-    pub fn log(&self, level: LogLevel, message: &[u8]) {
-        self.stdio.log_line(level, None, message);
+    /// Writes a guest log line (`log_write`): the `log:` grant decides. Under a denial the line is
+    /// dropped; the first one is reported, all are counted.
+    pub fn log(&mut self, level: LogLevel, message: &[u8]) {
+        let Some(denial) = &self.log_denied else {
+            let max = self.limits.max_log_line_bytes;
+            self.stdio.guest_log_line(level, message, max);
+            return;
+        };
+        if self.log_denial_reported {
+            self.denial_log.count();
+        } else {
+            self.log_denial_reported = true;
+            self.denial_log.record(denial.url.as_str(), denial);
+        }
+        self.sync_denials();
+    }
+
+    /// Fills `buf` with random bytes for a direct call (`random_i32/i64/fill`, WASI `random_get`):
+    /// the `random:` grant decides, as for `random://` handles.
+    pub fn random_fill(&mut self, buf: &mut [u8]) -> Result<()> {
+        if let Some(denial) = self.random_denied.clone() {
+            let url = url::Url::parse(&denial.url).map_err(|e| Error::invalid(e.to_string()))?;
+            self.judged(&url, Err(denial.clone()))?;
+        }
+        scheme::random_fill(buf)
     }
 
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        self.check(&url)?;
-        if url.scheme() == tern_abi::scheme::FILE {
-            // The policy speaks of real paths: check where symlinks lead, too.
-            if let Some(real) = scheme::file::real_url(&url)? {
-                self.check(&normalize(real.as_str())?)?;
+        // A file: open that could change the file needs a read-write grant (file::Mode).
+        let file_mode = if url.scheme() == tern_abi::scheme::FILE {
+            Some(scheme::file::Mode::of(&url)?)
+        } else {
+            None
+        };
+        let needed = match file_mode {
+            Some(mode) if mode.writes() => Access::ReadWrite,
+            _ => Access::ReadOnly,
+        };
+        self.check_access(&url, needed)?;
+        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
+        // lead (dangling ones too), and the open follows no symlink the check did not see.
+        let real = match file_mode {
+            Some(_) => {
+                let real = normalize(scheme::file::real_url(&url)?.as_str())?;
+                if real != url {
+                    self.check_access(&real, needed)?;
+                }
+                Some(real)
             }
-        }
+            None => None,
+        };
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",
                 url.scheme()
             )));
         }
-        let max = self.policy.limits.max_handles;
+        let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let opened = scheme::open(&url, &self.stdio, &self.policy, self.deadline);
+        let opened = match &real {
+            Some(real) => {
+                // Without a mode the file opens read-write only where both names are writable.
+                let may_write =
+                    self.policy.check_write(&url).is_ok() && self.policy.check_write(real).is_ok();
+                scheme::file::open(real, may_write)
+            }
+            None => {
+                let auth = self.authoriser();
+                let cx = scheme::Context {
+                    stdio: &self.stdio,
+                    auth: &auth,
+                    deadline: self.deadline,
+                    limits: &self.limits,
+                    request_budget: &self.request_budget,
+                };
+                scheme::open(&url, &cx)
+            }
+        };
+        self.sync_denials();
         let resource = self.note_deadline(opened)?;
         self.insert(url.as_str(), resource)
     }
 
     /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
     fn check(&mut self, url: &url::Url) -> Result<()> {
-        if let Err(denial) = self.policy.check(url) {
-            self.stdio
-                .diagnostic(&format!("{}: denied: {denial}", self.name));
-            self.stats.denied.push(url.to_string());
-            return Err(denial.into());
+        self.check_access(url, Access::ReadOnly)
+    }
+
+    /// Asks the policy whether `url` may be used with `needed` access (reported and counted).
+    fn check_access(&mut self, url: &url::Url, needed: Access) -> Result<()> {
+        let verdict = match needed {
+            Access::ReadOnly => self.policy.check(url),
+            Access::ReadWrite => self.policy.check_write(url),
+        };
+        Ok(self.judged(url, verdict)?)
+    }
+
+    /// Reports and counts a denial, if `verdict` is one.
+    fn judged(
+        &mut self,
+        url: &url::Url,
+        verdict: std::result::Result<(), Denial>,
+    ) -> std::result::Result<(), Denial> {
+        if let Err(denial) = verdict {
+            self.denial_log.record(url.as_str(), &denial);
+            self.sync_denials();
+            return Err(denial);
         }
         Ok(())
     }
 
     /// Puts an opened resource in the lowest free handle slot.
     fn insert(&mut self, url: &str, resource: Box<dyn Resource>) -> Result<i32> {
-        let max = self.policy.limits.max_handles;
+        let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
                 "{url}: the guest already has {max} open handles"
@@ -238,6 +373,7 @@ impl Process {
     /// Reads into `buf`; `Ok(0)` with a non-empty `buf` is the end of the stream.
     pub fn read(&mut self, handle: i32, buf: &mut [u8]) -> Result<usize> {
         let read = self.entry(handle)?.resource.read(buf);
+        self.sync_denials();
         let n = self.note_deadline(read)?;
         self.stats.bytes_read += n as u64;
         Ok(n)
@@ -246,6 +382,7 @@ impl Process {
     /// Writes `buf` and returns how many bytes were accepted.
     pub fn write(&mut self, handle: i32, buf: &[u8]) -> Result<usize> {
         let written = self.entry(handle)?.resource.write(buf);
+        self.sync_denials();
         let n = self.note_deadline(written)?;
         self.stats.bytes_written += n as u64;
         Ok(n)
@@ -254,6 +391,7 @@ impl Process {
     /// Flushes a handle.
     pub fn flush(&mut self, handle: i32) -> Result<()> {
         let flushed = self.entry(handle)?.resource.flush();
+        self.sync_denials();
         self.note_deadline(flushed)
     }
 
@@ -265,7 +403,9 @@ impl Process {
             .and_then(Option::take)
             .ok_or_else(|| Error::invalid(format!("bad handle {handle}")))?;
         self.open_count -= 1;
-        entry.resource.close()
+        let closed = entry.resource.close();
+        self.sync_denials();
+        closed
     }
 
     /// Closes every handle, flushing what they buffer; called when the guest ends.
@@ -279,5 +419,6 @@ impl Process {
         // Handles 1 and 2 share the guest's streams with the host: flush them even if closed above.
         let _ = scheme::lock(&self.stdio.stdout).flush();
         let _ = scheme::lock(&self.stdio.stderr).flush();
+        self.sync_denials();
     }
 }

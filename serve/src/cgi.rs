@@ -270,3 +270,29 @@ fn trim(bytes: &[u8]) -> &[u8] {
         .map_or(start, |e| e + 1);
     &bytes[start..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_blocks() {
+        assert_eq!(head_end(b"A: b\n\nbody"), Some(6));
+        assert_eq!(head_end(b"A: b\r\n\r\nbody"), Some(8));
+        assert_eq!(head_end(b"\r\nbody"), Some(2));
+        assert_eq!(head_end(b"A: b\nC: d"), None);
+        let head = parse_head(
+            b"Status: 404 Gone\r\nSet-Cookie: a\r\nSet-Cookie: b\r\nContent-Length: 9\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(head.status, StatusCode::NOT_FOUND);
+        assert_eq!(head.headers.len(), 2, "repeats kept, framing dropped");
+        assert_eq!(
+            parse_head(b"Location: /x\n\n").unwrap().status,
+            StatusCode::FOUND
+        );
+        assert!(parse_head(b"X: a\x01b\n\n").is_err());
+        assert!(parse_head(b"Status: 99\n\n").is_err());
+        assert!(parse_head(b"Bad Name: x\n\n").is_err());
+    }
+}

@@ -73,7 +73,7 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             header_read_timeout: Duration::from_secs(10),
-            keep_alive_timeout: Duration::from_secs(60),
+            keep_alive_timeout: Duration::from_secs(5),
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
@@ -193,7 +193,7 @@ struct ServerSection {
 }
 
 /// A handler's section; also what the quick start builds from `tern run`-style flags.
-#[derive(Deserialize, Default, Debug, Clone)]
+#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HandlerSection {
     /// Module file (relative to the config file).
@@ -251,7 +251,7 @@ pub struct HandlerSection {
 }
 
 /// `[[handlers.NAME.route]]`.
-#[derive(Deserialize, Default, Debug, Clone)]
+#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSection {
     /// Path pattern.
@@ -263,7 +263,7 @@ pub struct RouteSection {
 }
 
 /// A size: an integer number of bytes or a string such as `"64KiB"` or `"10MB"`.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(untagged)]
 pub enum Size {
     /// Bytes.

@@ -14,12 +14,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cgi::{self, RequestMeta};
-use crate::invoke::{self, RunStreams};
+use crate::invoke::Stopper;
+use crate::job::{self, Invocation};
 use crate::pool::Rejected;
-use crate::records::{InvocationRecord, LogCapture};
+use crate::records::InvocationRecord;
 use crate::router::Routed;
 use crate::server::State;
-use crate::stream::{Body, BodyReader, CgiOutput, Chunk, Reply};
+use crate::stream::{Body, BodyReader, Chunk, Reply};
 
 /// The response header carrying the run id.
 pub const RUN_ID_HEADER: &str = "x-tern-run-id";
@@ -45,13 +46,15 @@ fn plain(status: StatusCode, text: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-/// Sets the client-gone flag when the request's future is dropped before its head is answered.
-struct GoneGuard(Option<Arc<AtomicBool>>);
+/// When the request's future is dropped before its head is answered (the client went away), marks
+/// the run's client gone and stops the run.
+struct GoneGuard(Option<(Arc<AtomicBool>, Stopper)>);
 
 impl Drop for GoneGuard {
     fn drop(&mut self) {
-        if let Some(flag) = self.0.take() {
+        if let Some((flag, stopper)) = self.0.take() {
             flag.store(true, Ordering::Relaxed);
+            stopper.stop();
         }
     }
 }
@@ -150,7 +153,9 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         || req.headers().contains_key(hyper::header::TRANSFER_ENCODING),
         |n| n > 0,
     );
-    let env = cgi::environment(&RequestMeta {
+    // The handler's own variables first: a CGI variable of the same name wins.
+    let mut env = handler.spec.env.clone();
+    env.extend(cgi::environment(&RequestMeta {
         method: &method,
         raw_path: &raw_path,
         query: req.uri().query(),
@@ -167,7 +172,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         run_id: &run_id,
         pass_authorization: handler.spec.pass_authorization,
         body: has_body.then_some(content_length),
-    });
+    }));
 
     // The request body flows to the guest's stdin as it arrives, counted against the limit.
     let too_large = Arc::new(AtomicBool::new(false));
@@ -189,62 +194,34 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
 
     let (reply_tx, reply_rx) = oneshot::channel::<Reply>();
     let client_gone = Arc::new(AtomicBool::new(false));
+    let stopper = Stopper::default();
     let head_only = method == "HEAD";
     let job = {
         let state = state.clone();
         let handler = handler.clone();
         let client_gone = client_gone.clone();
+        let stopper = stopper.clone();
         let too_large = too_large.clone();
         let mut record = record.clone();
         Box::new(move || {
             let queue_wait = arrived.elapsed();
-            state.metrics.in_flight.inc();
-            let output = CgiOutput::new(
-                reply_tx,
-                client_gone.clone(),
-                handler.spec.limits.max_response_body,
-                head_only,
-            );
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();
-            let log = LogCapture::default();
-            let (end, stats) = invoke::run(
-                state.registry.engine(),
-                &handler.module,
-                &handler.permissions,
-                &handler.spec.name,
-                handler.spec.entry.as_deref(),
-                &env,
-                RunStreams {
-                    stdin: Box::new(stdin),
-                    stdout: Box::new(output.clone()),
-                    log: log.clone(),
-                },
-            );
-            let answer = output.finish(&end, too_large.load(Ordering::Relaxed));
-            state.metrics.in_flight.dec();
-            record.status = answer.status.as_u16();
+            let invocation = Invocation {
+                handler,
+                env,
+                stdin: Box::new(stdin),
+                reply: reply_tx,
+                client_gone: client_gone.clone(),
+                stopper,
+                head_only,
+                request_too_large: too_large,
+            };
+            let ran = job::execute(&state, &record.run_id, invocation);
+            ran.fill(&mut record);
             record.queue_ms = ms(queue_wait);
             record.wall_ms = ms(arrived.elapsed());
-            record.fuel = stats.fuel;
-            record.peak_memory_pages = stats.peak_memory_pages;
-            record.host_calls = stats.host_calls;
-            record.denials = stats.denials;
             record.bytes_in = bytes_in.load(Ordering::Relaxed);
-            record.bytes_out = answer.body_bytes;
-            record.end = if answer.detail.is_empty()
-                || matches!(
-                    end,
-                    invoke::RunEnd::Trapped(_) | invoke::RunEnd::TimedOut(_)
-                ) {
-                end.kind().into()
-            } else if answer.status == StatusCode::PAYLOAD_TOO_LARGE {
-                "rejected".into()
-            } else {
-                "bad-response".into()
-            };
-            record.detail = answer.detail;
-            record.log = log.text();
             record.client_gone = client_gone.load(Ordering::Relaxed);
             state.finish(&record);
         })
@@ -276,7 +253,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         .metrics
         .set_queued(&handler.spec.name, state.pool.queued(&handler.spec.name));
     // From here on, a dropped request (the client went away) tells the run.
-    let mut guard = GoneGuard(Some(client_gone));
+    let mut guard = GoneGuard(Some((client_gone, stopper.clone())));
     let waited = tokio::time::timeout(limits.queue_timeout, &mut ticket.started).await;
     if waited.is_err() && ticket.abandon() {
         guard.0 = None;

@@ -1,9 +1,9 @@
 //! Every use of the tern embedding API is here, so a change of that API touches one file.
 //!
-//! Today's API: `Runtime::compile` gives a wasmi `Module` (cheap to clone, shared by every run) and
-//! `Runtime::run` runs it in a fresh instance; the wall-clock deadline (policy `timeout`) is the only
-//! way to stop a looping guest. A run whose client went away is therefore stopped at its next read or
-//! write (both fail), or at its deadline when it does neither; `tern::Interrupt` will end it at once.
+//! `Runtime::compile` gives a `tern::Module` (imports checked, entry resolved; cheap to clone and
+//! shared by every run); `Runtime::run_with` runs it in a fresh instance under the handler's `Limits`,
+//! and a [`Stopper`] (a `tern::Interrupt`) ends a run from another thread within milliseconds — when
+//! its client goes away, or when shutdown's grace is over.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -29,37 +29,35 @@ impl Default for Engine {
 /// A compiled module, shared by every request to its handler; cheap to clone.
 #[derive(Clone)]
 pub struct CompiledModule {
-    module: wasmi::Module,
+    module: tern::Module,
     /// Lower-case hex sha256 of the module file's bytes: the handler's version.
     pub sha256: String,
 }
 
 impl Engine {
-    /// Compiles a module from its bytes (binary, or text).
-    pub fn compile(&self, bytes: &[u8]) -> Result<CompiledModule, Error> {
-        let module = self
-            .runtime
-            .compile(bytes)
-            .map_err(|e| Error::new(e.to_string()))?;
+    /// Compiles a module from its bytes (binary, or text): valid, every import provided, and its
+    /// entry point (`entry`, else `_start`, `cwa_main` or `main`) resolved.
+    pub fn compile(&self, bytes: &[u8], entry: Option<&str>) -> Result<CompiledModule, Error> {
+        let module = match entry {
+            Some(entry) => self.runtime.compile_with_entry(bytes, entry),
+            None => self.runtime.compile(bytes),
+        }
+        .map_err(|e| Error::new(e.to_string()))?;
         Ok(CompiledModule {
             module,
             sha256: sha256_hex(bytes),
         })
     }
+}
 
-    /// Checks that every import of `module` is one the runtime provides.
-    pub fn check_imports(&self, module: &CompiledModule) -> Result<(), Error> {
-        let provided = self.runtime.imports();
-        for import in module.module.imports() {
-            let (m, n) = (import.module(), import.name());
-            if import.ty().func().is_some() && !provided.iter().any(|&(pm, pn)| pm == m && pn == n)
-            {
-                return Err(Error::new(format!(
-                    "imports {m}::{n}, which tern does not provide"
-                )));
-            }
-        }
-        Ok(())
+/// Ends a run from any thread (a `tern::Interrupt`); clones share one trigger.
+#[derive(Clone, Default)]
+pub struct Stopper(tern::Interrupt);
+
+impl Stopper {
+    /// Ends the run within milliseconds, as [`RunEnd::Interrupted`].
+    pub fn stop(&self) {
+        self.0.trigger();
     }
 }
 
@@ -72,7 +70,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// A handler's grants and limits as the runtime takes them, built once when the handler loads.
 pub struct Permissions {
     policy: Arc<tern::Policy>,
-    dirs: Vec<(PathBuf, String, bool)>,
+    limits: tern::Limits,
+    dirs: Vec<(PathBuf, String)>,
 }
 
 impl Permissions {
@@ -91,10 +90,13 @@ impl Permissions {
                 std::fs::canonicalize(host).map_err(|e| at(&format!("dirs {spec}"), &e))?;
             let url = url_of_dir(&canonical)
                 .ok_or_else(|| Error::new(format!("dirs {spec}: not a directory")))?;
-            policy
-                .allow(&url)
-                .map_err(|e| at(&format!("dirs {spec}"), &e))?;
-            dirs.push((canonical, guest.to_owned(), read_only));
+            let granted = if read_only {
+                policy.allow_read(&url)
+            } else {
+                policy.allow(&url)
+            };
+            granted.map_err(|e| at(&format!("dirs {spec}"), &e))?;
+            dirs.push((canonical, guest.to_owned()));
         }
         for url in &grants.allow {
             policy
@@ -116,11 +118,15 @@ impl Permissions {
             let pem = std::fs::read(path).map_err(|e| at(&shown, &e))?;
             policy.network.trust_pem(&pem).map_err(|e| at(&shown, &e))?;
         }
-        policy.limits.timeout = Some(limits.timeout);
-        policy.limits.fuel = limits.fuel;
-        policy.limits.max_memory_pages = Some(limits.max_memory_pages);
+        let limits = tern::Limits {
+            timeout: Some(limits.timeout),
+            fuel: limits.fuel,
+            max_memory_pages: Some(limits.max_memory_pages),
+            ..tern::Limits::default()
+        };
         Ok(Permissions {
             policy: Arc::new(policy),
+            limits,
             dirs,
         })
     }
@@ -154,10 +160,12 @@ pub struct RunStreams {
 pub enum RunEnd {
     /// Exited with this status.
     Exited(i32),
-    /// Trapped: the reason.
-    Trapped(String),
+    /// Trapped: its kind (`trap`, `out-of-fuel`, `memory-limit`, `stack-overflow`) and the reason.
+    Trapped(&'static str, String),
     /// Ran past its timeout.
     TimedOut(Duration),
+    /// Stopped by its [`Stopper`] (the client went away, or shutdown).
+    Interrupted,
     /// Could not start (instantiation, entry point).
     Failed(String),
 }
@@ -168,10 +176,9 @@ impl RunEnd {
         match self {
             RunEnd::Exited(0) => "exited",
             RunEnd::Exited(_) => "exited-nonzero",
-            RunEnd::Trapped(reason) if reason.starts_with("out of fuel") => "out-of-fuel",
-            RunEnd::Trapped(reason) if reason.starts_with("memory limit") => "memory-limit",
-            RunEnd::Trapped(_) => "trap",
+            RunEnd::Trapped(kind, _) => kind,
             RunEnd::TimedOut(_) => "timeout",
+            RunEnd::Interrupted => "interrupted",
             RunEnd::Failed(_) => "failed",
         }
     }
@@ -190,15 +197,15 @@ pub struct RunStats {
     pub denials: Vec<String>,
 }
 
-/// Runs `module` once with `env` and `streams`.
+/// Runs `module` once with `env` and `streams`; `stopper` can end it early.
 pub fn run(
     engine: &Engine,
     module: &CompiledModule,
     permissions: &Permissions,
     name: &str,
-    entry: Option<&str>,
     env: &[(String, String)],
     streams: RunStreams,
+    stopper: &Stopper,
 ) -> (RunEnd, RunStats) {
     let stdio = tern::Stdio::new(
         streams.stdin,
@@ -212,18 +219,19 @@ pub fn run(
         permissions.policy.clone(),
         stdio,
     );
+    process.set_limits(permissions.limits.clone());
     for (k, v) in env {
         process.set_env(k.clone(), v.clone());
     }
-    for (host, guest, read_only) in &permissions.dirs {
-        if let Err(e) = process.preopen(host, guest, *read_only) {
+    for (host, guest) in &permissions.dirs {
+        if let Err(e) = process.preopen(host, guest) {
             return (
                 RunEnd::Failed(format!("dirs {}: {e}", host.display())),
                 RunStats::default(),
             );
         }
     }
-    match engine.runtime.run(&module.module, process, entry) {
+    match engine.runtime.run_with(&module.module, process, &stopper.0) {
         Ok(outcome) => {
             let stats = RunStats {
                 fuel: outcome.fuel_used,
@@ -233,8 +241,17 @@ pub fn run(
             };
             let end = match outcome.termination {
                 tern::Termination::Exited(code) => RunEnd::Exited(code),
-                tern::Termination::Trapped(reason) => RunEnd::Trapped(reason),
+                tern::Termination::Trapped(trap) => {
+                    let kind = match trap {
+                        tern::Trap::OutOfFuel { .. } => "out-of-fuel",
+                        tern::Trap::MemoryLimit { .. } => "memory-limit",
+                        tern::Trap::StackOverflow => "stack-overflow",
+                        _ => "trap",
+                    };
+                    RunEnd::Trapped(kind, trap.to_string())
+                }
                 tern::Termination::TimedOut(limit) => RunEnd::TimedOut(limit),
+                tern::Termination::Interrupted => RunEnd::Interrupted,
             };
             (end, stats)
         }

@@ -16,10 +16,12 @@
 
 pub mod api;
 pub mod cgi;
+pub mod command;
 pub mod config;
 pub mod dashboard;
 mod http;
 pub mod invoke;
+pub mod job;
 pub mod metrics;
 pub mod pool;
 pub mod records;
@@ -27,7 +29,7 @@ pub mod registry;
 pub mod router;
 pub mod server;
 pub mod store;
-mod stream;
+pub mod stream;
 mod tls;
 mod watch;
 

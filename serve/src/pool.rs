@@ -47,6 +47,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Notified when a job finishes (for [`Pool::drain`]).
+    done: Condvar,
     workers: usize,
 }
 
@@ -93,6 +95,7 @@ impl Pool {
                 stopping: false,
             }),
             wake: Condvar::new(),
+            done: Condvar::new(),
             workers: workers.max(1),
         });
         let threads = (0..shared.workers)
@@ -172,6 +175,34 @@ impl Pool {
         })
     }
 
+    /// Refuses new jobs and waits until every queued and running job has finished, or `deadline`;
+    /// true if all finished. (A run still going at the deadline goes on until its own timeout.)
+    pub fn drain(&self, deadline: std::time::Instant) -> bool {
+        let mut state = lock(&self.shared.state);
+        state.stopping = true;
+        self.shared.wake.notify_all();
+        loop {
+            let queued = state.queues.values().any(|q| {
+                q.jobs
+                    .iter()
+                    .any(|j| j.state.load(Ordering::Acquire) == QUEUED)
+            });
+            if state.busy == 0 && !queued {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .shared
+                .done
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
     /// Refuses new jobs; workers finish what is queued, then exit. Joins them.
     pub fn stop(&self) {
         lock(&self.shared.state).stopping = true;
@@ -199,6 +230,7 @@ fn work(shared: &Shared) {
         }
         drop(state);
         shared.wake.notify_one();
+        shared.done.notify_all();
     }
 }
 

@@ -96,7 +96,7 @@ impl Live {
 /// Compiles handlers, caching modules by sha256.
 pub struct Registry {
     engine: Arc<Engine>,
-    modules: Mutex<HashMap<String, CompiledModule>>,
+    modules: Mutex<HashMap<(String, Option<String>), CompiledModule>>,
 }
 
 impl Registry {
@@ -113,21 +113,26 @@ impl Registry {
         &self.engine
     }
 
-    /// Compiles `bytes` (or takes the cached module with the same sha256) and checks its imports.
-    pub fn module(&self, bytes: &[u8]) -> Result<CompiledModule, Error> {
-        let sha = crate::invoke::sha256_hex(bytes);
-        if let Some(m) = lock(&self.modules).get(&sha) {
+    /// Compiles `bytes` with entry point `entry` (or takes the cached module with the same sha256
+    /// and entry); the runtime checks its imports and entry point.
+    pub fn module(&self, bytes: &[u8], entry: Option<&str>) -> Result<CompiledModule, Error> {
+        let key = (crate::invoke::sha256_hex(bytes), entry.map(str::to_owned));
+        if let Some(m) = lock(&self.modules).get(&key) {
             return Ok(m.clone());
         }
-        let module = self.engine.compile(bytes)?;
-        self.engine.check_imports(&module)?;
-        lock(&self.modules).insert(sha, module.clone());
+        let module = self.engine.compile(bytes, entry)?;
+        lock(&self.modules).insert(key, module.clone());
         Ok(module)
     }
 
     /// Drops cached modules no handler in `table` uses.
     pub fn retain_used(&self, table: &Table) {
-        lock(&self.modules).retain(|sha, _| table.handlers.iter().any(|h| &h.module.sha256 == sha));
+        lock(&self.modules).retain(|(sha, entry), _| {
+            table
+                .handlers
+                .iter()
+                .any(|h| &h.module.sha256 == sha && &h.spec.entry == entry)
+        });
     }
 
     /// Loads a handler from its spec, reading the module file.
@@ -146,7 +151,7 @@ impl Registry {
     pub fn load_bytes(&self, spec: HandlerSpec, bytes: &[u8]) -> Result<Handler, Error> {
         let name = spec.name.clone();
         let at = |e: Error| Error::new(format!("handlers.{name}: {}: {e}", spec.module.display()));
-        let module = self.module(bytes).map_err(at)?;
+        let module = self.module(bytes, spec.entry.as_deref()).map_err(at)?;
         let permissions = Permissions::new(&spec.grants, &spec.limits)
             .map_err(|e| Error::new(format!("handlers.{name}: {e}")))?;
         Ok(Handler {

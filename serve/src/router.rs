@@ -52,7 +52,7 @@ impl HostPattern {
     }
 
     /// Lower is better; `None` when the host does not match.
-    fn rank(&self, host: &str) -> Option<(u8, usize)> {
+    fn rank(&self, host: &str) -> Option<HostRank> {
         match self {
             HostPattern::Exact(h) => (h == host).then_some((0, 0)),
             HostPattern::Wildcard(suffix) => (host.len() > suffix.len() && host.ends_with(suffix))
@@ -69,6 +69,11 @@ impl HostPattern {
         }
     }
 }
+
+/// How well a host matched: lower is better.
+type HostRank = (u8, usize);
+/// How specific a path pattern is: lower is better.
+type PathRank = (usize, bool, usize);
 
 /// A compiled route.
 #[derive(Debug, Clone)]
@@ -90,7 +95,7 @@ impl Route {
     }
 
     /// Lower sorts first: more literals, exact before wildcard, longer pattern.
-    fn path_rank(&self) -> (usize, bool, usize) {
+    fn path_rank(&self) -> PathRank {
         (
             usize::MAX - self.literals(),
             self.wildcard,
@@ -209,7 +214,7 @@ impl Router {
     pub fn route(&self, host: &str, method: &str, path: &str) -> Routed {
         let host = host.to_ascii_lowercase();
         let segments = normalise(path);
-        let mut best: Option<((u8, usize), (usize, bool, usize))> = None;
+        let mut best: Option<(HostRank, PathRank)> = None;
         for route in &self.routes {
             let Some(host_rank) = route.host.rank(&host) else {
                 continue;
@@ -375,4 +380,37 @@ pub fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str, methods: Option<&[&str]>) -> RouteSpec {
+        RouteSpec {
+            host: None,
+            methods: methods.map(|m| m.iter().map(|s| s.to_string()).collect()),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn overlaps_are_refused_and_disjoint_methods_are_not() {
+        let both = |a: RouteSpec, b: RouteSpec| {
+            let (a, b) = ([a], [b]);
+            Router::new([("a", &a[..]), ("b", &b[..])])
+        };
+        assert!(both(route("/x", None), route("/x", None)).is_err());
+        assert!(both(route("/a/:x", None), route("/:y/b", None)).is_err());
+        assert!(both(route("/x", Some(&["GET"])), route("/x", Some(&["POST"]))).is_ok());
+        assert!(both(route("/x/...", None), route("/x/:id", None)).is_ok());
+        assert!(both(route("/x/*", None), route("/y", None)).is_err());
+    }
+
+    #[test]
+    fn normalising() {
+        assert_eq!(normalise("//a/./b/../c/%2e%2e/d%2Fe"), ["a", "d/e"]);
+        assert_eq!(normalise("/../../x"), ["x"]);
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
 }

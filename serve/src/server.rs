@@ -15,7 +15,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::config::{ServeConfig, ServerSettings};
 use crate::http::{self, Peer};
-use crate::invoke::Engine;
+use crate::invoke::{Engine, Stopper};
 use crate::metrics::Metrics;
 use crate::pool::Pool;
 use crate::records::{InvocationRecord, LogWriter, RecordSink, Ring};
@@ -58,6 +58,8 @@ pub struct State {
     pub debug: bool,
     run_prefix: String,
     runs: AtomicU64,
+    /// Runs on workers now, by run id: what shutdown stops once its grace is over.
+    active: std::sync::Mutex<std::collections::HashMap<String, Stopper>>,
 }
 
 impl State {
@@ -65,6 +67,16 @@ impl State {
     pub fn next_run_id(&self) -> String {
         let n = self.runs.fetch_add(1, Ordering::Relaxed);
         format!("{}{:08x}", self.run_prefix, n)
+    }
+
+    /// Notes a run that started on a worker.
+    pub fn run_started(&self, run_id: &str, stopper: &Stopper) {
+        crate::records::lock(&self.active).insert(run_id.to_owned(), stopper.clone());
+    }
+
+    /// Notes a run that ended.
+    pub fn run_ended(&self, run_id: &str) {
+        crate::records::lock(&self.active).remove(run_id);
     }
 
     /// Hands a record to metrics and every sink.
@@ -109,10 +121,25 @@ impl Running {
         let _ = self.shutdown.send(true);
     }
 
-    /// Waits until the server has stopped.
+    /// Waits until the server has stopped: connections closed, then the runs they started finished
+    /// (and their records written), within the shutdown grace.
     pub fn wait(mut self) {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // Connections are closed; what still runs gets one more grace to write its record.
+        let deadline = Instant::now() + self.state.settings.shutdown_grace;
+        if !self.state.pool.drain(deadline) {
+            let active = crate::records::lock(&self.state.active);
+            eprintln!(
+                "tern serve: {} run(s) still going after the shutdown grace; interrupting them",
+                active.len()
+            );
+            active.values().for_each(Stopper::stop);
+            drop(active);
+            self.state
+                .pool
+                .drain(Instant::now() + Duration::from_secs(2));
         }
     }
 }
@@ -154,6 +181,7 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
         debug: options.debug,
         run_prefix: run_prefix(),
         runs: AtomicU64::new(0),
+        active: Default::default(),
     });
     if options.watch {
         crate::watch::spawn(config, registry, live);
@@ -281,6 +309,7 @@ async fn serve(
         });
     }
     drop(listener);
+    state.ready.store(false, Ordering::Release);
     // Let in-flight requests finish, up to the grace period.
     let deadline = tokio::time::Instant::now() + settings.shutdown_grace;
     while open.load(Ordering::Acquire) > 0 {
@@ -295,7 +324,6 @@ async fn serve(
             break;
         }
     }
-    state.ready.store(false, Ordering::Release);
 }
 
 /// Serves one connection until it closes, it idles past the keep-alive timeout, or shutdown.

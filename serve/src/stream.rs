@@ -14,11 +14,13 @@ use hyper::StatusCode;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cgi::{self, Head};
-use crate::invoke::RunEnd;
+use crate::invoke::{RunEnd, Stopper};
 use crate::records::lock;
 
 /// Body bytes are sent on once this many are buffered (or the guest flushes, or ends).
 const CHUNK: usize = 16 * 1024;
+/// The end of a stream may wait this long for room even past the run's deadline.
+const LAST_SEND: Duration = Duration::from_secs(1);
 /// A flush before the head has gone out waits this long into the run: the runtime flushes stdout when
 /// a run ends, and a quick handler's response is better sent whole, with a Content-Length.
 const FLUSH_AFTER: Duration = Duration::from_millis(20);
@@ -137,6 +139,8 @@ struct OutputState {
     body_bytes: u64,
     max_body: u64,
     head_only: bool,
+    /// A client that reads slower than the guest writes holds the run back no longer than this.
+    deadline: Instant,
 }
 
 /// The guest's stdout: a CGI response parsed as it is written. Clones share one state.
@@ -144,6 +148,7 @@ struct OutputState {
 pub struct CgiOutput {
     state: Arc<Mutex<OutputState>>,
     client_gone: Arc<AtomicBool>,
+    stopper: Stopper,
     created: Instant,
 }
 
@@ -164,6 +169,8 @@ impl CgiOutput {
         client_gone: Arc<AtomicBool>,
         max_body: u64,
         head_only: bool,
+        timeout: Duration,
+        stopper: Stopper,
     ) -> Self {
         CgiOutput {
             state: Arc::new(Mutex::new(OutputState {
@@ -176,8 +183,10 @@ impl CgiOutput {
                 body_bytes: 0,
                 max_body,
                 head_only,
+                deadline: Instant::now() + timeout,
             })),
             client_gone,
+            stopper,
             created: Instant::now(),
         }
     }
@@ -196,11 +205,21 @@ impl CgiOutput {
                     Err(StatusCode::PAYLOAD_TOO_LARGE),
                     "request body larger than max-request-body".to_owned(),
                 ),
+                // A response the server refused (bad header block, too large) is the guest's fault
+                // whatever it did next (a guest whose write failed often panics).
+                _ if s.failure.is_some() => (
+                    Err(StatusCode::BAD_GATEWAY),
+                    s.failure.clone().unwrap_or_default(),
+                ),
                 (RunEnd::TimedOut(limit), _) => (
                     Err(StatusCode::GATEWAY_TIMEOUT),
                     format!("timeout: ran longer than {limit:?}"),
                 ),
-                (RunEnd::Trapped(reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
+                (RunEnd::Trapped(_, reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
+                (RunEnd::Interrupted, _) => (
+                    Err(StatusCode::SERVICE_UNAVAILABLE),
+                    "interrupted (the client went away, or the server is shutting down)".to_owned(),
+                ),
                 (RunEnd::Failed(reason), _) => (Err(StatusCode::INTERNAL_SERVER_ERROR), reason.clone()),
                 (_, Some(head)) => (Ok(head), String::new()),
                 (RunEnd::Exited(code), None) if *code != 0 => (
@@ -242,7 +261,8 @@ impl CgiOutput {
             RunEnd::Exited(_) => None,
             other => Some(match other {
                 RunEnd::TimedOut(limit) => format!("timeout: ran longer than {limit:?}"),
-                RunEnd::Trapped(r) | RunEnd::Failed(r) => r.clone(),
+                RunEnd::Trapped(_, r) | RunEnd::Failed(r) => r.clone(),
+                RunEnd::Interrupted => "interrupted".to_owned(),
                 RunEnd::Exited(_) => unreachable!(),
             }),
         });
@@ -250,11 +270,15 @@ impl CgiOutput {
             match &failure {
                 None if !s.buf.is_empty() => {
                     let rest = Bytes::from(std::mem::take(&mut s.buf));
-                    let _ = tx.blocking_send(Ok(rest));
+                    let _ = send_until(&tx, Ok(rest), s.deadline.max(Instant::now() + LAST_SEND));
                 }
                 None => {}
                 Some(why) => {
-                    let _ = tx.blocking_send(Err(io::Error::other(why.clone())));
+                    let _ = send_until(
+                        &tx,
+                        Err(io::Error::other(why.clone())),
+                        s.deadline.max(Instant::now() + LAST_SEND),
+                    );
                 }
             }
         }
@@ -278,8 +302,19 @@ impl OutputState {
         error
     }
 
-    /// Sends the head if it is pending, then the buffered body.
-    fn push(&mut self) -> io::Result<()> {
+    /// Sends the head if it is pending, then the buffered body; a closed channel means the client left.
+    fn push(&mut self, client_gone: &AtomicBool, stopper: &Stopper) -> io::Result<()> {
+        let result = self.send_pending();
+        if let Err(e) = &result {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                client_gone.store(true, Ordering::Relaxed);
+                stopper.stop();
+            }
+        }
+        result
+    }
+
+    fn send_pending(&mut self) -> io::Result<()> {
         if let Phase::Body { pending } = &mut self.phase {
             if let Some(head) = pending.take() {
                 let (tx, rx) = mpsc::channel(8);
@@ -293,10 +328,32 @@ impl OutputState {
         if let Some(tx) = &self.tx {
             if !self.buf.is_empty() {
                 let chunk = Bytes::from(std::mem::take(&mut self.buf));
-                tx.blocking_send(Ok(chunk)).map_err(|_| CgiOutput::gone())?;
+                send_until(tx, Ok(chunk), self.deadline)?;
             }
         }
         Ok(())
+    }
+}
+
+/// Sends a chunk, waiting for room no later than `deadline` (the engine cannot stop a run blocked
+/// in a host call, so the wait itself must end). Backpressure is rare; polling it costs little.
+fn send_until(tx: &mpsc::Sender<Chunk>, chunk: Chunk, deadline: Instant) -> io::Result<()> {
+    let mut chunk = chunk;
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match tx.try_send(chunk) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(CgiOutput::gone()),
+            Err(mpsc::error::TrySendError::Full(back)) => chunk = back,
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client reads the response too slowly",
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
@@ -351,13 +408,17 @@ impl Write for CgiOutput {
                 s.max_body
             );
             if let Some(tx) = s.tx.take() {
-                let _ = tx.blocking_send(Err(io::Error::other(why.clone())));
+                let _ = send_until(
+                    &tx,
+                    Err(io::Error::other(why.clone())),
+                    s.deadline.max(Instant::now() + LAST_SEND),
+                );
             }
             s.buf.clear();
             return Err(s.fail(why));
         }
         if s.buf.len() >= CHUNK {
-            s.push()?;
+            s.push(&self.client_gone, &self.stopper)?;
         }
         Ok(data.len())
     }
@@ -371,6 +432,6 @@ impl Write for CgiOutput {
         if s.head_only || (!head_sent && self.created.elapsed() < FLUSH_AFTER) {
             return Ok(());
         }
-        s.push()
+        s.push(&self.client_gone, &self.stopper)
     }
 }

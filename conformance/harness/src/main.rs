@@ -4,7 +4,8 @@
 //! For every run of the case list (conformance/cases.toml) it prepares a fresh directory and the
 //! run's environment, starts `RUNTIME run … MODULE RUN-NAME ARGS…`, parses the module's TAP report,
 //! adds the checks the module cannot make itself (stdout, the host log, files, exit status), and
-//! prints one TAP line per case and the summary line `N passed, N failed`. See conformance/README.md.
+//! prints one TAP line per case and the summary line `N passed, N failed, N skipped (…)`. See
+//! conformance/README.md.
 
 /// Prints a line on stdout, ignoring failure: a closed stdout (`| head`) must not stop the
 /// runs or lose the JSON report and exit status.
@@ -17,6 +18,8 @@ macro_rules! say {
 
 mod cases;
 mod runner;
+#[cfg(test)]
+mod sdk_bindings;
 mod servers;
 mod tap;
 mod verdict;
@@ -30,7 +33,8 @@ use clap::Parser;
 use serde::Serialize;
 
 use cases::CaseFile;
-use verdict::{Status, Verdict};
+use tap::Sdk;
+use verdict::{Skips, Status, Verdict};
 
 /// Run a tern conformance suite module under a runtime and check it against the case list.
 #[derive(Parser, Debug)]
@@ -63,6 +67,10 @@ struct Cli {
     /// Print each run's command line, stdout and stderr.
     #[arg(short, long)]
     verbose: bool,
+    /// Judge a case the module reports as `# SKIP` failed instead of skipped (what tern's own CI
+    /// does for the Rust and C suites, which implement every case).
+    #[arg(long)]
+    require_all: bool,
     /// The suite module (.wasm).
     module: PathBuf,
 }
@@ -122,6 +130,12 @@ fn conform(cli: &Cli) -> Result<bool> {
         .filter(|r| cli.runs.is_empty() || cli.runs.contains(&r.name))
         .filter(|r| !cli.skip.contains(&r.name))
         .collect();
+    let skips = if cli.require_all {
+        Skips::Fail
+    } else {
+        Skips::Allowed
+    };
+    let mut sdk: Option<Sdk> = None;
     let mut verdicts = Vec::new();
     let mut run_reports = Vec::new();
     for run in selected {
@@ -142,6 +156,9 @@ fn conform(cli: &Cli) -> Result<bool> {
             cases::TapStream::Stderr => &outcome.stderr,
         };
         let report = tap::parse(tap_text);
+        if sdk.is_none() {
+            sdk = report.sdk.clone();
+        }
         say!(
             "# run {}: {} in {:.2} s",
             run.name,
@@ -164,7 +181,7 @@ fn conform(cli: &Cli) -> Result<bool> {
             }
         }
         for case in file.cases_of(&run.name) {
-            let v = verdict::judge(case, run.tap, &outcome, &report);
+            let v = verdict::judge(case, run.tap, &outcome, &report, skips);
             if let Some(result) = report.results.get(&case.id) {
                 if !result.name.is_empty() && result.name != case.name {
                     say!(
@@ -184,32 +201,27 @@ fn conform(cli: &Cli) -> Result<bool> {
     }
 
     verdicts.sort_by_key(|v| v.id);
+    let sdk_text = match &sdk {
+        Some(sdk) => sdk.to_string(),
+        None => "unnamed (the module printed no \"# sdk: NAME VERSION\" line)".into(),
+    };
+    say!("# sdk: {sdk_text}");
     say!("1..{}", verdicts.len());
     for v in &verdicts {
-        let word = if v.status == Status::Passed {
-            "ok"
-        } else {
-            "not ok"
-        };
-        say!("{word} {} - {}", v.id, v.name);
-        for reason in &v.reasons {
-            say!("#   {reason}");
-        }
-        if v.status != Status::Passed {
-            say!("#   expected: {}", v.expect);
-        }
+        print_verdict(v);
     }
-    let passed = verdicts
-        .iter()
-        .filter(|v| v.status == Status::Passed)
-        .count();
-    let failed = verdicts.len() - passed;
+    let count = |status| verdicts.iter().filter(|v| v.status == status).count();
+    let (passed, skipped) = (count(Status::Passed), count(Status::Skipped));
+    let failed = verdicts.len() - passed - skipped;
     if let Some(path) = &cli.json {
         let report = JsonReport {
             runtime: runtime.display().to_string(),
             module: module.display().to_string(),
+            sdk: sdk.as_ref(),
+            require_all: cli.require_all,
             passed,
             failed,
+            skipped,
             cases: &verdicts,
             runs: &run_reports,
         };
@@ -217,8 +229,30 @@ fn conform(cli: &Cli) -> Result<bool> {
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    say!("{passed} passed, {failed} failed");
+    say!(
+        "{passed} passed, {failed} failed, {skipped} skipped (sdk: {sdk_text}; runtime: {})",
+        runtime.display()
+    );
     Ok(failed == 0)
+}
+
+/// A case's TAP line (`ok`, `not ok`, or `ok … # SKIP reason`) and its reasons.
+fn print_verdict(v: &Verdict) {
+    match v.status {
+        Status::Passed => say!("ok {} - {}", v.id, v.name),
+        Status::Skipped => {
+            let why = v.reasons.first().map(String::as_str).unwrap_or_default();
+            let why = why.strip_prefix("skipped: ").unwrap_or(why);
+            say!("ok {} - {} # SKIP {why}", v.id, v.name);
+        }
+        Status::Failed | Status::Missing => {
+            say!("not ok {} - {}", v.id, v.name);
+            for reason in &v.reasons {
+                say!("#   {reason}");
+            }
+            say!("#   expected: {}", v.expect);
+        }
+    }
 }
 
 /// The `tern` next to this executable, else `tern` (found on PATH when run).
@@ -262,8 +296,12 @@ fn shell_words(words: &[String]) -> String {
 struct JsonReport<'a> {
     runtime: String,
     module: String,
+    /// The module's `# sdk:` line, if it printed one.
+    sdk: Option<&'a Sdk>,
+    require_all: bool,
     passed: usize,
     failed: usize,
+    skipped: usize,
     cases: &'a [Verdict],
     runs: &'a [RunReport],
 }

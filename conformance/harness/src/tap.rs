@@ -2,11 +2,32 @@
 
 use std::collections::btree_map::{BTreeMap, Entry};
 
+/// The comment line with which a suite module names its SDK: `# sdk: NAME VERSION`.
+pub const SDK_PREFIX: &str = "# sdk: ";
+
+/// The SDK a suite module is written with, as its `# sdk: NAME VERSION` line says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sdk {
+    /// Everything before the last word, e.g. `tern-guest (Rust)`.
+    pub name: String,
+    /// The last word, e.g. `0.1.0`.
+    pub version: String,
+}
+
+impl std::fmt::Display for Sdk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
 /// One result line and the comment lines that follow it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TapResult {
     /// `ok` without a SKIP or TODO directive.
     pub ok: bool,
+    /// The reason of a `# SKIP reason` directive (on `ok` or `not ok`): the module does not
+    /// implement the case. Empty when no reason is given.
+    pub skip: Option<String>,
     /// The description after the number (without a leading `- ` and without the directive).
     pub name: String,
     /// A `# SKIP …` or `# TODO …` directive, which never counts as passing.
@@ -22,6 +43,8 @@ pub struct Report {
     pub results: BTreeMap<u32, TapResult>,
     /// Numbers with more than one result line.
     pub duplicates: Vec<u32>,
+    /// The module's first `# sdk: NAME VERSION` line.
+    pub sdk: Option<Sdk>,
 }
 
 /// Parses the TAP lines in `text`; other lines (the cases' own output) are ignored.
@@ -41,6 +64,11 @@ pub fn parse(text: &str) -> Report {
                     last = Some(id);
                 }
             }
+        } else if let Some(sdk) = line.strip_prefix(SDK_PREFIX) {
+            if report.sdk.is_none() {
+                report.sdk = sdk_line(sdk);
+            }
+            last = None;
         } else if let Some(comment) = line.strip_prefix('#') {
             if let Some(result) = last.and_then(|id| report.results.get_mut(&id)) {
                 result.diagnostics.push(comment.trim().to_string());
@@ -51,6 +79,17 @@ pub fn parse(text: &str) -> Report {
         }
     }
     report
+}
+
+/// Parses the `NAME VERSION` of an `# sdk:` line; the version is the last word.
+fn sdk_line(text: &str) -> Option<Sdk> {
+    let text = text.trim();
+    let (name, version) = text.rsplit_once(char::is_whitespace)?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| Sdk {
+        name: name.to_string(),
+        version: version.to_string(),
+    })
 }
 
 /// Parses `ok N …` / `not ok N …`.
@@ -76,10 +115,15 @@ fn result_line(line: &str) -> Option<(u32, TapResult)> {
         let upper = d.to_ascii_uppercase();
         upper.starts_with("SKIP") || upper.starts_with("TODO")
     });
+    let skip = directive
+        .as_deref()
+        .filter(|d| d.to_ascii_uppercase().starts_with("SKIP"))
+        .map(|d| d[4..].trim_start_matches([':', ' ']).trim().to_string());
     Some((
         id,
         TapResult {
             ok: ok && directive.is_none(),
+            skip,
             name: name.trim().to_string(),
             directive,
             diagnostics: Vec::new(),
@@ -113,9 +157,29 @@ mod tests {
         );
         assert!(!r.results[&4].ok);
         assert_eq!(r.results[&4].directive.as_deref(), Some("SKIP no network"));
+        assert_eq!(r.results[&4].skip.as_deref(), Some("no network"));
         assert!(!r.results[&5].ok);
+        assert_eq!(r.results[&5].skip, None);
         assert!(r.results[&6].ok);
         assert_eq!(r.results[&6].name, "a");
+    }
+
+    #[test]
+    fn skips_on_ok_and_not_ok_lines() {
+        let r = parse("not ok 1 - a # skip: not ported\nok 2 # SKIP\n");
+        assert_eq!(r.results[&1].skip.as_deref(), Some("not ported"));
+        assert_eq!(r.results[&2].skip.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn the_sdk_line_names_the_sdk() {
+        let r = parse("# sdk: tern-c (C) 0.2.0\nok 1\n# sdk: other 9\n");
+        let sdk = r.sdk.unwrap();
+        assert_eq!(
+            (sdk.name.as_str(), sdk.version.as_str()),
+            ("tern-c (C)", "0.2.0")
+        );
+        assert!(parse("# sdk: lonely\n").sdk.is_none());
     }
 
     #[test]

@@ -16,6 +16,18 @@ pub enum Status {
     Failed,
     /// The module never reported the case.
     Missing,
+    /// The module reported `# SKIP reason`: its SDK does not implement the case (yet). Reported
+    /// apart from passes and failures; `--require-all` judges it failed instead.
+    Skipped,
+}
+
+/// How strictly skips are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skips {
+    /// A `# SKIP` case is [`Status::Skipped`].
+    Allowed,
+    /// A `# SKIP` case is [`Status::Failed`] (`--require-all`).
+    Fail,
 }
 
 /// The verdict on one case.
@@ -43,9 +55,26 @@ pub fn judge(
     tap_stream: TapStream,
     outcome: &Outcome,
     report: &tap::Report,
+    skips: Skips,
 ) -> Verdict {
     let mut reasons = Vec::new();
     let status = match report.results.get(&case.id) {
+        // A skipped case is not judged further: the module did not do what the harness would check.
+        Some(result) if result.skip.is_some() && !report.duplicates.contains(&case.id) => {
+            let why = result.skip.as_deref().unwrap_or_default();
+            reasons.push(if why.is_empty() {
+                "skipped (no reason given)".to_string()
+            } else {
+                format!("skipped: {why}")
+            });
+            match skips {
+                Skips::Allowed => Status::Skipped,
+                Skips::Fail => {
+                    reasons.push("harness: --require-all: a skipped case fails".into());
+                    Status::Failed
+                }
+            }
+        }
         None => {
             reasons.push(format!(
                 "missing: the module never reported case {} on {}",
@@ -273,7 +302,39 @@ mod tests {
     }
 
     fn verdict(case: &Case, out: &Outcome, tap: &str) -> Verdict {
-        judge(case, TapStream::Stdout, out, &tap::parse(tap))
+        judge(
+            case,
+            TapStream::Stdout,
+            out,
+            &tap::parse(tap),
+            Skips::Allowed,
+        )
+    }
+
+    #[test]
+    fn a_skip_is_its_own_status_unless_all_are_required() {
+        let c = case("exit_status = 7\nstdout = [\"never\"]");
+        let out = outcome("ok 1 - n # SKIP not ported\n", "", Some(0));
+        let v = verdict(&c, &out, &out.stdout);
+        assert_eq!(v.status, Status::Skipped);
+        assert_eq!(v.reasons, ["skipped: not ported"]);
+        let strict = judge(
+            &c,
+            TapStream::Stdout,
+            &out,
+            &tap::parse(&out.stdout),
+            Skips::Fail,
+        );
+        assert_eq!(strict.status, Status::Failed);
+        assert!(
+            strict.reasons[1].contains("--require-all"),
+            "{:?}",
+            strict.reasons
+        );
+        // A TODO is no skip: it fails.
+        let todo = outcome("ok 1 - n # TODO later\n", "", Some(7));
+        let c = case("exit_status = 7");
+        assert_eq!(verdict(&c, &todo, &todo.stdout).status, Status::Failed);
     }
 
     #[test]

@@ -160,7 +160,10 @@ fn every_rule_is_applied() {
     let runtime = script(s.dir.path(), "fake-tern", RUNTIME);
     let (code, stdout, report) = run(&s, &runtime, &[]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.ends_with("4 passed, 2 failed\n"), "{stdout}");
+    assert!(
+        summary(&stdout).starts_with("4 passed, 2 failed, 0 skipped ("),
+        "{stdout}"
+    );
     assert!(stdout.contains("\n1..6\n"), "{stdout}");
     for (id, want) in [
         (1, "passed"),
@@ -228,7 +231,10 @@ fn a_runtime_that_cannot_start_fails_every_case() {
     let s = setup();
     let (code, stdout, report) = run(&s, Path::new("/nonexistent/tern"), &[]);
     assert_eq!(code, 1);
-    assert!(stdout.ends_with("0 passed, 6 failed\n"), "{stdout}");
+    assert!(
+        summary(&stdout).starts_with("0 passed, 6 failed, 0 skipped ("),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("could not start /nonexistent/tern"),
         "{stdout}"
@@ -244,7 +250,10 @@ fn a_hanging_runtime_is_killed_at_the_deadline() {
     let (_, stdout, _) = run(&s, &hang, &["--deadline", "1", "--run", "main"]);
     assert!(started.elapsed().as_secs() < 60, "{stdout}");
     assert!(stdout.contains("killed after 1.0 s"), "{stdout}");
-    assert!(stdout.ends_with("0 passed, 5 failed\n"), "{stdout}");
+    assert!(
+        summary(&stdout).starts_with("0 passed, 5 failed, 0 skipped ("),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -253,7 +262,10 @@ fn the_only_run_selected_is_counted() {
     let runtime = script(s.dir.path(), "fake-tern", RUNTIME);
     let (code, stdout, _) = run(&s, &runtime, &["--run", "second"]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+    assert!(
+        summary(&stdout).starts_with("1 passed, 0 failed, 0 skipped ("),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -261,7 +273,10 @@ fn skipped_runs_are_not_counted() {
     let s = setup();
     let runtime = script(s.dir.path(), "fake-tern", RUNTIME);
     let (_, stdout, _) = run(&s, &runtime, &["--skip", "main"]);
-    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+    assert!(
+        summary(&stdout).starts_with("1 passed, 0 failed, 0 skipped ("),
+        "{stdout}"
+    );
     assert!(!stdout.contains("# run main"), "{stdout}");
 }
 
@@ -283,4 +298,46 @@ fn bad_input_is_an_error_not_a_verdict() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("build the suite first"));
+}
+
+/// The last line of the harness's output: `N passed, N failed, N skipped (sdk: …; runtime: …)`.
+fn summary(stdout: &str) -> &str {
+    stdout.lines().last().unwrap_or_default()
+}
+
+/// A runtime whose module names its SDK and skips case 6 of run second.
+const SKIPPING: &str = "#!/bin/sh\necho '# sdk: fake-sdk (sh) 0.3.1' >&2\necho 'ok 6 - exit status # SKIP not ported yet' >&2\nexit 0\n";
+
+#[test]
+fn skips_are_reported_apart_and_fail_with_require_all() {
+    let s = setup();
+    let runtime = script(s.dir.path(), "skipping", SKIPPING);
+    let (code, stdout, report) = run(&s, &runtime, &["--run", "second"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("\nok 6 - exit status of the second run # SKIP not ported yet\n"),
+        "{stdout}"
+    );
+    assert!(
+        summary(&stdout)
+            .starts_with("0 passed, 0 failed, 1 skipped (sdk: fake-sdk (sh) 0.3.1; runtime: "),
+        "{stdout}"
+    );
+    assert_eq!(status_of(&report, 6), "skipped");
+    assert_eq!(report["skipped"], 1);
+    assert_eq!(report["sdk"]["name"], "fake-sdk (sh)");
+    assert_eq!(report["sdk"]["version"], "0.3.1");
+
+    let (code, stdout, report) = run(&s, &runtime, &["--run", "second", "--require-all"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("\nnot ok 6 - exit status of the second run\n"),
+        "{stdout}"
+    );
+    assert!(
+        summary(&stdout).starts_with("0 passed, 1 failed, 0 skipped ("),
+        "{stdout}"
+    );
+    assert_eq!(status_of(&report, 6), "failed");
+    assert_eq!(report["require_all"], true);
 }

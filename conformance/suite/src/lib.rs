@@ -72,9 +72,8 @@ fn run_cases(run: &str) -> i32 {
         ));
         return 2;
     }
-    tap.comment(&alloc::format!(
-        "tern conformance suite (Rust, tern-guest), run {run}"
-    ));
+    // The harness names the SDK in its report from this line.
+    tap.comment(&alloc::format!("sdk: tern-guest (Rust) {SDK_VERSION}"));
     let mut status = 0;
     for case in CASES.iter().filter(|c| c.run == run) {
         match cases::implementation(case.id) {
@@ -84,7 +83,9 @@ fn run_cases(run: &str) -> i32 {
                 tap.result(case, Ok(()));
                 status = f();
             }
-            None => tap.result(case, Err("not implemented by this suite".into())),
+            // A case added to cases.toml before this suite implements it: reported apart, and a
+            // failure under --require-all.
+            None => tap.skip(case, "not implemented by this suite"),
         }
     }
     status

@@ -25,6 +25,11 @@ impl Tap {
         }
     }
 
+    /// `ok N - name # SKIP why`: the suite does not implement `case`.
+    pub fn skip(&self, case: &Case, why: &str) {
+        let _ = writeln!(self.out, "ok {} - {} # SKIP {why}", case.id, case.name);
+    }
+
     /// The result line of `case`, with the reason of a failure as comment lines under it.
     pub fn result(&self, case: &Case, outcome: Result<(), alloc::string::String>) {
         let _ = match &outcome {

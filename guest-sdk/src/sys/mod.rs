@@ -200,7 +200,8 @@ pub fn startup_arg_len() -> i32 {
 }
 
 /// `startup_arg_at(i, ptr, len)`: argument `i`, with the [`env_get`] protocol (returns the needed
-/// length and writes nothing when `buf` is too small; `-4` when `i` is out of range).
+/// length and writes nothing when `buf` is too small; `-2` when `i` is out of range, as CommonWA
+/// says; tern before 2026-12 returned `-4`).
 pub fn startup_arg_at(i: i32, buf: &mut [u8]) -> i32 {
     // SAFETY: the import has the ABI signature; the host writes at most `buf.len()` bytes into `buf`,
     // which is exclusively borrowed for the call.

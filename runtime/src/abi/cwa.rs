@@ -47,12 +47,10 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
         i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX)
     });
     imports.func(m, func::RANDOM_I32, |mut c: C| {
-        process(&mut c);
-        random_bytes().map(i32::from_le_bytes)
+        random_bytes(process(&mut c), func::RANDOM_I32).map(i32::from_le_bytes)
     });
     imports.func(m, func::RANDOM_I64, |mut c: C| {
-        process(&mut c);
-        random_bytes().map(i64::from_le_bytes)
+        random_bytes(process(&mut c), func::RANDOM_I64).map(i64::from_le_bytes)
     });
     imports.func(m, func::RANDOM_FILL, random_fill);
     imports.func(m, func::RESOURCE_OPEN, resource_open);
@@ -117,20 +115,23 @@ fn runtime_name(mut c: C, ptr: i32, len: i32) -> i32 {
     }))
 }
 
+/// Argument `i`; out of range is -2, invalid argument, as the CommonWA spec has it (Olin's
+/// docs/cwa-spec/ns/startup.md), so Olin binaries run unmodified.
 fn startup_arg_at(mut c: C, i: i32, ptr: i32, len: i32) -> i32 {
     code(with_memory(&mut c, |mem, p| {
+        let n = p.args().len();
         let arg = usize::try_from(i)
             .ok()
             .and_then(|i| p.args().get(i))
-            .ok_or_else(|| Error::NotFound(format!("no argument {i}")))?;
+            .ok_or_else(|| Error::invalid(format!("no argument {i} (the guest has {n})")))?;
         memory::write_sized(mem, ptr, len, arg.as_bytes())
     }))
 }
 
 fn random_fill(mut c: C, ptr: i32, len: i32) -> i32 {
-    code(with_memory(&mut c, |mem, _| {
+    code(with_memory(&mut c, |mem, p| {
         let buf = capped(memory::slice_mut(mem, ptr, len)?);
-        getrandom::fill(buf).map_err(|e| Error::Unknown(format!("random source: {e}")))?;
+        p.random_fill(buf)?;
         Ok(count(buf.len()))
     }))
 }
@@ -171,8 +172,14 @@ fn unix_time() -> std::time::Duration {
 }
 
 /// Random bytes for `random_i32`/`random_i64`; a broken OS generator traps rather than return zeros.
-fn random_bytes<const N: usize>() -> Result<[u8; N], wasmi::Error> {
+/// Random bytes for `random_i32`/`random_i64`, whose bare number has no room for an error: a
+/// denial (or a failing source) traps, naming the call and the reason.
+fn random_bytes<const N: usize>(
+    p: &mut crate::Process,
+    call: &str,
+) -> Result<[u8; N], wasmi::Error> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| wasmi::Error::new(format!("random source: {e}")))?;
+    p.random_fill(&mut bytes)
+        .map_err(|e| wasmi::Error::new(format!("{call}: {e}")))?;
     Ok(bytes)
 }

@@ -1,8 +1,6 @@
 //! ABI front-ends: they read guest memory through the one checked accessor, translate each call into a
 //! [`Process`] call, and write results back. No capability decisions and no I/O happen here.
 
-use std::fmt;
-
 use wasmi::{Caller, IntoFunc, Linker};
 
 use crate::engine::HostState;
@@ -13,17 +11,7 @@ mod dagger;
 #[cfg(feature = "wasi")]
 mod wasi;
 
-/// A host call found the run's wall-clock deadline had passed (e.g. while sleeping).
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline;
-
-impl fmt::Display for Deadline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timeout")
-    }
-}
-
-impl wasmi::errors::HostError for Deadline {}
+pub use crate::trap::Deadline;
 
 /// Defines every front-end's functions in `linker`; returns the `(module, name)` of each.
 pub(crate) fn link(linker: &mut Linker<HostState>) -> Vec<(&'static str, &'static str)> {
@@ -103,18 +91,23 @@ pub(crate) fn capped<T>(buf: &mut [T]) -> &mut [T] {
     &mut buf[..n]
 }
 
-/// Sleeps `ms` milliseconds, or traps with [`Deadline`] if the run's deadline comes first.
+/// Sleeps `ms` milliseconds, or traps with [`Deadline`] if the run's deadline comes first, or with
+/// [`Interrupted`](crate::trap::Interrupted) if the run's interrupt is triggered.
 pub(crate) fn sleep(caller: &mut Caller<'_, HostState>, ms: u64) -> Result<(), wasmi::Error> {
     let wanted = std::time::Duration::from_millis(ms);
-    match caller.data().process.deadline() {
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            std::thread::sleep(wanted.min(left));
-            if wanted >= left {
-                return Err(wasmi::Error::host(Deadline));
-            }
-        }
-        None => std::thread::sleep(wanted),
+    let state = caller.data();
+    let left = state
+        .process
+        .deadline()
+        .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
+    if state
+        .interrupt
+        .sleep(left.map_or(wanted, |left| wanted.min(left)))
+    {
+        return Err(wasmi::Error::host(crate::trap::Interrupted));
+    }
+    if left.is_some_and(|left| wanted >= left) {
+        return Err(wasmi::Error::host(Deadline));
     }
     Ok(())
 }

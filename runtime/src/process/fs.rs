@@ -19,30 +19,36 @@ use url::Url;
 
 use super::{Entry, Process};
 use crate::normalize::normalize;
-use crate::scheme::dir::{self, errno, DirHandle, Node, OpenHow};
+use crate::policy::{Access, Denial};
+use crate::scheme::dir::{self, errno, resolved_path, DirHandle, Node, OpenHow};
 use crate::{Error, Result};
 
 impl Process {
     /// Preopens host directory `host` as the guest's directory `guest` (the next handle number).
-    /// The policy must grant `file://HOST` (`tern run --dir` adds that grant); `read_only` makes every
-    /// change below it fail with `EPERM`.
-    pub fn preopen(&mut self, host: &Path, guest: &str, read_only: bool) -> Result<i32> {
+    /// The policy must grant `file://HOST` (`tern run --dir` adds that grant); what may change below
+    /// it is the policy's to say too: under a read-only grant ([`crate::Policy::allow_read`], which
+    /// `--dir HOST:ro` adds) every change fails with `EPERM`.
+    pub fn preopen(&mut self, host: &Path, guest: &str) -> Result<i32> {
         let shown = host.display().to_string();
         let host = dir::canonical(host).map_err(|e| Error::from(e).context(&shown))?;
         let url = Url::from_directory_path(&host)
             .map_err(|()| Error::invalid(format!("{shown}: not an absolute directory path")))?;
         let url = normalize(url.as_str())?;
         self.check(&url)?;
-        let handle =
-            dir::preopen(&host, guest, read_only).map_err(|e| Error::from(e).context(&shown))?;
+        let handle = dir::preopen(&host, guest).map_err(|e| Error::from(e).context(&shown))?;
         self.insert(url.as_str(), Box::new(handle))
     }
 
     /// Opens `path` below directory handle `dirfd` (WASI's `path_open`); returns the new handle.
     pub fn open_at(&mut self, dirfd: i32, path: &str, how: &OpenHow) -> io::Result<i32> {
         // A file as the base is ENOTDIR here (not EBADF as for the other path calls), as in wasmtime.
-        let (url, rel) = self.grant(dirfd, path, how.follow, Errno::NOTDIR)?;
-        if self.open_count >= self.policy.limits.max_handles {
+        let needed = if how.mutates() {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        let (url, rel) = self.grant(dirfd, path, how.follow, Errno::NOTDIR, needed)?;
+        if self.open_count >= self.limits.max_handles {
             return Err(errno(Errno::MFILE));
         }
         let node = self.dir(dirfd, Errno::NOTDIR)?.open_at(path, &rel, how)?;
@@ -50,21 +56,24 @@ impl Process {
             .map_err(|_| errno(Errno::MFILE))
     }
 
-    /// Runs `op` on `path` below directory handle `dirfd` once the policy grants the path.
-    /// `follow` says whether a symlink in the last component is followed.
+    /// Runs `op` on `path` below directory handle `dirfd` once the policy grants the path; `op` gets
+    /// the resolved path the policy judged, not the guest's. `follow` says whether a symlink in the
+    /// last component is followed; `needed` whether `op` only looks or changes something.
     pub fn at<T>(
         &mut self,
         dirfd: i32,
         path: &str,
         follow: bool,
+        needed: Access,
         op: impl FnOnce(&DirHandle, &str) -> io::Result<T>,
     ) -> io::Result<T> {
-        self.grant(dirfd, path, follow, Errno::BADF)?;
-        op(self.dir(dirfd, Errno::BADF)?, path)
+        let (_, rel) = self.grant(dirfd, path, follow, Errno::BADF, needed)?;
+        op(self.dir(dirfd, Errno::BADF)?, &resolved_path(path, &rel))
     }
 
     /// Runs `op` on `from` below `from_fd` and `to` below `to_fd` (rename, link) once the policy
-    /// grants both paths. Neither last component is followed.
+    /// grants both paths and neither is, or holds, a denied path ([`crate::Policy::check_movable`]).
+    /// Neither last component is followed.
     pub fn at2<T>(
         &mut self,
         from_fd: i32,
@@ -73,8 +82,15 @@ impl Process {
         to: &str,
         op: impl FnOnce(&DirHandle, &str, &DirHandle, &str) -> io::Result<T>,
     ) -> io::Result<T> {
-        self.grant(from_fd, from, false, Errno::BADF)?;
-        self.grant(to_fd, to, false, Errno::BADF)?;
+        let write = Access::ReadWrite;
+        let (from_url, from_rel) = self.grant(from_fd, from, false, Errno::BADF, write)?;
+        let (to_url, to_rel) = self.grant(to_fd, to, false, Errno::BADF, write)?;
+        // Moving a directory that holds a denied path would carry it out from under its rule.
+        for url in [from_url, to_url] {
+            let verdict = self.policy.check_movable(&url);
+            self.judged(&url, verdict).map_err(denial_errno)?;
+        }
+        let (from, to) = (&resolved_path(from, &from_rel), &resolved_path(to, &to_rel));
         // Two handles borrowed at once: take the first out of its slot for the call.
         let i = slot(from_fd);
         let mut first = self
@@ -114,19 +130,56 @@ impl Process {
         Ok(())
     }
 
-    /// Resolves `path` below `dirfd`, asks the policy about its URL, and returns the URL and the
-    /// canonical components. `file_errno` is the error when `dirfd` is a file.
+    /// Reads from the file behind `fd` at its position (or at `offset`, leaving the position alone),
+    /// counted like [`Process::read`]; `EBADF` if `fd` is not a file.
+    pub fn file_read(&mut self, fd: i32, buf: &mut [u8], offset: Option<u64>) -> io::Result<usize> {
+        let n = self.file(fd)?.read_io(buf, offset)?;
+        self.stats.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    /// Writes to the file behind `fd` (see [`Process::file_read`]), counted like [`Process::write`].
+    pub fn file_write(&mut self, fd: i32, buf: &[u8], offset: Option<u64>) -> io::Result<usize> {
+        let n = self.file(fd)?.write_io(buf, offset)?;
+        self.stats.bytes_written += n as u64;
+        Ok(n)
+    }
+
+    /// The file behind handle `fd`, or `EBADF`.
+    fn file(&mut self, fd: i32) -> io::Result<&mut dir::FileHandle> {
+        match self.resource(fd).map_err(|_| errno(Errno::BADF))?.node() {
+            Some(Node::File(f)) => Ok(f),
+            _ => Err(errno(Errno::BADF)),
+        }
+    }
+
+    /// Asks the policy whether what handle `fd` names (a file or directory opened through a
+    /// preopen) may be changed without a path: its size or times.
+    pub fn may_change(&mut self, fd: i32) -> io::Result<()> {
+        let url = self.url_of(fd).ok_or_else(|| errno(Errno::BADF))?;
+        let url = Url::parse(url).map_err(|_| errno(Errno::BADF))?;
+        let verdict = self.policy.check_write(&url);
+        self.judged(&url, verdict).map_err(denial_errno)
+    }
+
+    /// Resolves `path` below `dirfd`, asks the policy about its URL for `needed` access, and returns
+    /// the URL and the canonical components. `file_errno` is the error when `dirfd` is a file.
     fn grant(
         &mut self,
         dirfd: i32,
         path: &str,
         follow: bool,
         file_errno: Errno,
+        needed: Access,
     ) -> io::Result<(Url, Vec<String>)> {
         let dir = self.dir(dirfd, file_errno)?;
         let rel = dir.resolve(path, follow)?;
         let url = dir.url_of(&rel)?;
-        self.check(&url).map_err(|_| errno(Errno::ACCESS))?;
+        let verdict = match needed {
+            Access::ReadOnly => self.policy.check(&url),
+            Access::ReadWrite => self.policy.check_write(&url),
+        };
+        self.judged(&url, verdict).map_err(denial_errno)?;
         Ok((url, rel))
     }
 
@@ -138,6 +191,16 @@ impl Process {
             Some(Node::File(_)) => Err(errno(file_errno)),
             None => Err(errno(Errno::BADF)),
         }
+    }
+}
+
+/// The errno for a denial: `EPERM` for a change under a read-only grant (a missing right, as
+/// wasmtime reports it), `EACCES` for anything the policy does not grant at all.
+fn denial_errno(denial: Denial) -> io::Error {
+    if denial.read_only() {
+        errno(Errno::PERM)
+    } else {
+        errno(Errno::ACCESS)
     }
 }
 

@@ -10,7 +10,6 @@
 //! Errors are `std::io::Error`s carrying the host's errno where there is one, so a front-end can map
 //! them exactly; [`errno`] makes one from a portable name.
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt as _;
@@ -25,11 +24,9 @@ use rustix::io::Errno;
 use std::os::unix::fs::DirEntryExt as _;
 use url::Url;
 
+use super::resolve::{resolve, Scope};
 use super::Resource;
 use crate::{Error, Result};
-
-/// Symlinks followed while resolving one path before it is `ELOOP` (Linux's limit).
-const MAX_SYMLINKS: usize = 40;
 
 /// An `io::Error` with the host's number for `e` (portable: rustix knows each host's numbers).
 pub fn errno(e: Errno) -> io::Error {
@@ -168,6 +165,29 @@ impl NewTime {
     }
 }
 
+/// The rights a handle carries (WASI preview1's `rights` bit sets, opaque here): what the handle
+/// itself may do, and what handles opened through it may get. They can only ever shrink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rights {
+    /// Rights on the handle itself.
+    pub base: u64,
+    /// Rights handles opened through it may have.
+    pub inheriting: u64,
+}
+
+impl Rights {
+    /// Every right: what a preopened directory starts with (the front-end narrows what it reports).
+    pub const ALL: Rights = Rights {
+        base: u64::MAX,
+        inheriting: u64::MAX,
+    };
+
+    /// Whether `self` has no right `other` lacks.
+    pub fn within(self, other: Rights) -> bool {
+        self.base & !other.base == 0 && self.inheriting & !other.inheriting == 0
+    }
+}
+
 /// How `path_open` wants a path opened.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenHow {
@@ -195,6 +215,8 @@ pub struct OpenHow {
     pub dsync: bool,
     /// `O_RSYNC`.
     pub rsync: bool,
+    /// The rights the new handle gets.
+    pub rights: Option<Rights>,
 }
 
 impl OpenHow {
@@ -209,7 +231,7 @@ pub struct DirHandle {
     dir: cap_std::fs::Dir,
     host: PathBuf,
     preopen: Option<String>,
-    read_only: bool,
+    rights: Rights,
 }
 
 impl Resource for DirHandle {
@@ -228,25 +250,30 @@ pub fn canonical(host: &Path) -> io::Result<PathBuf> {
 }
 
 /// Opens the host directory `host` (absolute and canonical) as the guest's preopened `guest`.
-pub fn preopen(host: &Path, guest: &str, read_only: bool) -> io::Result<DirHandle> {
+pub fn preopen(host: &Path, guest: &str) -> io::Result<DirHandle> {
     let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())?;
     Ok(DirHandle {
         dir,
         host: host.to_path_buf(),
         preopen: Some(guest.to_owned()),
-        read_only,
+        rights: Rights::ALL,
     })
 }
 
 impl DirHandle {
+    /// The directory handle's rights.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// Narrows the rights; returns false (and changes nothing) if `rights` has one the handle lacks.
+    pub fn set_rights(&mut self, rights: Rights) -> bool {
+        narrow(&mut self.rights, rights)
+    }
+
     /// The guest's name for this directory if it was preopened.
     pub fn preopen_name(&self) -> Option<&str> {
         self.preopen.as_deref()
-    }
-
-    /// Whether the directory (and everything opened through it) is read-only for the guest.
-    pub fn read_only(&self) -> bool {
-        self.read_only
     }
 
     /// The `file:` URL of `rel` (canonical components from [`DirHandle::resolve`]) under this directory.
@@ -268,61 +295,28 @@ impl DirHandle {
     }
 
     /// Resolves `path` to canonical components below this directory, following symlinks (the last
-    /// component's only when `follow_last`), for the policy check. Never escapes: `..` above the
-    /// directory or an absolute path or symlink is `EPERM`, too many symlinks `ELOOP`. Components
-    /// that do not exist are kept as written; the operation itself reports them.
+    /// component's only when `follow_last`), for the policy check ([`super::resolve`]). Never
+    /// escapes: `..` above the directory or an absolute path or symlink is `EPERM`, too many
+    /// symlinks `ELOOP`. Components that do not exist are kept as written.
     pub fn resolve(&self, path: &str, follow_last: bool) -> io::Result<Vec<String>> {
-        if path.starts_with('/') {
-            return Err(errno(Errno::PERM));
-        }
-        if path.contains('\0') {
-            return Err(errno(Errno::INVAL));
-        }
-        let mut todo: VecDeque<String> = path.split('/').map(str::to_owned).collect();
-        let mut out: Vec<String> = Vec::new();
-        let mut links = 0;
-        while let Some(part) = todo.pop_front() {
-            match part.as_str() {
-                "" | "." => continue,
-                ".." => {
-                    out.pop().ok_or_else(|| errno(Errno::PERM))?;
-                    continue;
-                }
-                _ => out.push(part),
+        resolve(path, follow_last, Scope::Beneath, |parts| {
+            match self.dir.read_link_contents(parts.join("/")) {
+                Ok(target) => target
+                    .into_os_string()
+                    .into_string()
+                    .map(Some)
+                    .map_err(|_| errno(Errno::ILSEQ)),
+                Err(_) => Ok(None), // not a symlink (or missing): nothing to follow
             }
-            let last = todo.iter().all(|p| p.is_empty() || p == ".");
-            if last && !follow_last && !path.ends_with('/') {
-                break;
-            }
-            let Ok(target) = self.dir.read_link_contents(out.join("/")) else {
-                continue; // not a symlink (or missing): nothing to follow
-            };
-            links += 1;
-            if links > MAX_SYMLINKS {
-                return Err(errno(Errno::LOOP));
-            }
-            let target = target
-                .to_str()
-                .ok_or_else(|| errno(Errno::ILSEQ))?
-                .to_owned();
-            if target.starts_with('/') {
-                return Err(errno(Errno::PERM));
-            }
-            out.pop();
-            for part in target.split('/').rev() {
-                todo.push_front(part.to_owned());
-            }
-        }
-        Ok(out)
+        })
     }
 
-    /// Opens `path` (already resolved and granted) below this directory as a file or directory.
+    /// Opens `rel` (components from [`DirHandle::resolve`], already granted) below this directory as
+    /// a file or directory. `path` is what the guest wrote, for its trailing slash. No symlink is
+    /// followed in the last component: resolving followed it already if it was to be followed.
     pub fn open_at(&self, path: &str, rel: &[String], how: &OpenHow) -> io::Result<OpenedNode> {
         if how.directory && (how.create || how.exclusive || how.truncate) {
             return Err(errno(Errno::INVAL));
-        }
-        if self.read_only && how.mutates() {
-            return Err(errno(Errno::PERM));
         }
         let mut options = cap_std::fs::OpenOptions::new();
         // Creating or truncating needs write access in std's model (and POSIX allows O_CREAT|O_RDONLY).
@@ -330,13 +324,10 @@ impl DirHandle {
         options
             .read(how.read || !(write || how.append))
             .write(write)
-            .append(how.append)
+            // std (and cap-std) refuse append with truncate; O_APPEND is set after the open.
+            .append(how.append && !how.truncate)
             .truncate(how.truncate)
-            .follow(if how.follow {
-                FollowSymlinks::Yes
-            } else {
-                FollowSymlinks::No
-            })
+            .follow(FollowSymlinks::No)
             .maybe_dir(true)
             .sync(how.sync)
             .dsync(how.dsync)
@@ -346,7 +337,11 @@ impl DirHandle {
         } else if how.create {
             options.create(true);
         }
-        let file = self.dir.open_with(path, &options)?;
+        let file = self.dir.open_with(resolved_path(path, rel), &options)?;
+        if how.append && how.truncate {
+            let flags = rustix::fs::fcntl_getfl(&file)?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND)?;
+        }
         let is_dir = file.metadata()?.is_dir();
         if is_dir {
             if write || how.append {
@@ -356,7 +351,7 @@ impl DirHandle {
                 dir: cap_std::fs::Dir::from_std_file(file.into_std()),
                 host: self.host_of(rel),
                 preopen: None,
-                read_only: self.read_only,
+                rights: how.rights.unwrap_or(Rights::ALL),
             }));
         }
         if how.directory {
@@ -371,7 +366,7 @@ impl DirHandle {
             sync: how.sync,
             dsync: how.dsync,
             rsync: how.rsync,
-            read_only: self.read_only,
+            rights: how.rights.unwrap_or(Rights::ALL),
         }))
     }
 
@@ -392,9 +387,6 @@ impl DirHandle {
 
     /// Sets the times of the directory itself.
     pub fn set_times(&self, atim: NewTime, mtim: NewTime) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         set_fd_times(&self.dir, atim, mtim)
     }
 
@@ -406,7 +398,6 @@ impl DirHandle {
         atim: NewTime,
         mtim: NewTime,
     ) -> io::Result<()> {
-        self.writable()?;
         if follow {
             self.dir.set_times(path, atim.spec(), mtim.spec())
         } else {
@@ -416,39 +407,31 @@ impl DirHandle {
 
     /// Creates directory `path`.
     pub fn create_dir(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.create_dir(path)
     }
 
     /// Removes the empty directory `path`.
     pub fn remove_dir(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.remove_dir(path)
     }
 
     /// Removes the file (or symlink) `path`.
     pub fn remove_file(&self, path: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.remove_file(path)
     }
 
     /// Renames `from` below this directory to `to` below `target`.
     pub fn rename(&self, from: &str, target: &DirHandle, to: &str) -> io::Result<()> {
-        self.writable()?;
-        target.writable()?;
         self.dir.rename(from, &target.dir, to)
     }
 
     /// Makes `to` below `target` a hard link to `from` below this directory (never following a symlink).
     pub fn hard_link(&self, from: &str, target: &DirHandle, to: &str) -> io::Result<()> {
-        self.writable()?;
-        target.writable()?;
         self.dir.hard_link(from, &target.dir, to)
     }
 
     /// Creates symlink `link` whose contents are `contents`.
     pub fn symlink(&self, contents: &str, link: &str) -> io::Result<()> {
-        self.writable()?;
         self.dir.symlink_contents(contents, link)
     }
 
@@ -475,14 +458,23 @@ impl DirHandle {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(entries)
     }
+}
 
-    fn writable(&self) -> io::Result<()> {
-        if self.read_only {
-            Err(errno(Errno::PERM))
-        } else {
-            Ok(())
-        }
+/// The relative path to hand cap-std for resolved components `rel` of the guest's `path`: exactly the
+/// components the policy judged, with the guest's trailing slash (a file named with one is
+/// `ENOTDIR`) and its empty path (`ENOENT`) kept.
+pub fn resolved_path(path: &str, rel: &[String]) -> String {
+    if path.is_empty() {
+        return String::new();
     }
+    if rel.is_empty() {
+        return ".".to_owned();
+    }
+    let mut joined = rel.join("/");
+    if path.ends_with('/') {
+        joined.push('/');
+    }
+    joined
 }
 
 /// What [`DirHandle::open_at`] opened.
@@ -513,7 +505,16 @@ pub struct FileHandle {
     sync: bool,
     dsync: bool,
     rsync: bool,
-    read_only: bool,
+    rights: Rights,
+}
+
+/// Sets `rights` to `to` if that only drops rights; says whether it did.
+fn narrow(rights: &mut Rights, to: Rights) -> bool {
+    let ok = to.within(*rights);
+    if ok {
+        *rights = to;
+    }
+    ok
 }
 
 /// The flags `fd_fdstat_get` reports for a file.
@@ -587,6 +588,16 @@ impl FileHandle {
         Ok(Stat::of(&m))
     }
 
+    /// The file handle's rights.
+    pub fn rights(&self) -> Rights {
+        self.rights
+    }
+
+    /// Narrows the rights (see [`DirHandle::set_rights`]).
+    pub fn set_rights(&mut self, rights: Rights) -> bool {
+        narrow(&mut self.rights, rights)
+    }
+
     /// The open flags.
     pub fn flags(&self) -> FileFlags {
         FileFlags {
@@ -614,17 +625,11 @@ impl FileHandle {
 
     /// Truncates or extends the file to `size` bytes.
     pub fn set_size(&mut self, size: u64) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         self.file.set_len(size)
     }
 
     /// Sets the access and modification times.
     pub fn set_times(&mut self, atim: NewTime, mtim: NewTime) -> io::Result<()> {
-        if self.read_only {
-            return Err(errno(Errno::PERM));
-        }
         set_fd_times(&self.file, atim, mtim)
     }
 

@@ -19,9 +19,10 @@ use ureq::unversioned::transport::{Connector, NextTimeout, RustlsConnector, TcpC
 use ureq::{Agent, AsSendBody, Body, BodyReader};
 use url::{Position, Url};
 
-use super::{net, Resource, Stdio};
+use super::{net, Budget, Resource, Stdio};
 use crate::normalize::normalize;
-use crate::{Error, Policy, Result};
+use crate::process::Authoriser;
+use crate::{Error, Result};
 
 /// The most redirects one exchange follows (browsers and curl stop around here too).
 const MAX_REDIRECTS: usize = 10;
@@ -53,8 +54,8 @@ const CREDENTIALS: &[HeaderName] = &[
 pub struct Http {
     /// The URL the handle was opened with; requests stay on its origin.
     url: Url,
-    /// The policy, for checking request targets, redirects and addresses.
-    policy: Arc<Policy>,
+    /// The process's authoriser, for checking request targets, redirects and addresses.
+    auth: Authoriser,
     /// Where failures are reported.
     stdio: Stdio,
     /// How long each phase of an exchange may wait; an exchange also ends at the run's deadline.
@@ -63,6 +64,8 @@ pub struct Http {
     agent: Option<Agent>,
     /// Request bytes written since the last exchange.
     request: Vec<u8>,
+    /// What the process's handles may hold of unsent requests together; `request` is taken from it.
+    budget: Arc<Budget>,
     /// The response of the last exchange.
     reply: Option<Reply>,
     /// Why the last exchange failed: reads repeat it until the next write starts a new exchange.
@@ -93,16 +96,22 @@ impl Resource for Http {
         // Writing after a response starts the next exchange; what is left of the response is dropped.
         self.reply = None;
         self.failed = None;
-        let max = self.policy.network.max_request_bytes;
-        if self.request.len().saturating_add(buf.len()) > max {
-            self.request.clear();
-            let e = Error::LimitExceeded(format!(
+        let max = self.auth.network().max_request_bytes;
+        let e = if self.request.len().saturating_add(buf.len()) > max {
+            Error::LimitExceeded(format!(
                 "the request is larger than the policy's limit of {max} bytes"
-            ));
-            return net::report(&self.stdio, &self.url, Err(e));
-        }
-        self.request.extend_from_slice(buf);
-        Ok(buf.len())
+            ))
+        } else if !self.budget.take(buf.len()) {
+            Error::LimitExceeded(format!(
+                "the guest's unsent HTTP requests would hold more than {} bytes",
+                self.budget.max()
+            ))
+        } else {
+            self.request.extend_from_slice(buf);
+            return Ok(buf.len());
+        };
+        self.discard_request();
+        net::report(&self.stdio, &self.url, Err(e))
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -125,20 +134,27 @@ impl Http {
         reply
     }
 
+    /// Drops the unsent request, giving its bytes back to the budget.
+    fn discard_request(&mut self) {
+        self.budget.give(self.request.len());
+        self.request = Vec::new();
+    }
+
     /// Parses and sends what the guest wrote; the written bytes are used up either way.
     fn send_written(&mut self) -> Result<Reply> {
         let raw = std::mem::take(&mut self.request);
-        let request = parse_request(&raw, &self.url, &self.policy)?;
+        self.budget.give(raw.len());
+        let request = parse_request(&raw, &self.url, &self.auth)?;
         self.exchange(request)
     }
 
     /// Sends `request`, following redirects the policy grants.
     fn exchange(&mut self, mut request: Request) -> Result<Reply> {
-        let settings = &self.policy.network;
         let agent = self
             .agent
-            .get_or_insert_with(|| new_agent(&self.policy))
+            .get_or_insert_with(|| new_agent(&self.auth))
             .clone();
+        let settings = self.auth.network();
         for hop in 0..=MAX_REDIRECTS {
             let response = send(&agent, &request, self.waits)?;
             let location = response
@@ -178,11 +194,11 @@ impl Http {
             .map_err(|e| Error::invalid(format!("bad Location: {e}")))?;
         let next = normalize(joined.as_str())?;
         if !matches!(next.scheme(), "http" | "https") {
-            return Err(Error::PermissionDenied(format!(
-                "{next}: redirects lead only to http and https"
-            )));
+            let e =
+                Error::PermissionDenied(format!("{next}: redirects lead only to http and https"));
+            return Err(self.auth.refused(&next, e));
         }
-        self.policy.check(&next)?;
+        self.auth.url(&next)?;
         Ok(next)
     }
 }
@@ -191,12 +207,14 @@ impl Http {
 pub(super) fn open(
     url: &Url,
     stdio: &Stdio,
-    policy: &Arc<Policy>,
+    auth: &Authoriser,
     waits: net::Waits,
+    budget: &Arc<Budget>,
 ) -> Result<Box<dyn Resource>> {
     Ok(Box::new(Http {
         url: url.clone(),
-        policy: Arc::clone(policy),
+        auth: auth.clone(),
+        budget: Arc::clone(budget),
         stdio: stdio.clone(),
         waits,
         agent: None,
@@ -204,6 +222,12 @@ pub(super) fn open(
         reply: None,
         failed: None,
     }))
+}
+
+impl Drop for Http {
+    fn drop(&mut self) {
+        self.discard_request();
+    }
 }
 
 /// A request ready to send.
@@ -254,7 +278,7 @@ impl Request {
 /// origin (scheme, host and port) and the policy must grant it. A `Host` header must name the
 /// origin's host. The body is what follows the head: exactly `Content-Length` bytes if the header
 /// is given, else everything written.
-fn parse_request(raw: &[u8], origin: &Url, policy: &Policy) -> Result<Request> {
+fn parse_request(raw: &[u8], origin: &Url, auth: &Authoriser) -> Result<Request> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut slots);
     let head_len = match parsed.parse(raw) {
@@ -279,15 +303,15 @@ fn parse_request(raw: &[u8], origin: &Url, policy: &Policy) -> Result<Request> {
     if method == Method::CONNECT {
         return Err(Error::unsupported("CONNECT requests are not supported"));
     }
-    let url = request_target(target, origin)?;
-    policy.check(&url)?;
+    let url = request_target(target, origin).map_err(|e| auth.refused(origin, e))?;
+    auth.url(&url)?;
 
     let mut headers = Vec::new();
     let mut content_length = None;
     for h in parsed.headers.iter() {
         let name = h.name.to_ascii_lowercase();
         match name.as_str() {
-            "host" => check_host(h.value, origin)?,
+            "host" => check_host(h.value, origin).map_err(|e| auth.refused(origin, e))?,
             "content-length" => {
                 let text = std::str::from_utf8(h.value).unwrap_or_default().trim();
                 let n = text.parse::<usize>().map_err(|_| {
@@ -445,9 +469,9 @@ fn ureq_error(e: ureq::Error) -> Error {
 
 /// Builds the client for one handle: no proxy from the environment, no automatic redirects (they
 /// are checked here), HTTP errors delivered as responses, addresses checked by the policy.
-fn new_agent(policy: &Arc<Policy>) -> Agent {
-    let settings = &policy.network;
-    let roots: Vec<Certificate<'static>> = net::root_certs(policy)
+fn new_agent(auth: &Authoriser) -> Agent {
+    let settings = auth.network();
+    let roots: Vec<Certificate<'static>> = net::root_certs(settings)
         .iter()
         .map(|der| Certificate::from_der(der).to_owned())
         .collect();
@@ -473,9 +497,7 @@ fn new_agent(policy: &Arc<Policy>) -> Agent {
         .tls_config(tls)
         .build();
     let connector = ().chain(TcpConnector::default()).chain(RustlsConnector::default());
-    let resolver = CheckedResolver {
-        policy: Arc::clone(policy),
-    };
+    let resolver = CheckedResolver { auth: auth.clone() };
     Agent::with_parts(config, connector, resolver)
 }
 
@@ -483,8 +505,8 @@ fn new_agent(policy: &Arc<Policy>) -> Agent {
 /// ureq's connector can only connect to checked addresses.
 #[derive(Debug)]
 struct CheckedResolver {
-    /// The policy to check each address against.
-    policy: Arc<Policy>,
+    /// The process's authoriser, to check each address with.
+    auth: Authoriser,
 }
 
 impl Resolver for CheckedResolver {
@@ -509,8 +531,8 @@ impl Resolver for CheckedResolver {
         };
         let url = normalize(&uri.to_string()).map_err(to_ureq)?;
         let port = net::port_of(&url).map_err(to_ureq)?;
-        let wait = self.policy.network.connect_timeout.min(*timeout.after);
-        let addrs = net::checked_addrs(&self.policy, &url, port, wait).map_err(to_ureq)?;
+        let wait = self.auth.network().connect_timeout.min(*timeout.after);
+        let addrs = net::checked_addrs(&self.auth, &url, port, wait).map_err(to_ureq)?;
         let mut out = self.empty();
         for addr in addrs.into_iter().take(net::MAX_ADDRS) {
             out.push(addr);
@@ -595,12 +617,12 @@ impl Reply {
 mod tests {
     use super::*;
 
-    fn policy(grants: &[&str]) -> Policy {
-        let mut p = Policy::new();
+    fn policy(grants: &[&str]) -> Authoriser {
+        let mut p = crate::Policy::new();
         for g in grants {
             p.allow(g).unwrap();
         }
-        p
+        Authoriser::detached(p)
     }
 
     fn origin() -> Url {

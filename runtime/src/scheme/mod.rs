@@ -9,7 +9,10 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::{Error, Policy, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::process::Authoriser;
+use crate::{Error, Limits, Result};
 
 #[cfg(feature = "wasi")]
 pub mod dir;
@@ -23,6 +26,7 @@ mod log;
 pub(crate) mod net;
 mod null;
 mod random;
+mod resolve;
 mod stdio;
 #[cfg(feature = "net")]
 mod tcp;
@@ -56,6 +60,7 @@ pub trait Resource: Send {
 
     /// The directory or file behind the handle, for WASI's file-system calls; `None` for a stream.
     #[cfg(feature = "wasi")]
+    #[doc(hidden)] // WASI's internals: the return type is not part of the library's surface
     fn node(&mut self) -> Option<dir::Node<'_>> {
         None
     }
@@ -122,7 +127,17 @@ impl Stdio {
 
     /// Writes one line to the host log, ignoring failure: a closed log must not stop the guest.
     pub fn log_line(&self, level: LogLevel, prefix: Option<&str>, message: &[u8]) {
-        log::write_line(&self.log, level, prefix, message);
+        log::write_line(&self.log, level, prefix, message, false);
+    }
+
+    /// [`Stdio::log_line`] for a guest's message, cut at `max` bytes (and marked so).
+    pub(crate) fn guest_log_line(&self, level: LogLevel, message: &[u8], max: usize) {
+        match message.get(..max) {
+            Some(head) if message.len() > max => {
+                log::write_line(&self.log, level, None, head, true)
+            }
+            _ => log::write_line(&self.log, level, None, message, false),
+        }
     }
 
     /// Writes a host diagnostic (`tern: …`) to the log stream.
@@ -175,39 +190,129 @@ pub fn is_known(scheme: &str) -> bool {
     ) || (network && cfg!(feature = "net"))
 }
 
-/// Opens a normalised, already-granted URL; network schemes check each address with `policy`, and
-/// wait no longer than the policy's network timeouts nor past `deadline` (the run's end, if any).
-pub fn open(
-    url: &Url,
-    stdio: &Stdio,
-    policy: &Arc<Policy>,
-    deadline: Option<Instant>,
-) -> Result<Box<dyn Resource>> {
+/// What a scheme's open gets from its process besides the URL.
+pub struct Context<'a> {
+    /// The guest's streams and log.
+    pub stdio: &'a Stdio,
+    /// The process's narrow view of the policy.
+    pub auth: &'a Authoriser,
+    /// When the run ends, if it has a timeout.
+    pub deadline: Option<Instant>,
+    /// The run's limits.
+    pub limits: &'a Limits,
+    /// The host memory all of the process's unsent HTTP requests may hold together.
+    pub request_budget: &'a Arc<Budget>,
+}
+
+/// A number of bytes of host memory shared by a process's handles: taken as a buffer grows, given
+/// back as it empties, so many handles cannot together hold more than one limit.
+#[derive(Debug)]
+pub struct Budget {
+    max: AtomicUsize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// A budget of `max` bytes.
+    pub fn new(max: usize) -> Self {
+        Budget {
+            max: AtomicUsize::new(max),
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    /// Changes the limit (bytes already taken stay taken).
+    pub fn set_max(&self, max: usize) {
+        self.max.store(max, Ordering::Relaxed);
+    }
+
+    /// The limit.
+    pub fn max(&self) -> usize {
+        self.max.load(Ordering::Relaxed)
+    }
+
+    /// Bytes taken now.
+    #[cfg(test)]
+    fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Takes `n` bytes if they fit.
+    pub fn take(&self, n: usize) -> bool {
+        let max = self.max();
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|total| *total <= max)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `n` bytes taken before.
+    pub fn give(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(n))
+            });
+    }
+}
+
+/// Opens a normalised, already-granted URL; network schemes check request targets, redirects and
+/// each address through `auth`, and wait no longer than the network timeouts nor past `deadline`
+/// (the run's end, if any).
+pub fn open(url: &Url, cx: &Context<'_>) -> Result<Box<dyn Resource>> {
     use tern_abi::scheme as s;
-    #[cfg(not(feature = "net"))]
-    let _ = (policy, deadline);
+    let stdio = cx.stdio;
     #[cfg(feature = "net")]
-    let waits = net::Waits::new(policy, deadline);
+    let (auth, waits) = (cx.auth, net::Waits::new(cx.auth.network(), cx.deadline));
     match url.scheme() {
-        s::LOG => Ok(Box::new(log::open(url, stdio))),
+        s::LOG => Ok(Box::new(log::open(
+            url,
+            stdio,
+            cx.limits.max_log_line_bytes,
+        ))),
         s::NULL => Ok(Box::new(null::Null)),
         s::ZERO => Ok(Box::new(zero::Zero)),
         s::RANDOM => Ok(Box::new(random::Random)),
         s::FD => stdio::open(url, stdio),
-        s::FILE => file::open(url),
+        // Process::open resolves file: URLs and opens them itself (file::open).
         #[cfg(feature = "net")]
-        s::HTTP | s::HTTPS => http::open(url, stdio, policy, waits),
+        s::HTTP | s::HTTPS => http::open(url, stdio, auth, waits, cx.request_budget),
         #[cfg(feature = "net")]
-        s::TCP => tcp::open(url, stdio, policy, waits),
+        s::TCP => tcp::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
-        s::TLS => tls::open(url, stdio, policy, waits),
+        s::TLS => tls::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
         s::DNS => dns::open(url, stdio, waits),
         other => Err(Error::NotFound(format!("no scheme {other:?}"))),
     }
 }
 
+/// Fills `buf` from the OS's cryptographic generator (what `random://` reads).
+pub fn random_fill(buf: &mut [u8]) -> Result<()> {
+    random::fill(buf)
+}
+
 /// Opens the guest's stdin, stdout and stderr: handles 0, 1 and 2 of every process.
 pub fn standard_streams(stdio: &Stdio) -> [Box<dyn Resource>; 3] {
     stdio::standard_streams(stdio)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Budget;
+
+    #[test]
+    fn a_budget_is_shared_and_bounded() {
+        let budget = Budget::new(10);
+        assert!(budget.take(6));
+        assert!(!budget.take(5));
+        assert!(budget.take(4));
+        assert_eq!(budget.used(), 10);
+        budget.give(6);
+        assert!(budget.take(5));
+        assert!(!budget.take(usize::MAX));
+        budget.give(100);
+        assert_eq!(budget.used(), 0);
+    }
 }

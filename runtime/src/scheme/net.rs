@@ -2,7 +2,7 @@
 //! connect only to a checked address; the TLS client configuration; error mapping and reporting.
 //!
 //! The order matters for SSRF: a name is resolved exactly once, each address is put to
-//! [`Policy::check_address`], and the socket connects to one of the addresses that passed. Nothing
+//! [`crate::Policy::check_address`], and the socket connects to one of the addresses that passed. Nothing
 //! resolves the name again between the check and the connect, so a DNS answer that changes in
 //! between (DNS rebinding) cannot make the host connect somewhere the policy did not see.
 
@@ -17,7 +17,9 @@ use rustls::{ClientConfig, RootCertStore};
 use url::{Host, Url};
 
 use super::Stdio;
-use crate::{Error, Policy, Result};
+use crate::policy::Network;
+use crate::process::Authoriser;
+use crate::{Error, Result};
 
 /// The most addresses kept from one lookup (as many as ureq keeps).
 pub(crate) const MAX_ADDRS: usize = 16;
@@ -36,10 +38,10 @@ pub(crate) struct Waits {
 
 impl Waits {
     /// The waits `policy` allows in a run that ends at `deadline`.
-    pub(crate) fn new(policy: &Policy, deadline: Option<Instant>) -> Self {
+    pub(crate) fn new(network: &Network, deadline: Option<Instant>) -> Self {
         Waits {
-            connect: policy.network.connect_timeout,
-            io: policy.network.timeout,
+            connect: network.connect_timeout,
+            io: network.timeout,
             deadline,
         }
     }
@@ -127,9 +129,10 @@ pub(crate) fn resolve(host: &Host<&str>, port: u16, timeout: Duration) -> Result
 
 /// Resolves `url`'s host and keeps the addresses the policy lets the host connect to.
 ///
-/// None left is [`Error::PermissionDenied`] with the first denial, which names the grant needed.
+/// None left is [`Error::PermissionDenied`] with the first denial, which names the grant needed
+/// (recorded through `auth` like every denial).
 pub(crate) fn checked_addrs(
-    policy: &Policy,
+    auth: &Authoriser,
     url: &Url,
     port: u16,
     timeout: Duration,
@@ -140,7 +143,7 @@ pub(crate) fn checked_addrs(
     let mut first_denial = None;
     let mut allowed = Vec::new();
     for addr in resolve(&host, port, timeout)? {
-        match policy.check_address(url, addr.ip()) {
+        match auth.address(url, addr.ip()) {
             Ok(()) => allowed.push(addr),
             Err(denial) => {
                 first_denial.get_or_insert(denial);
@@ -148,17 +151,17 @@ pub(crate) fn checked_addrs(
         }
     }
     match first_denial {
-        Some(denial) if allowed.is_empty() => Err(denial.into()),
+        Some(denial) if allowed.is_empty() => Err(auth.refuse(url, denial)),
         _ => Ok(allowed),
     }
 }
 
 /// Connects to one of `url`'s checked addresses within the connect wait, trying them in the
 /// resolver's order; reads and writes then wait at most the network timeout (both cut by `waits`).
-pub(crate) fn connect(policy: &Policy, url: &Url, port: u16, waits: Waits) -> Result<TcpStream> {
+pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: Waits) -> Result<TcpStream> {
     let start = Instant::now();
     let budget = waits.connect()?;
-    let addrs = checked_addrs(policy, url, port, budget)?;
+    let addrs = checked_addrs(auth, url, port, budget)?;
     let mut last = None;
     for addr in addrs {
         let left = budget.saturating_sub(start.elapsed());
@@ -197,9 +200,8 @@ pub(crate) fn io_error(e: io::Error, doing: &str) -> Error {
 }
 
 /// The trusted roots: Mozilla's (built in) and the policy's extra CA certificates, as DER.
-pub(crate) fn root_certs(policy: &Policy) -> Vec<CertificateDer<'static>> {
-    let extra = policy
-        .network
+pub(crate) fn root_certs(network: &Network) -> Vec<CertificateDer<'static>> {
+    let extra = network
         .ca_certs
         .iter()
         .map(|der| CertificateDer::from(der.clone()));
@@ -230,9 +232,9 @@ fn web_roots() -> &'static RootCertStore {
 
 /// A TLS client configuration verifying certificates and host names against the built-in roots
 /// and the policy's extra CAs.
-pub(crate) fn tls_config(policy: &Policy) -> Result<Arc<ClientConfig>> {
+pub(crate) fn tls_config(network: &Network) -> Result<Arc<ClientConfig>> {
     let mut roots = web_roots().clone();
-    for der in &policy.network.ca_certs {
+    for der in &network.ca_certs {
         roots
             .add(CertificateDer::from(der.as_slice()))
             .map_err(|e| Error::invalid(format!("a trusted CA certificate is unusable: {e}")))?;
@@ -259,7 +261,8 @@ pub(crate) fn port_of(url: &Url) -> Result<u16> {
 /// the guest gets only an error number, so the reason goes to whoever runs it.
 pub(crate) fn report<T>(stdio: &Stdio, url: &Url, result: Result<T>) -> Result<T> {
     if let Err(e) = &result {
-        if *e != Error::Eof {
+        // A denial was reported already, by the authoriser, in the one format every denial has.
+        if *e != Error::Eof && !matches!(e, Error::PermissionDenied(_)) {
             stdio.diagnostic(&format!("{url}: {e}"));
         }
     }
@@ -270,6 +273,7 @@ pub(crate) fn report<T>(stdio: &Stdio, url: &Url, result: Result<T>) -> Result<T
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+    use crate::Policy;
 
     fn url(raw: &str) -> Url {
         normalize(raw).unwrap()
@@ -297,9 +301,10 @@ mod tests {
         ] {
             let u = url(raw);
             let port = port_of(&u).unwrap();
-            let e = checked_addrs(&policy, &u, port, Duration::from_secs(1)).unwrap_err();
+            let auth = Authoriser::detached(policy.clone());
+            let e = checked_addrs(&auth, &u, port, Duration::from_secs(1)).unwrap_err();
             assert!(matches!(e, Error::PermissionDenied(_)), "{raw}: {e}");
-            let e = connect(&policy, &u, port, Waits::new(&policy, None)).unwrap_err();
+            let e = connect(&auth, &u, port, Waits::new(&policy.network, None)).unwrap_err();
             assert!(e.to_string().contains("--allow-private"), "{raw}: {e}");
         }
     }
@@ -309,11 +314,13 @@ mod tests {
         let mut policy = Policy::new();
         policy.allow("tcp://localhost").unwrap();
         let u = url("tcp://localhost:9");
-        let e = checked_addrs(&policy, &u, 9, Duration::from_secs(5)).unwrap_err();
+        let auth = Authoriser::detached(policy.clone());
+        let e = checked_addrs(&auth, &u, 9, Duration::from_secs(5)).unwrap_err();
         assert!(e.to_string().contains("resolves to"), "{e}");
         policy.allow_private("127.0.0.0/8").unwrap();
         policy.allow_private("::1").unwrap();
-        let addrs = checked_addrs(&policy, &u, 9, Duration::from_secs(5)).unwrap();
+        let auth = Authoriser::detached(policy);
+        let addrs = checked_addrs(&auth, &u, 9, Duration::from_secs(5)).unwrap();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 
@@ -334,9 +341,9 @@ mod tests {
     #[test]
     fn tls_config_takes_extra_roots() {
         let mut policy = Policy::new();
-        assert!(tls_config(&policy).is_ok());
-        assert!(root_certs(&policy).len() > 100);
+        assert!(tls_config(&policy.network).is_ok());
+        assert!(root_certs(&policy.network).len() > 100);
         policy.network.ca_certs.push(b"not a certificate".to_vec());
-        assert!(tls_config(&policy).is_err());
+        assert!(tls_config(&policy.network).is_err());
     }
 }

@@ -2,12 +2,11 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::Arc;
-
 use url::Url;
 
 use super::{net, Resource, Stdio};
-use crate::{Policy, Result};
+use crate::process::Authoriser;
+use crate::Result;
 
 /// An open TCP connection.
 pub struct Tcp {
@@ -52,10 +51,10 @@ impl Resource for Tcp {
 pub(super) fn open(
     url: &Url,
     stdio: &Stdio,
-    policy: &Arc<Policy>,
+    auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<Box<dyn Resource>> {
-    let result = net::port_of(url).and_then(|port| net::connect(policy, url, port, waits));
+    let result = net::port_of(url).and_then(|port| net::connect(auth, url, port, waits));
     let stream = net::report(stdio, url, result)?;
     Ok(Box::new(Tcp {
         stream,

@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
@@ -11,7 +10,8 @@ use url::{Host, Url};
 
 use super::{net, Resource, Stdio};
 use crate::policy::host_address;
-use crate::{Error, Policy, Result};
+use crate::process::Authoriser;
+use crate::{Error, Result};
 
 /// An open, verified TLS connection.
 pub struct Tls {
@@ -61,10 +61,10 @@ impl Resource for Tls {
 pub(super) fn open(
     url: &Url,
     stdio: &Stdio,
-    policy: &Arc<Policy>,
+    auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<Box<dyn Resource>> {
-    let stream = net::report(stdio, url, handshake(url, policy, waits))?;
+    let stream = net::report(stdio, url, handshake(url, auth, waits))?;
     Ok(Box::new(Tls {
         stream,
         waits,
@@ -76,7 +76,7 @@ pub(super) fn open(
 /// Connects and verifies the server within the connect wait.
 fn handshake(
     url: &Url,
-    policy: &Policy,
+    auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<StreamOwned<ClientConnection, TcpStream>> {
     // An address is verified against the certificate's IP addresses, a name against its names.
@@ -87,11 +87,11 @@ fn handshake(
         _ => return Err(Error::invalid("no host")),
     };
     let port = net::port_of(url)?;
-    let mut sock = net::connect(policy, url, port, waits)?;
+    let mut sock = net::connect(auth, url, port, waits)?;
     let connect_wait = Some(waits.connect()?).filter(|t| !t.is_zero());
     sock.set_read_timeout(connect_wait)?;
     sock.set_write_timeout(connect_wait)?;
-    let mut conn = ClientConnection::new(net::tls_config(policy)?, name)
+    let mut conn = ClientConnection::new(net::tls_config(auth.network())?, name)
         .map_err(|e| Error::ConnectionFailed(format!("TLS: {e}")))?;
     while conn.is_handshaking() {
         conn.complete_io(&mut sock).map_err(|e| match e.kind() {

@@ -156,7 +156,8 @@ fn startup_args_count_the_program_name() {
     )
     .run();
     assert_eq!(run.stdout, "guest");
-    // Buffer too small: needed length, nothing written. Out of range: not found. Bad buffer: -2.
+    // Buffer too small: needed length, nothing written. Out of range: -2 (the CommonWA spec's
+    // invalid argument). Bad buffer: -2.
     let run = Guest::main(
         "(local.set $n (call $startup_arg_at (i32.const 1) (i32.const 0) (i32.const 2)))
          (drop (call $resource_write (i32.const 1) (i32.const 0) (i32.const 2)))
@@ -170,7 +171,7 @@ fn startup_args_count_the_program_name() {
         eval(
             &is(
                 "(call $startup_arg_at (i32.const 1) (i32.const 0) (i32.const 8))",
-                errno::NOT_FOUND
+                errno::INVALID_ARGUMENT
             ),
             &[]
         ),
@@ -180,7 +181,7 @@ fn startup_args_count_the_program_name() {
         eval(
             &is(
                 "(call $startup_arg_at (i32.const -1) (i32.const 0) (i32.const 8))",
-                errno::NOT_FOUND
+                errno::INVALID_ARGUMENT
             ),
             &[]
         ),
@@ -439,5 +440,22 @@ fn a_zero_length_read_returns_zero_not_eof() {
             &[]
         ),
         0
+    );
+}
+
+#[test]
+fn log_write_lines_are_cut_at_the_limit() {
+    let run = Guest::main(
+        "(call $log_write (i32.const 6) (i32.const 0) (i32.const 5000)) (i32.const 0)",
+        &[],
+    )
+    .limits(|l| l.max_log_line_bytes = 100)
+    .run();
+    let line = run.log.lines().next().unwrap();
+    assert_eq!(
+        line,
+        format!("[guest] info: {} [cut]", "\\0".repeat(100)),
+        "{}",
+        run.log.len()
     );
 }

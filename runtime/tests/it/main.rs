@@ -4,7 +4,6 @@
 mod common;
 mod net_support;
 
-mod cli;
 mod cwa;
 mod dagger;
 mod limits;
@@ -13,6 +12,7 @@ mod net_stream;
 mod net_tcp;
 mod net_tls;
 mod policy;
+mod proptests;
 mod schemes;
 mod spec;
 mod wasi;

@@ -272,7 +272,9 @@ fn requests_may_not_leave_the_opened_origin() {
             "{request}: {}",
             run.log
         );
-        assert!(run.log.contains("permission denied"), "{}", run.log);
+        // Reported and counted like every denial.
+        assert!(run.log.contains("tern: guest: denied: "), "{}", run.log);
+        assert_eq!(run.outcome.process.stats.denied.len(), 1, "{}", run.log);
     }
     // A path outside the grant is refused even on the same origin.
     let run = fetch(
@@ -401,6 +403,42 @@ fn open_is_checked_before_anything_is_sent() {
     assert_eq!(run.code(), OPEN - errno::PERMISSION_DENIED);
     assert!(
         run.log.contains("--allow http://127.0.0.1:9"),
+        "{}",
+        run.log
+    );
+}
+
+#[test]
+fn unsent_requests_of_all_handles_share_one_bound() {
+    // Three handles with 30,000 unsent bytes each under a 64 KiB budget: the third write is -7.
+    // Nothing is sent (no flush), so no server is needed; closing a handle gives its bytes back.
+    let url = "http://127.0.0.1:9/";
+    let open = format!(
+        "(call $resource_open (i32.const 0) (i32.const {}))",
+        url.len()
+    );
+    let write = |h: &str| format!("(call $resource_write {h} (i32.const 1024) (i32.const 30000))");
+    let body = format!(
+        "(local.set $h {open}) (local.set $n {open}) (local.set $i {open})
+         (if (i32.ne {w1} (i32.const 30000)) (then (return (i32.const 1))))
+         (if (i32.ne {w2} (i32.const 30000)) (then (return (i32.const 2))))
+         (if (i32.ne {w3} (i32.const {limit})) (then (return (i32.const 3))))
+         (call $resource_close (local.get $h))
+         (if (i32.ne {w3} (i32.const 30000)) (then (return (i32.const 4))))
+         (i32.const 0)",
+        w1 = write("(local.get $h)"),
+        w2 = write("(local.get $n)"),
+        w3 = write("(local.get $i)"),
+        limit = errno::LIMIT_EXCEEDED,
+    );
+    let run = common::Guest::main(&body, &[(0, url)])
+        .allow(url)
+        .limits(|l| l.max_request_buffer_bytes = 64 << 10)
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert!(
+        run.log
+            .contains("unsent HTTP requests would hold more than 65536 bytes"),
         "{}",
         run.log
     );

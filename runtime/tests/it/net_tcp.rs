@@ -193,3 +193,27 @@ fn redirects_to_special_addresses_are_checked_too() {
     assert!(!run.stdout.contains("internal"));
     assert!(run.log.contains("resolves to 127.0.0.1"), "{}", run.log);
 }
+
+#[test]
+fn the_run_timeout_cuts_a_wasi_fd_read_of_a_stream_short() {
+    // The same wait through WASI's fd_read: it goes through the process like resource_read, so a
+    // wait cut by the run's deadline ends the run as timed out whatever the guest does next.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || listener.accept().map(|(conn, _)| conn));
+    let url = format!("tcp://127.0.0.1:{port}");
+    let wat = format!(
+        r#"(module
+        (import "cwa" "resource_open" (func $open (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 0) "{url}")
+        (data (i32.const 200) "\00\01\00\00\10\00\00\00")
+        (func (export "cwa_main") (result i32)
+          (drop (call $fd_read (call $open (i32.const 0) (i32.const {})) (i32.const 200) (i32.const 1) (i32.const 300)))
+          (i32.const 0)))"#,
+        url.len()
+    );
+    net_support::assert_run_timeout_cuts_the_wait(crate::common::Guest::module(wat).allow(&url));
+    drop(server.join());
+}

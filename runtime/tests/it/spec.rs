@@ -61,23 +61,28 @@ fn the_runtime_defines_nothing_the_spec_does_not_list() {
 }
 
 #[test]
-fn a_mistyped_import_is_a_load_error_not_a_crash() {
+fn a_mistyped_or_unknown_import_is_refused_at_compile_time() {
     let runtime = Runtime::new();
-    let module = runtime
-        .compile(
-            br#"(module (import "cwa" "random_i32" (func (result i64))) (func (export "_start")))"#,
-        )
-        .unwrap();
-    let process = tern::Process::new(
-        "m",
-        vec![],
-        std::sync::Arc::new(tern::Policy::new()),
-        tern::Stdio::null(),
-    );
-    let Err(error) = runtime.run(&module, process, None) else {
-        panic!("a mistyped import must not run");
-    };
-    assert!(error.to_string().contains("random_i32"), "{error}");
+    for (wat, what) in [
+        (
+            &br#"(module (import "cwa" "random_i32" (func (result i64))) (func (export "_start")))"#[..],
+            "random_i32",
+        ),
+        (
+            br#"(module (import "cwa" "no_such_call" (func)) (func (export "_start")))"#,
+            "no_such_call",
+        ),
+        (
+            br#"(module (import "env" "memory" (memory 1)) (func (export "_start")))"#,
+            "memory",
+        ),
+    ] {
+        let Err(error) = runtime.compile(wat) else {
+            panic!("an import of {what} must be refused")
+        };
+        assert!(matches!(error, tern::Error::UnknownImport(_)), "{error:?}");
+        assert!(error.to_string().contains(what), "{error}");
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Deploys, versions, rollback and delete: check first, store durably, then swap live.
 
 use super::http::{json, query_param, read_body, ApiError, Body};
-use super::{namegen, Backend, ControlPlane, MAX_MODULE_BYTES};
-use crate::store::{validate_name, NewVersion, Retention, Store, StoreError, VersionInfo};
+use super::{namegen, Backend, ControlPlane, MAX_MODULE_BYTES, SERVER_SIDE_KEYS};
+use crate::store::{
+    validate_name, NewVersion, Retention, Scope, Store, StoreError, TokenInfo, VersionInfo,
+};
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Request, Response, StatusCode};
 use serde_json::{json, Value};
@@ -45,10 +47,10 @@ fn parse_stored_config(v: &VersionInfo) -> Result<Value, String> {
     serde_json::from_str(&v.config).map_err(|e| format!("stored config: {e}"))
 }
 
-/// The deploy's configuration from its header (an empty object when absent) and its retention.
-fn deploy_config(headers: &HeaderMap) -> Result<(Value, Option<Retention>), ApiError> {
+/// The deploy's configuration from its header (`None` when absent) and its retention.
+fn deploy_config(headers: &HeaderMap) -> Result<(Option<Value>, Option<Retention>), ApiError> {
     let Some(raw) = headers.get(CONFIG_HEADER) else {
-        return Ok((json!({}), None));
+        return Ok((None, None));
     };
     let text = raw.to_str().map_err(|_| {
         ApiError::bad_request("Tern-Config must be JSON in ASCII (escape others as \\u)")
@@ -66,7 +68,26 @@ fn deploy_config(headers: &HeaderMap) -> Result<(Value, Option<Retention>), ApiE
             ))
         })?),
     };
-    Ok((config, retention))
+    Ok((Some(config), retention))
+}
+
+/// Refuses config keys that reach the server's own files or environment unless the token is admin.
+fn check_server_side_keys(config: &Value, token: &TokenInfo) -> Result<(), ApiError> {
+    let used: Vec<&str> = SERVER_SIDE_KEYS
+        .iter()
+        .copied()
+        .filter(|k| config.get(*k).is_some())
+        .collect();
+    if used.is_empty() || token.scope.allows(Scope::Admin) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "{} reach the server's own files or environment: deploying them needs an admin token",
+            used.join(", ")
+        ),
+    ))
 }
 
 impl ControlPlane {
@@ -75,6 +96,7 @@ impl ControlPlane {
         self: Arc<Self>,
         req: Request<Incoming>,
         name: Option<String>,
+        token: TokenInfo,
     ) -> Result<Response<Body>, ApiError> {
         let creating = name.is_none();
         let asked = name.or_else(|| query_param(req.uri().query(), "name"));
@@ -102,6 +124,20 @@ impl ControlPlane {
                 ),
             ));
         }
+        // A new version without a config keeps the live version's routes, limits and grants.
+        let config = match config {
+            Some(c) => c,
+            None if exists => {
+                let n = name.clone();
+                let live = self
+                    .blocking(move |s| s.version(&n, s.handler(&n)?.live_version))
+                    .await?;
+                parse_stored_config(&live)
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?
+            }
+            None => json!({}),
+        };
+        check_server_side_keys(&config, &token)?;
         let prepared = self.prepare(&name, module.clone(), config.clone()).await?;
         let version = {
             let name = name.clone();

@@ -5,14 +5,15 @@
 use super::{Backend, ControlPlane, Invocation, InvokeRequest, Prepared};
 use crate::cgi::{self, RequestMeta};
 use crate::config::{self, HandlerSection};
-use crate::invoke::{self, RunStreams};
+use crate::invoke::Stopper;
+use crate::job;
 use crate::pool::Rejected;
-use crate::records::{InvocationRecord, LogCapture, RecordSink};
+use crate::records::{InvocationRecord, RecordSink};
 use crate::registry::{Handler, Table};
 use crate::router::Match;
 use crate::server::State;
 use crate::store::{now_ms, RunKind, RunRecord, VersionInfo};
-use crate::stream::{CgiOutput, Reply};
+use crate::stream::Reply;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -72,7 +73,9 @@ impl Backend for ServerBackend {
             .as_object_mut()
             .ok_or("the config must be a JSON object")?;
         if object.contains_key("module") {
-            return Err("config key `module`: the deploy's body is the module; leave it out".into());
+            return Err(
+                "config key `module`: the deploy's body is the module; leave it out".into(),
+            );
         }
         if !object.contains_key("routes") && !object.contains_key("route") {
             object.insert("routes".into(), json!([format!("/{name}/...")]));
@@ -149,49 +152,40 @@ impl Backend for ServerBackend {
             .get(&(handler.spec.name.clone(), handler.module.sha256.clone()))
             .copied()
             .unwrap_or(0);
-        let env = invoke_environment(index, &request);
+        // The handler's own variables first: a CGI variable of the same name wins.
+        let mut env = handler.spec.env.clone();
+        env.extend(invoke_environment(index, &request));
         let bytes_in = request.input.len();
         let (reply_tx, reply_rx) = tokio::sync::oneshot::channel::<Reply>();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let limits = handler.spec.limits.clone();
-        let input = request.input;
-        let job_handler = handler.clone();
-        let engine = self.state.registry.engine().clone();
-        let job = move || {
-            let output = CgiOutput::new(
-                reply_tx,
-                Arc::new(AtomicBool::new(false)),
-                limits.max_response_body,
-                false,
-            );
-            let log = LogCapture::default();
-            let (end, stats) = invoke::run(
-                &engine,
-                &job_handler.module,
-                &job_handler.permissions,
-                &job_handler.spec.name,
-                job_handler.spec.entry.as_deref(),
-                &env,
-                RunStreams {
-                    stdin: Box::new(std::io::Cursor::new(input)),
-                    stdout: Box::new(output.clone()),
-                    log: log.clone(),
-                },
-            );
-            let answer = output.finish(&end, false);
-            let _ = done_tx.send((end, stats, answer.status, answer.detail, log.text()));
+        let invocation = job::Invocation {
+            handler: handler.clone(),
+            env,
+            stdin: Box::new(std::io::Cursor::new(request.input)),
+            reply: reply_tx,
+            client_gone: Arc::new(AtomicBool::new(false)),
+            stopper: Stopper::default(),
+            head_only: false,
+            request_too_large: Arc::new(AtomicBool::new(false)),
         };
-        self.submit(&table, index, request.kind, Box::new(job))?;
+        let state = self.state.clone();
+        let run_id = request.run_id.clone();
+        let work = move || {
+            let _ = done_tx.send(job::execute(&state, &run_id, invocation));
+        };
+        self.submit(&table, index, request.kind, Box::new(work))?;
         let (status, headers, body) = collect_reply(reply_rx);
-        let (end, stats, answer_status, detail, logs) = done_rx
+        let ran = done_rx
             .recv()
             .map_err(|_| "the run ended without an answer".to_string())?;
-        let status = status.unwrap_or(answer_status.as_u16());
-        let ended = if detail.is_empty() {
-            end.kind().to_string()
+        let status = status.unwrap_or(ran.status.as_u16());
+        let ended = if ran.detail.is_empty() {
+            ran.end_kind().to_string()
         } else {
-            format!("{}: {detail}", end.kind())
+            format!("{}: {}", ran.end_kind(), ran.detail)
         };
+        let stats = ran.stats;
+        let logs = ran.log;
         let record = RunRecord {
             seq: 0,
             id: request.run_id,
@@ -247,7 +241,11 @@ impl ServerBackend {
                     job();
                 }
             });
-            match self.state.pool.submit(name, table.concurrency[index], limits.queue_depth, work) {
+            match self
+                .state
+                .pool
+                .submit(name, table.concurrency[index], limits.queue_depth, work)
+            {
                 Ok(_started) => return Ok(()),
                 Err(Rejected::Stopping) => return Err("the server is shutting down".into()),
                 Err(Rejected::QueueFull) => {
@@ -265,7 +263,11 @@ impl ServerBackend {
 /// The CGI environment of an API invocation: a `POST` to the handler's own root with the body.
 fn invoke_environment(index: usize, request: &InvokeRequest) -> Vec<(String, String)> {
     let mut headers = HeaderMap::new();
-    if let Some(ct) = request.content_type.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(ct) = request
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         headers.insert(CONTENT_TYPE, ct);
     }
     headers.insert(CONTENT_LENGTH, HeaderValue::from(request.input.len()));
@@ -292,10 +294,13 @@ fn invoke_environment(index: usize, request: &InvokeRequest) -> Vec<(String, Str
         pass_authorization: false,
         body: Some(Some(request.input.len() as u64)),
     });
-    env.push(("TERN_INVOKE".into(), match request.kind {
-        RunKind::Async => "async".into(),
-        _ => "api".into(),
-    }));
+    env.push((
+        "TERN_INVOKE".into(),
+        match request.kind {
+            RunKind::Async => "async".into(),
+            _ => "api".into(),
+        },
+    ));
     env
 }
 
@@ -310,7 +315,9 @@ fn collect_reply(
             .collect::<Vec<_>>()
     };
     match reply.blocking_recv() {
-        Ok(Reply::Complete(head, body)) => (Some(head.status.as_u16()), headers_of(&head), body.to_vec()),
+        Ok(Reply::Complete(head, body)) => {
+            (Some(head.status.as_u16()), headers_of(&head), body.to_vec())
+        }
         Ok(Reply::Streaming(head, mut rx)) => {
             let mut body = Vec::new();
             while let Some(Ok(chunk)) = rx.blocking_recv() {
@@ -318,7 +325,11 @@ fn collect_reply(
             }
             (Some(head.status.as_u16()), headers_of(&head), body)
         }
-        Ok(Reply::Error(status, detail)) => (Some(status.as_u16()), Vec::new(), format!("{detail}\n").into_bytes()),
+        Ok(Reply::Error(status, detail)) => (
+            Some(status.as_u16()),
+            Vec::new(),
+            format!("{detail}\n").into_bytes(),
+        ),
         Err(_) => (None, Vec::new(), Vec::new()),
     }
 }

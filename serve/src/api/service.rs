@@ -50,13 +50,17 @@ impl Attached {
 /// Opens the store in `data` (created with mode 0700), makes its handlers live in `running`,
 /// persists `running`'s records of them, and serves the API on `api_listen`.
 pub fn attach(running: &Running, data: &Path, api_listen: SocketAddr) -> Result<Attached, Error> {
-    let store = SqliteStore::open(data).map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
+    let store =
+        SqliteStore::open(data).map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
     // Before any deploy can run: a blob whose version row never committed is garbage.
     store
         .collect_garbage()
         .map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let backend = Arc::new(ServerBackend::new(running.state().clone(), data.to_path_buf()));
+    let backend = Arc::new(ServerBackend::new(
+        running.state().clone(),
+        data.to_path_buf(),
+    ));
     let (plane, problems) = ControlPlane::start(store, backend.clone(), ASYNC_WORKERS)
         .map_err(|e| Error::new(format!("{}: {e}", data.display())))?;
     for p in problems {

@@ -30,15 +30,22 @@ pub fn spin() -> i32 {
     }
 }
 
-/// Case 112: grows memory past the run's --max-memory-pages (100).
-pub fn grow_memory() -> i32 {
-    let before = core::arch::wasm32::memory_grow(0, 1000);
-    // Reaching this line means the runtime did not trap; the exit status tells the harness.
-    if before == usize::MAX {
-        1
-    } else {
-        0
-    }
+/// Case 112: a memory.grow past the run's --max-memory-pages (100) is refused with -1.
+pub fn grow_refused() -> Outcome {
+    use core::arch::wasm32::{memory_grow, memory_size};
+    let before = memory_size(0);
+    let got = memory_grow(0, 1000);
+    expect_eq!(
+        got as isize,
+        -1,
+        "memory.grow(1000) under --max-memory-pages 100"
+    );
+    expect_eq!(
+        memory_size(0),
+        before,
+        "memory pages after the refused grow"
+    );
+    Ok(())
 }
 
 /// Case 113.

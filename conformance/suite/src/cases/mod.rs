@@ -141,7 +141,7 @@ pub fn implementation(id: u32) -> Option<Impl> {
         109 => Ends(ending::trap),
         110 => Ends(ending::sleep_past_timeout),
         111 => Ends(ending::spin),
-        112 => Ends(ending::grow_memory),
+        112 => Check(ending::grow_refused),
         113 => Check(ending::close_stdin),
         114 => Check(ending::close_stdout),
         115 => Ends(|| 5),

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{bytes_mut, call, errno, put_u64, Errno, Imports, C, R};
+use super::{bytes_mut, call, errno, from_tern, put_u64, Errno, Imports, C, R};
 use crate::abi::process;
 
 /// `clockid` values.
@@ -34,9 +34,9 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
         },
     );
     imports.func(m, "random_get", |mut c: C, buf: i32, len: i32| {
-        call(&mut c, |mem, _| {
+        call(&mut c, |mem, p| {
             let buf = bytes_mut(mem, buf as u32, len as u32)?;
-            getrandom::fill(buf).map_err(|_| errno::IO)
+            p.random_fill(buf).map_err(|e| from_tern(&e))
         })
     });
     imports.func(

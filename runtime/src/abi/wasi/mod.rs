@@ -232,7 +232,7 @@ pub(super) fn from_tern(e: &crate::Error) -> Errno {
         E::LimitExceeded(_) => errno::MFILE,
         E::Timeout(_) => errno::TIMEDOUT,
         E::ConnectionFailed(_) => errno::PIPE,
-        E::Unknown(_) => errno::IO,
+        _ => errno::IO,
     }
 }
 

@@ -27,7 +27,7 @@ impl Run {
     /// Asserts the run ended in a trap whose reason mentions `reason`, and exited as a trap does.
     pub fn assert_trapped(&self, reason: &str) {
         assert!(
-            matches!(self.termination(), Termination::Trapped(r) if r.contains(reason)),
+            matches!(self.termination(), Termination::Trapped(t) if t.to_string().contains(reason)),
             "expected a trap with {reason:?}, got: {}",
             self.termination()
         );
@@ -39,6 +39,9 @@ impl Run {
 pub struct Guest {
     pub wat: String,
     pub policy: Policy,
+    pub limits: tern::Limits,
+    /// Directories preopened for WASI (host, guest name), fds 3, 4, … in this order.
+    pub preopens: Vec<(std::path::PathBuf, String)>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
@@ -51,6 +54,8 @@ impl Guest {
         Guest {
             wat: wat.into(),
             policy: Policy::new(),
+            limits: tern::Limits::default(),
+            preopens: Vec::new(),
             args: vec!["guest".into()],
             env: Vec::new(),
             stdin: Vec::new(),
@@ -74,6 +79,12 @@ impl Guest {
         self
     }
 
+    /// Preopens `host` as `guest` (the policy must grant it, as `--dir` does).
+    pub fn preopen(mut self, host: &std::path::Path, guest: &str) -> Self {
+        self.preopens.push((host.to_path_buf(), guest.to_owned()));
+        self
+    }
+
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.into());
         self
@@ -90,15 +101,17 @@ impl Guest {
     }
 
     pub fn limits(mut self, f: impl FnOnce(&mut tern::Limits)) -> Self {
-        f(&mut self.policy.limits);
+        f(&mut self.limits);
         self
     }
 
     pub fn run(self) -> Run {
         let runtime = Runtime::new();
-        let module = runtime
-            .compile(self.wat.as_bytes())
-            .expect("test module compiles");
+        let module = match &self.entry {
+            Some(entry) => runtime.compile_with_entry(self.wat.as_bytes(), entry),
+            None => runtime.compile(self.wat.as_bytes()),
+        }
+        .expect("test module compiles");
         let (stdout, stderr, log) = (Capture::new(), Capture::new(), Capture::new());
         let stdio = Stdio::new(
             Box::new(Cursor::new(self.stdin)),
@@ -107,10 +120,16 @@ impl Guest {
             Box::new(log.clone()),
         );
         let mut process = Process::new("guest", self.args, Arc::new(self.policy), stdio);
+        process.set_limits(self.limits);
+        for (host, guest) in &self.preopens {
+            process
+                .preopen(host, guest)
+                .expect("test preopen is granted");
+        }
         for (k, v) in self.env {
             process.set_env(k, v);
         }
-        let outcome = match runtime.run(&module, process, self.entry.as_deref()) {
+        let outcome = match runtime.run(&module, process) {
             Ok(o) => o,
             Err(e) => panic!("test module failed to start: {e}"),
         };
@@ -159,9 +178,4 @@ fn sig(kind: &str, types: &[tern_abi::ValType]) -> String {
 /// Runs `body` as `cwa_main` with no setup and returns its exit status.
 pub fn eval(body: &str, data: &[(u32, &str)]) -> i32 {
     Guest::main(body, data).run().code()
-}
-
-/// The path of the built `tern` binary.
-pub fn tern_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tern")
 }

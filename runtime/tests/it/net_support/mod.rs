@@ -82,13 +82,13 @@ pub fn fetch(url: &str, request: Option<&[u8]>) -> Guest {
 /// Network settings and grants for a test guest.
 pub trait NetGuest {
     /// Changes the guest's network settings.
-    fn network(self, f: impl FnOnce(&mut tern::policy::Network)) -> Self;
+    fn network(self, f: impl FnOnce(&mut tern::Network)) -> Self;
     /// Grants a special address range (`--allow-private`).
     fn allow_private(self, range: &str) -> Self;
 }
 
 impl NetGuest for Guest {
-    fn network(mut self, f: impl FnOnce(&mut tern::policy::Network)) -> Self {
+    fn network(mut self, f: impl FnOnce(&mut tern::Network)) -> Self {
         f(&mut self.policy.network);
         self
     }

@@ -141,7 +141,16 @@ pub fn open(
 ) -> Result<i32, i32> {
     let mut fd = 0i32;
     let fd_ptr = out(&mut fd);
-    let rights = if read { 1 << 1 } else { 0 } | if write { 1 << 6 } else { 0 };
+    // The rights wasi-libc asks for: every right but those the access mode contradicts, and
+    // every right for what is opened below (the host cuts both to the directory's inheriting set).
+    let all: i64 = (1 << 30) - 1;
+    let mut rights = all;
+    if !read {
+        rights &= !((1 << 1) | (1 << 14)); // FD_READ, FD_READDIR
+    }
+    if !write {
+        rights &= !((1 << 6) | (1 << 0) | (1 << 8) | (1 << 22)); // FD_WRITE, DATASYNC, ALLOCATE, SET_SIZE
+    }
     let e = unsafe {
         path_open(
             dir,
@@ -150,7 +159,7 @@ pub fn open(
             path.len() as i32,
             oflags,
             rights,
-            0,
+            all,
             fdflags,
             fd_ptr,
         )

@@ -1,6 +1,6 @@
 //! Tries every way out of a preopen and every change through a read-only one; prints the errno of
 //! each attempt. Run with `/jail` (fd 3, read-write) and `/ro` (fd 4, read-only); the harness sets
-//! up the host files (see runtime/tests/wasi.rs) and checks nothing outside changed.
+//! up the host files (see cli/tests/it/wasi.rs) and checks nothing outside changed.
 #[path = "../sys.rs"]
 mod sys;
 

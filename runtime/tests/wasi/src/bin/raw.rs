@@ -219,8 +219,14 @@ fn prestat_fdstat() {
         );
     }
     println!("fdstat 99: {}", name_of(fdstat(99)));
+    // Rights only shrink: keeping them is fine, adding one (FD_SEEK, which a directory lacks) is not.
+    let st = fdstat(3).unwrap();
+    let (base, inheriting) = (u64_at(&st, 8) as i64, u64_at(&st, 16) as i64);
     show("fd_fdstat_set_rights", unsafe {
-        fd_fdstat_set_rights(3, 0, 0)
+        fd_fdstat_set_rights(3, base, inheriting)
+    });
+    show("fd_fdstat_set_rights adding", unsafe {
+        fd_fdstat_set_rights(3, base | 1 << 2, inheriting)
     });
     show("fd_fdstat_set_rights 99", unsafe {
         fd_fdstat_set_rights(99, 0, 0)

@@ -1,12 +1,10 @@
 //! `tern run` as a user runs it: the real binary, real files, real pipes.
 
-use crate::common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::tern_bin;
+use crate::tern_bin;
 
 fn examples(name: &str) -> String {
     format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -211,6 +209,71 @@ fn olin_policy_files_grant_and_limit() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `--allow-read` grants reading and refuses writing, naming the flag that would grant it; the same
+/// URL under `--allow` may be written.
+#[test]
+fn allow_read_grants_reading_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "read me").unwrap();
+    let base = url::Url::from_directory_path(dir.path()).unwrap();
+    let input = base.join("in.txt").unwrap().to_string();
+    let output = base.join("out.txt?mode=w").unwrap().to_string();
+    // Copies the input to stdout, then exits with the error number of opening the output (0 if it
+    // opened).
+    let body = format!(
+        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
+         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.const 100))))
+         (local.set $n (call $resource_read (local.get $h) (i32.const 4096) (i32.const 1024)))
+         (drop (call $resource_write (i32.const 1) (i32.const 4096) (local.get $n)))
+         (local.set $h (call $resource_open (i32.const 2048) (i32.const {})))
+         (if (result i32) (i32.lt_s (local.get $h) (i32.const 0))
+           (then (i32.sub (i32.const 0) (local.get $h))) (else (i32.const 0)))",
+        input.len(),
+        output.len()
+    );
+    let module = dir.path().join("copy.wat");
+    let wat = crate::common::cwa_module(&body, &[(0, &input), (2048, &output)]);
+    std::fs::write(&module, wat).unwrap();
+    let module = module.to_str().unwrap();
+
+    let out = tern(&["run", "--allow-read", base.as_str(), module]);
+    let err = text(&out.stderr);
+    assert_eq!(text(&out.stdout), "read me", "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(-tern_abi::errno::PERMISSION_DENIED),
+        "{err}"
+    );
+    assert!(
+        err.contains("read-only") && err.contains("--allow "),
+        "{err}"
+    );
+    assert!(!dir.path().join("out.txt").exists());
+
+    let out = tern(&["run", "--allow", base.as_str(), module]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("out.txt").exists());
+}
+
+/// A duration past what a deadline can hold is a usage error (exit 2) naming the option; it used to
+/// overflow `Instant + Duration` and abort tern like a guest trap (issue 11, defect 7).
+#[test]
+fn a_huge_duration_is_a_usage_error_not_a_panic() {
+    for option in ["--timeout", "--connect-timeout", "--net-timeout"] {
+        let out = tern(&[
+            "run",
+            option,
+            "10000000000000000000",
+            &examples("hello.wat"),
+        ]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option}: {err}");
+        assert!(err.contains(option) && err.contains("too long"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(out.stdout.is_empty(), "the guest must not run");
+    }
 }
 
 #[test]

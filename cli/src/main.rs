@@ -1,15 +1,18 @@
 //! The `tern` command line.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 /// tern: a minimal capability operating system for WebAssembly.
 #[derive(Parser, Debug)]
 #[command(name = "tern", version, about, long_about = None)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -18,18 +21,23 @@ pub struct Cli {
 enum Command {
     /// Run a WebAssembly module (.wasm or .wat) with only the capabilities you grant.
     Run(run::RunArgs),
+    /// Serve HTTP handlers: WebAssembly modules run once per request (CGI), behind a route table.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line, runs the command, and returns the process exit status.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run(args) => run::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::serve(args),
     };
     match status {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            crate::cli::report(&format!("{e:#}"));
+            report(&format!("{e:#}"));
             ExitCode::from(tern_abi::exit_status::RUNTIME_ERROR as u8)
         }
     }

@@ -8,10 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::engine::{Outcome, Runtime};
-use crate::process::Process;
-use crate::scheme::Stdio;
-use crate::Policy;
+use tern::{Limits, Outcome, Policy, Process, Runtime, Stdio, Termination};
 
 /// Options of `tern run`.
 #[derive(Args, Debug)]
@@ -22,6 +19,11 @@ pub struct RunArgs {
     /// Grant URLs under this one: scheme, host, port and path prefix must match (repeatable).
     #[arg(long = "allow", value_name = "URL")]
     allow: Vec<String>,
+    /// Grant URLs under this one for reading only: opening them to change them (a `file:` URL with
+    /// `?mode=w`, `a` or `rw`, a WASI open for writing) is denied. The same as --allow URL?mode=r
+    /// (repeatable).
+    #[arg(long = "allow-read", value_name = "URL")]
+    allow_read: Vec<String>,
     /// Deny URLs under this one, even if granted (repeatable; deny wins).
     #[arg(long = "deny", value_name = "URL")]
     deny: Vec<String>,
@@ -81,25 +83,48 @@ pub struct RunArgs {
 }
 
 /// Builds the policy from a policy file and the flags (flags add to the file; deny always wins).
-fn policy(args: &RunArgs) -> Result<Policy> {
+fn policy(args: &RunArgs) -> Result<(Policy, Limits)> {
     let mut policy = Policy::new();
+    let mut limits = Limits::default();
     if let Some(path) = &args.policy {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read policy {}", path.display()))?;
-        policy
+        let olin = policy
             .add_olin(&text)
             .with_context(|| format!("policy {}", path.display()))?;
+        limits.apply_olin(&olin);
+        for ca in &olin.ca_files {
+            let pem = std::fs::read(ca).with_context(|| {
+                format!(
+                    "policy {}: ca-file {}: cannot read it",
+                    path.display(),
+                    ca.display()
+                )
+            })?;
+            policy
+                .network
+                .trust_pem(&pem)
+                .with_context(|| format!("policy {}: ca-file {}", path.display(), ca.display()))?;
+        }
     }
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
-        policy
-            .allow(dir.url.as_str())
-            .with_context(|| format!("--dir {spec}"))?;
+        let granted = if dir.read_only {
+            policy.allow_read(dir.url.as_str())
+        } else {
+            policy.allow(dir.url.as_str())
+        };
+        granted.with_context(|| format!("--dir {spec}"))?;
     }
     for url in &args.allow {
         policy
             .allow(url)
             .with_context(|| format!("--allow {url}"))?;
+    }
+    for url in &args.allow_read {
+        policy
+            .allow_read(url)
+            .with_context(|| format!("--allow-read {url}"))?;
     }
     for url in &args.deny {
         policy.deny(url).with_context(|| format!("--deny {url}"))?;
@@ -121,26 +146,31 @@ fn policy(args: &RunArgs) -> Result<Policy> {
     network.connect_timeout = args.connect_timeout.unwrap_or(network.connect_timeout);
     network.timeout = args.net_timeout.unwrap_or(network.timeout);
     network.max_response_bytes = args.max_response_size.unwrap_or(network.max_response_bytes);
-    let limits = &mut policy.limits;
     limits.fuel = args.fuel.or(limits.fuel);
     limits.max_memory_pages = args.max_memory_pages.or(limits.max_memory_pages);
     limits.timeout = args.timeout.or(limits.timeout);
-    Ok(policy)
+    Ok((policy, limits))
 }
 
 /// Runs the module and returns the exit status for the tern process.
 pub(super) fn run(args: RunArgs) -> Result<i32> {
-    let policy = Arc::new(policy(&args)?);
-    let timeout = policy.limits.timeout;
+    let (policy, limits) = policy(&args)?;
+    let policy = Arc::new(policy);
+    let timeout = limits.timeout;
     let name = args.command[0].clone();
     let bytes = std::fs::read(&name).with_context(|| format!("cannot read {name}"))?;
     if name.ends_with(".wasm") && !bytes.starts_with(b"\0asm") {
         bail!("{name}: not a WebAssembly binary (it does not start with \\0asm)");
     }
     let runtime = Runtime::new();
-    let module = runtime.compile(&bytes).with_context(|| name.clone())?;
+    let module = match &args.invoke {
+        Some(entry) => runtime.compile_with_entry(&bytes, entry),
+        None => runtime.compile(&bytes),
+    }
+    .with_context(|| name.clone())?;
     let guest_args = args.command.clone();
     let mut process = Process::new(&name, guest_args, policy, Stdio::inherit());
+    process.set_limits(limits);
     for pair in &args.env {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("--env {pair}: expected KEY=VALUE");
@@ -155,25 +185,28 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     for spec in &args.dir {
         let dir = Preopen::parse(spec)?;
         process
-            .preopen(&dir.host, &dir.guest, dir.read_only)
+            .preopen(&dir.host, &dir.guest)
             .with_context(|| format!("--dir {spec}"))?;
     }
 
     let watchdog = timeout.map(|limit| watchdog(&name, limit));
-    let outcome = match runtime.run(&module, process, args.invoke.as_deref()) {
+    let outcome = match runtime.run(&module, process) {
         Ok(outcome) => outcome,
         Err(e) => bail!("{name}: {e}"),
     };
     drop(watchdog);
     let code = outcome.termination.exit_code();
-    if !matches!(outcome.termination, crate::Termination::Exited(_)) {
-        super::report(&format!("{name}: {}", outcome.termination));
+    if !matches!(outcome.termination, Termination::Exited(_)) {
+        crate::report(&format!("{name}: {}", outcome.termination));
+    }
+    if let Some(refused) = &outcome.refused_growth {
+        eprintln_safe(&format!("tern: {name}: {refused}"));
     }
     if args.stats {
         print_stats(&outcome, code);
     }
     if args.stats_json {
-        eprintln_safe(&stats_json(&outcome, code));
+        eprintln_safe(&outcome.to_json());
     }
     Ok(code)
 }
@@ -192,13 +225,13 @@ fn watchdog(name: &str, limit: Duration) -> mpsc::Sender<()> {
     std::thread::spawn(move || {
         let waited = finished.recv_timeout(limit.saturating_add(WATCHDOG_GRACE));
         if waited == Err(RecvTimeoutError::Timeout) {
-            super::report(&format!(
+            crate::report(&format!(
                 "{name}: {} (stopped where the engine cannot stop it: blocked on stdin or stdout, \
                  or in the start function)",
-                crate::Termination::TimedOut(limit)
+                Termination::TimedOut(limit)
             ));
             // process::exit flushes what std's stdout holds and runs no guest code.
-            std::process::exit(crate::Termination::TimedOut(limit).exit_code());
+            std::process::exit(Termination::TimedOut(limit).exit_code());
         }
     });
     done
@@ -270,47 +303,15 @@ fn print_stats(o: &Outcome, code: i32) {
     ));
 }
 
-/// The `--stats-json` object (hand-written: the only JSON tern run prints).
-pub fn stats_json(o: &Outcome, code: i32) -> String {
-    let s = &o.process.stats;
-    let denied: Vec<String> = s.denied.iter().map(|u| json_string(u)).collect();
-    format!(
-        "{{\"fuel_used\":{},\"host_calls\":{},\"peak_memory_pages\":{},\"wall_ms\":{:.3},\"exit_code\":{},\
-         \"termination\":{},\"handles_opened\":{},\"bytes_read\":{},\"bytes_written\":{},\"denied\":[{}]}}",
-        o.fuel_used,
-        s.host_calls,
-        o.peak_memory_pages,
-        o.wall.as_secs_f64() * 1000.0,
-        code,
-        json_string(&o.termination.to_string()),
-        s.opened,
-        s.bytes_read,
-        s.bytes_written,
-        denied.join(",")
-    )
-}
-
-/// A JSON string literal for `s`.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn format_duration(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
+/// The longest duration an option takes: a year. A deadline is "now + duration", and a duration
+/// near `Duration::MAX` would overflow it; no run, connect or network wait needs more.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds), up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -331,7 +332,10 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
             ))
         }
     };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration <= MAX_DURATION => Ok(duration),
+        _ => Err(format!("{text:?} is too long (at most 8760h, a year)")),
+    }
 }
 
 /// Parses a size in bytes: `1024`, `512K`, `64M`, `1G` (binary multiples; `KiB` etc. too).
@@ -381,10 +385,9 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("").is_err());
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        assert_eq!(parse_duration("8760h"), Ok(MAX_DURATION));
+        for too_long in ["8761h", "10000000000000000000", "9".repeat(400).as_str()] {
+            assert!(parse_duration(too_long).is_err(), "{too_long}");
+        }
     }
 }
