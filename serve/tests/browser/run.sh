@@ -1,7 +1,7 @@
 #!/bin/sh
 # The dashboard's browser test. For each browser: starts the server (with its control plane) on
-# ephemeral 127.0.0.1 ports with a temp data directory, makes tokens, deploys a hello handler (two
-# versions) and an XSS handler with curl, then drives the browser headless (dashboard.test.js, Node
+# ephemeral 127.0.0.1 ports with a temp data directory, makes tokens, deploys the example handler
+# (two versions) and an XSS handler with curl, then drives the browser headless (dashboard.test.js, Node
 # built-ins only: Chromium over the DevTools protocol, Firefox over WebDriver BiDi). Screenshots go
 # to target/dashboard-shots/<browser>/.
 #
@@ -78,8 +78,9 @@ test_in() { # test_in BROWSER: a fresh server, the handlers, the browser's steps
         fi
         curl -sS --fail-with-body -H "Authorization: Bearer $token" "$1" "$2" "$3" --data-binary "@$4" >/dev/null
     }
-    sed 's/version 1/version 2/' "$here/hello.wat" >"$tmp/hello-v2.wat"
-    deploy hello "$here/hello.wat"
+    # The example handler, then a second version of it (a greeting of the same length).
+    sed 's/Hello from tern!/Hello, version 2/' examples/handlers/hello.wat >"$tmp/hello-v2.wat"
+    deploy hello examples/handlers/hello.wat
     deploy hello "$tmp/hello-v2.wat"
     deploy xss "$here/xss.wat"
     # Some traffic for the charts: requests on the handler port and an invocation through the API.
