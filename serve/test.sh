@@ -35,4 +35,6 @@ check examples/handlers/hello.wat "Hello from tern! You asked for /you"
 check "$guests/hello_c.wasm" "Hello from C! You asked for /you"
 check "$guests/wasm32-wasip1/release/hello-rust-std.wasm" "Hello from Rust std! GET /you?name=Ada"
 check "$guests/wasm32-unknown-unknown/release/hello-guest-cgi.wasm" "Hello, Ada! (GET /you"
+# The example route table loads, and --check prints it.
+./target/debug/tern serve --config examples/handlers/tern.toml --check | grep -q '\*.example.com .*/users/:id'
 echo "serve ok"

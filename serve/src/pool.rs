@@ -85,7 +85,7 @@ impl Ticket {
 
 impl Pool {
     /// Starts `workers` threads.
-    pub fn new(workers: usize) -> Self {
+    pub fn new(workers: usize) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queues: HashMap::new(),
@@ -104,13 +104,12 @@ impl Pool {
                 std::thread::Builder::new()
                     .name(format!("tern-worker-{i}"))
                     .spawn(move || work(&shared))
-                    .expect("spawning a worker thread")
             })
-            .collect();
-        Pool {
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(Pool {
             shared,
             threads: Mutex::new(threads),
-        }
+        })
     }
 
     /// Worker threads.
@@ -242,10 +241,9 @@ fn next_job(shared: &Shared) -> Option<(Job, String)> {
         for step in 0..n {
             let i = (state.cursor + step) % n;
             let name = state.order[i].clone();
-            let q = state
-                .queues
-                .get_mut(&name)
-                .expect("every ordered handler has a queue");
+            let Some(q) = state.queues.get_mut(&name) else {
+                continue;
+            };
             while let Some(front) = q.jobs.front() {
                 if front.state.load(Ordering::Acquire) == ABANDONED {
                     q.jobs.pop_front();
@@ -260,7 +258,9 @@ fn next_job(shared: &Shared) -> Option<(Job, String)> {
             if q.running >= q.cap {
                 continue;
             }
-            let job = q.jobs.pop_front().expect("checked non-empty");
+            let Some(job) = q.jobs.pop_front() else {
+                continue;
+            };
             if job
                 .state
                 .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)

@@ -170,7 +170,8 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
     };
     let live = Arc::new(Live::new(table));
     let state = Arc::new(State {
-        pool: Pool::new(settings.workers),
+        pool: Pool::new(settings.workers)
+            .map_err(|e| Error::new(format!("cannot start the worker threads: {e}")))?,
         settings,
         live: live.clone(),
         registry: registry.clone(),

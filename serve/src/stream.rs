@@ -259,12 +259,9 @@ impl CgiOutput {
         let status = s.status.unwrap_or(StatusCode::OK);
         let failure = s.failure.clone().or(match end {
             RunEnd::Exited(_) => None,
-            other => Some(match other {
-                RunEnd::TimedOut(limit) => format!("timeout: ran longer than {limit:?}"),
-                RunEnd::Trapped(_, r) | RunEnd::Failed(r) => r.clone(),
-                RunEnd::Interrupted => "interrupted".to_owned(),
-                RunEnd::Exited(_) => unreachable!(),
-            }),
+            RunEnd::TimedOut(limit) => Some(format!("timeout: ran longer than {limit:?}")),
+            RunEnd::Trapped(_, r) | RunEnd::Failed(r) => Some(r.clone()),
+            RunEnd::Interrupted => Some("interrupted".to_owned()),
         });
         if let Some(tx) = s.tx.take() {
             match &failure {
@@ -318,7 +315,9 @@ impl OutputState {
         if let Phase::Body { pending } = &mut self.phase {
             if let Some(head) = pending.take() {
                 let (tx, rx) = mpsc::channel(8);
-                let reply = self.reply.take().expect("a pending head has its reply");
+                let Some(reply) = self.reply.take() else {
+                    return Err(io::Error::other("the response was already answered"));
+                };
                 if reply.send(Reply::Streaming(head, rx)).is_err() {
                     return Err(CgiOutput::gone());
                 }

@@ -36,6 +36,26 @@ pub struct InvokeRequest {
     pub content_type: Option<String>,
 }
 
+/// Why an invocation did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvokeError {
+    /// The handler is not live (deleted, or never loaded).
+    NotLive(String),
+    /// Its queue is full (a sync invoke is refused; an async one waited and gave up).
+    Busy(String),
+    /// The server is stopping: an async run goes back to the queue for the next start.
+    Stopping,
+}
+
+impl std::fmt::Display for InvokeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvokeError::NotLive(m) | InvokeError::Busy(m) => f.write_str(m),
+            InvokeError::Stopping => f.write_str("the server is shutting down"),
+        }
+    }
+}
+
 /// The handler server as the control plane drives it. Synchronous: `prepare` and `invoke` block
 /// (the API calls them from blocking threads).
 pub trait Backend: Send + Sync {
@@ -55,9 +75,8 @@ pub trait Backend: Send + Sync {
     /// Stops serving a handler.
     fn deactivate(&self, name: &str);
 
-    /// Runs the live version of a handler now, with its limits, on the calling thread.
-    /// `Err` if the handler is not live.
-    fn invoke(&self, request: InvokeRequest) -> Result<Invocation, String>;
+    /// Runs the live version of a handler now, with its limits, and waits for it.
+    fn invoke(&self, request: InvokeRequest) -> Result<Invocation, InvokeError>;
 
     /// What the server reports about itself for `GET /v1/server` (workers busy, queue depths).
     fn status(&self) -> serde_json::Value {

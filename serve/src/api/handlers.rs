@@ -137,6 +137,7 @@ impl ControlPlane {
             }
             None => json!({}),
         };
+        let config = with_default_route(config, &name);
         check_server_side_keys(&config, &token)?;
         let prepared = self.prepare(&name, module.clone(), config.clone()).await?;
         let version = {
@@ -302,6 +303,16 @@ impl ControlPlane {
             .await?;
         Ok(json(StatusCode::OK, &body))
     }
+}
+
+/// A config without routes gets `/NAME/...`, stored as such (so `handler show` tells the truth).
+fn with_default_route(mut config: Value, name: &str) -> Value {
+    if let Some(object) = config.as_object_mut() {
+        if !object.contains_key("routes") && !object.contains_key("route") {
+            object.insert("routes".into(), json!([format!("/{name}/...")]));
+        }
+    }
+    config
 }
 
 fn config_of(v: &VersionInfo) -> Value {

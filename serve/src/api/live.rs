@@ -2,10 +2,10 @@
 //! whole, so requests in flight finish on the version they started with), invocations run on its
 //! worker pool with the handler's limits, and its invocation records reach the store.
 
-use super::{Backend, ControlPlane, Invocation, InvokeRequest, Prepared};
+use super::{Backend, ControlPlane, Invocation, InvokeError, InvokeRequest, Prepared};
 use crate::cgi::{self, RequestMeta};
 use crate::config::{self, HandlerSection};
-use crate::invoke::Stopper;
+use crate::invoke::{RunEnd, Stopper};
 use crate::job;
 use crate::pool::Rejected;
 use crate::records::{InvocationRecord, RecordSink};
@@ -68,6 +68,13 @@ impl ServerBackend {
 
 impl Backend for ServerBackend {
     fn prepare(&self, name: &str, module: &[u8], config: &Value) -> Result<Prepared, String> {
+        let from_file = self.state.live.current().handler(name).is_some()
+            && !self.lock_versions().keys().any(|(n, _)| n == name);
+        if from_file {
+            return Err(format!(
+                "handler {name:?} comes from the server's --config file; deploy under another name"
+            ));
+        }
         let mut config = config.clone();
         let object = config
             .as_object_mut()
@@ -76,9 +83,6 @@ impl Backend for ServerBackend {
             return Err(
                 "config key `module`: the deploy's body is the module; leave it out".into(),
             );
-        }
-        if !object.contains_key("routes") && !object.contains_key("route") {
-            object.insert("routes".into(), json!([format!("/{name}/...")]));
         }
         object.insert("module".into(), json!(format!("{name}.wasm")));
         let section: HandlerSection =
@@ -137,7 +141,7 @@ impl Backend for ServerBackend {
         }
     }
 
-    fn invoke(&self, request: InvokeRequest) -> Result<Invocation, String> {
+    fn invoke(&self, request: InvokeRequest) -> Result<Invocation, InvokeError> {
         let arrived = Instant::now();
         let created_at = now_ms();
         let table = self.state.live.current();
@@ -145,7 +149,9 @@ impl Backend for ServerBackend {
             .handlers
             .iter()
             .position(|h| h.spec.name == request.handler)
-            .ok_or_else(|| format!("handler {:?} is not live", request.handler))?;
+            .ok_or_else(|| {
+                InvokeError::NotLive(format!("handler {:?} is not live", request.handler))
+            })?;
         let handler = table.handlers[index].clone();
         let version = self
             .lock_versions()
@@ -175,9 +181,11 @@ impl Backend for ServerBackend {
         };
         self.submit(&table, index, request.kind, Box::new(work))?;
         let (status, headers, body) = collect_reply(reply_rx);
-        let ran = done_rx
-            .recv()
-            .map_err(|_| "the run ended without an answer".to_string())?;
+        let ran = done_rx.recv().map_err(|_| InvokeError::Stopping)?;
+        // Nobody waits on an async run, so only a stopping server interrupts one: run it again.
+        if request.kind == RunKind::Async && ran.end == RunEnd::Interrupted {
+            return Err(InvokeError::Stopping);
+        }
         let status = status.unwrap_or(ran.status.as_u16());
         let ended = if ran.detail.is_empty() {
             ran.end_kind().to_string()
@@ -226,7 +234,7 @@ impl ServerBackend {
         index: usize,
         kind: RunKind,
         job: Box<dyn FnOnce() + Send>,
-    ) -> Result<(), String> {
+    ) -> Result<(), InvokeError> {
         let name = &table.handlers[index].spec.name;
         let limits = &table.handlers[index].spec.limits;
         let give_up = Instant::now() + ASYNC_QUEUE_PATIENCE;
@@ -247,10 +255,12 @@ impl ServerBackend {
                 .submit(name, table.concurrency[index], limits.queue_depth, work)
             {
                 Ok(_started) => return Ok(()),
-                Err(Rejected::Stopping) => return Err("the server is shutting down".into()),
+                Err(Rejected::Stopping) => return Err(InvokeError::Stopping),
                 Err(Rejected::QueueFull) => {
                     if kind != RunKind::Async || Instant::now() >= give_up {
-                        return Err(format!("handler {name} is busy: its queue is full"));
+                        return Err(InvokeError::Busy(format!(
+                            "handler {name} is busy: its queue is full"
+                        )));
                     }
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(1));

@@ -28,9 +28,9 @@ mod queue;
 mod runs;
 mod service;
 
-pub use backend::{Backend, Invocation, InvokeRequest, Prepared};
+pub use backend::{Backend, Invocation, InvokeError, InvokeRequest, Prepared};
 pub use live::{ServerBackend, StoreSink, SERVER_SIDE_KEYS};
-pub use service::{attach, Attached};
+pub use service::{attach, attach_from_args, empty_configuration, Attached};
 
 use crate::store::{RecordBatcher, RunRecord, Scope, Store, StoreError, TokenInfo};
 use bytes::Bytes;
@@ -85,6 +85,8 @@ impl ControlPlane {
         async_workers: usize,
     ) -> Result<(Arc<Self>, Vec<String>), StoreError> {
         store.recover_jobs()?;
+        // Age limits apply to handlers that get no new records too.
+        store.prune_runs(crate::store::now_ms())?;
         let problems = handlers::load_live(&*store, &*backend)?;
         let (records_written, _) = watch::channel(0u64);
         let notify = records_written.clone();

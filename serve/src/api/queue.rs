@@ -2,7 +2,7 @@
 //! limits, and replace the job by its record in one transaction. The queue itself is the store's,
 //! so an accepted run survives a restart; a run the server died during is started again.
 
-use super::{ControlPlane, InvokeRequest};
+use super::{ControlPlane, InvokeError, InvokeRequest};
 use crate::store::{now_ms, Job, RunKind, RunRecord};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -73,8 +73,16 @@ fn work(plane: Weak<ControlPlane>, signal: Arc<(Mutex<Signal>, Condvar)>) {
         let Some(plane) = plane.upgrade() else { return };
         match plane.store.claim_job() {
             Ok(Some(job)) => {
-                run_job(&plane, job);
-                continue;
+                if run_job(&plane, job) {
+                    continue;
+                }
+                // The server is stopping: take no more jobs until told to stop.
+                drop(plane);
+                let mut s = lock.lock().unwrap_or_else(|p| p.into_inner());
+                while !s.stopping {
+                    s = cv.wait(s).unwrap_or_else(|p| p.into_inner());
+                }
+                return;
             }
             Ok(None) => {}
             Err(e) => eprintln!("tern: async queue: {e}"),
@@ -87,7 +95,8 @@ fn work(plane: Weak<ControlPlane>, signal: Arc<(Mutex<Signal>, Condvar)>) {
     }
 }
 
-fn run_job(plane: &Arc<ControlPlane>, job: Job) {
+/// Runs one job and records its outcome; false when the server is stopping (the job went back).
+fn run_job(plane: &Arc<ControlPlane>, job: Job) -> bool {
     let request = InvokeRequest {
         run_id: job.id.clone(),
         handler: job.handler.clone(),
@@ -96,6 +105,13 @@ fn run_job(plane: &Arc<ControlPlane>, job: Job) {
         content_type: job.content_type,
     };
     let record = match plane.backend.invoke(request) {
+        Err(InvokeError::Stopping) => {
+            // Not run (or cut short by the shutdown): back to the queue for the next start.
+            if let Err(e) = plane.store.release_job(&job.id) {
+                eprintln!("tern: returning async run {} to the queue: {e}", job.id);
+            }
+            return false;
+        }
         Ok(inv) => {
             let mut record = inv.record;
             record.created_at = job.created_at;
@@ -121,6 +137,7 @@ fn run_job(plane: &Arc<ControlPlane>, job: Job) {
             kind: RunKind::Async,
             status: 503,
             ended: format!("failed: {why}"),
+            // (not live: deleted since it was queued; busy: its queue stayed full)
             created_at: job.created_at,
             finished_at: now_ms(),
             wall_ms: 0,
@@ -132,4 +149,5 @@ fn run_job(plane: &Arc<ControlPlane>, job: Job) {
         eprintln!("tern: recording async run {}: {e}", record.id);
     }
     plane.records_written.send_modify(|n| *n += 1);
+    true
 }

@@ -1,7 +1,7 @@
 //! Invocation records and runs: `logs` (NDJSON, live with `follow`), `runs/{id}`, `invoke`.
 
 use super::http::{json, query_flag, query_param, read_body, ApiError, Body};
-use super::{ChannelBody, ControlPlane, InvokeRequest, MAX_INVOKE_BYTES};
+use super::{ChannelBody, ControlPlane, InvokeError, InvokeRequest, MAX_INVOKE_BYTES};
 use crate::store::{new_run_id, RunKind, RunRecord, RunState};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -158,7 +158,13 @@ impl ControlPlane {
         let invocation = tokio::task::spawn_blocking(move || backend.invoke(request))
             .await
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .map_err(|why| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why))?;
+            .map_err(|why| {
+                let status = match why {
+                    InvokeError::NotLive(_) => StatusCode::NOT_FOUND,
+                    InvokeError::Busy(_) | InvokeError::Stopping => StatusCode::SERVICE_UNAVAILABLE,
+                };
+                ApiError::new(status, why.to_string())
+            })?;
         let record = invocation.record.clone();
         // Written before answering, so `runs/{id}` finds it at once.
         self.blocking(move |s| s.append_runs(std::slice::from_ref(&record)))

@@ -3,6 +3,7 @@
 
 use super::live::{ServerBackend, StoreSink};
 use super::ControlPlane;
+use crate::config::{ServeConfig, ServerSettings};
 use crate::server::Running;
 use crate::store::{SqliteStore, Store};
 use crate::Error;
@@ -45,6 +46,47 @@ impl Attached {
             let _ = t.join();
         }
     }
+
+    /// Stops the API and waits for it.
+    pub fn stop(self) {
+        self.shutdown();
+        self.wait();
+    }
+}
+
+/// The configuration of a server whose handlers all come from the store.
+pub fn empty_configuration() -> ServeConfig {
+    ServeConfig {
+        server: ServerSettings::default(),
+        handlers: Vec::new(),
+    }
+}
+
+/// `tern serve`'s `--data` and `--api-listen`: the control plane when a data directory is given.
+pub fn attach_from_args(
+    running: &Running,
+    data: Option<&Path>,
+    api_listen: Option<&str>,
+) -> Result<Option<Attached>, Error> {
+    let Some(data) = data else {
+        if api_listen.is_some() {
+            return Err(Error::new(
+                "--api-listen needs --data DIR (the control plane's store)",
+            ));
+        }
+        return Ok(None);
+    };
+    let listen = api_listen.unwrap_or(super::DEFAULT_API_LISTEN);
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|e| Error::new(format!("--api-listen {listen}: {e}")))?;
+    let attached = attach(running, data, addr)?;
+    eprintln!(
+        "tern serve: control plane API on http://{} (data in {})",
+        attached.addr(),
+        data.display()
+    );
+    Ok(Some(attached))
 }
 
 /// Opens the store in `data` (created with mode 0700), makes its handlers live in `running`,

@@ -15,6 +15,8 @@
 mod batch;
 mod blobs;
 mod error;
+mod jobs;
+mod rows;
 mod schema;
 mod sqlite;
 mod token;
@@ -266,6 +268,9 @@ pub trait Store: Send + Sync {
     fn claim_job(&self) -> Result<Option<Job>, StoreError>;
     /// Replaces a running job by its record, in one transaction.
     fn finish_job(&self, record: &RunRecord) -> Result<(), StoreError>;
+    /// Puts a job taken with [`Store::claim_job`] back in the queue, its start not counted (the
+    /// server stopped before it could run).
+    fn release_job(&self, id: &str) -> Result<(), StoreError>;
     /// After a restart: jobs left running are queued again, or fail after [`MAX_ATTEMPTS`].
     fn recover_jobs(&self) -> Result<usize, StoreError>;
 

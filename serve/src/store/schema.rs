@@ -40,7 +40,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX runs_by_handler ON runs (handler, seq);
     CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
         handler TEXT NOT NULL,
         input BLOB NOT NULL,
         content_type TEXT,
@@ -48,7 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         attempts INTEGER NOT NULL,
         created_at BIGINT NOT NULL
     );
-    CREATE INDEX jobs_by_state ON jobs (state, created_at);
+    CREATE INDEX jobs_by_state ON jobs (state, seq);
     CREATE TABLE tokens (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,

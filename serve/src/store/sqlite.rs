@@ -1,12 +1,16 @@
 //! The embedded store: `DATA/tern.db` (SQLite: WAL, `synchronous=FULL`) and `DATA/blobs/`.
 
+use super::jobs;
+use super::rows::{
+    finish_run_row, handler_row, insert_run, not_found_handler, prune_handler, run_row, token_row,
+    version_row, RUN_COLUMNS,
+};
 use super::token::{self, Scope, TokenInfo};
 use super::{
-    new_run_id, now_ms, schema, validate_name, BlobDir, HandlerInfo, Job, Millis, NewVersion,
-    Retention, RunKind, RunRecord, RunState, Store, StoreError, VersionInfo, MAX_ATTEMPTS,
-    MAX_QUEUED_PER_HANDLER,
+    now_ms, schema, validate_name, BlobDir, HandlerInfo, Job, Millis, NewVersion, Retention,
+    RunRecord, RunState, Store, StoreError, VersionInfo,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -17,8 +21,6 @@ pub struct SqliteStore {
     blobs: BlobDir,
     dir: PathBuf,
 }
-
-const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 
 impl SqliteStore {
     /// Opens the data directory (creating it with mode 0700), migrates the database, and removes
@@ -81,118 +83,6 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| StoreError::Io(format!("creating {}: {e}", dir.display())))
-}
-
-fn handler_row(r: &Row) -> rusqlite::Result<HandlerInfo> {
-    Ok(HandlerInfo {
-        name: r.get(0)?,
-        live_version: r.get(1)?,
-        retention: Retention {
-            keep_runs: r.get(2)?,
-            keep_days: r.get(3)?,
-        },
-        created_at: r.get(4)?,
-        updated_at: r.get(5)?,
-    })
-}
-
-fn version_row(r: &Row) -> rusqlite::Result<VersionInfo> {
-    Ok(VersionInfo {
-        version: r.get(0)?,
-        module_sha256: r.get(1)?,
-        config: r.get(2)?,
-        created_at: r.get(3)?,
-    })
-}
-
-const RUN_COLUMNS: &str =
-    "seq, id, handler, version, kind, status, ended, created_at, finished_at, wall_ms, logs, detail";
-
-fn run_row(r: &Row) -> rusqlite::Result<(RunRecord, String, String)> {
-    let record = RunRecord {
-        seq: r.get(0)?,
-        id: r.get(1)?,
-        handler: r.get(2)?,
-        version: r.get(3)?,
-        kind: RunKind::Http, // replaced below from column 4
-        status: r.get(5)?,
-        ended: r.get(6)?,
-        created_at: r.get(7)?,
-        finished_at: r.get(8)?,
-        wall_ms: r.get::<_, i64>(9)? as u64,
-        logs: r.get(10)?,
-        detail: serde_json::Value::Null,
-    };
-    Ok((record, r.get(4)?, r.get(11)?))
-}
-
-fn finish_run_row(row: (RunRecord, String, String)) -> Result<RunRecord, StoreError> {
-    let (mut record, kind, detail) = row;
-    record.kind = RunKind::parse(&kind)?;
-    record.detail = serde_json::from_str(&detail)
-        .map_err(|e| StoreError::Corrupt(format!("run {} detail: {e}", record.id)))?;
-    Ok(record)
-}
-
-fn token_row(r: &Row) -> rusqlite::Result<(TokenInfo, String)> {
-    let scope: String = r.get(2)?;
-    Ok((
-        TokenInfo {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            scope: Scope::parse(&scope).unwrap_or(Scope::Read),
-            created_at: r.get(3)?,
-            revoked_at: r.get(4)?,
-        },
-        r.get(5)?,
-    ))
-}
-
-fn not_found_handler(name: &str) -> StoreError {
-    StoreError::NotFound(format!("handler {name:?}"))
-}
-
-fn insert_run(tx: &rusqlite::Transaction, rec: &RunRecord) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
-                           wall_ms, logs, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (id) DO NOTHING",
-        params![
-            rec.id,
-            rec.handler,
-            rec.version,
-            rec.kind.as_str(),
-            rec.status,
-            rec.ended,
-            rec.created_at,
-            rec.finished_at,
-            rec.wall_ms as i64,
-            rec.logs,
-            rec.detail.to_string(),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Deletes the records of `handler` beyond its retention.
-fn prune_handler(
-    tx: &rusqlite::Transaction,
-    handler: &str,
-    keep: Retention,
-    now: Millis,
-) -> Result<usize, StoreError> {
-    let oldest = now - i64::from(keep.keep_days) * DAY_MS;
-    let by_age = tx.execute(
-        "DELETE FROM runs WHERE handler = ?1 AND finished_at < ?2",
-        params![handler, oldest],
-    )?;
-    let by_count = tx.execute(
-        "DELETE FROM runs WHERE handler = ?1 AND seq <= (
-             SELECT seq FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
-        params![handler, i64::from(keep.keep_runs)],
-    )?;
-    Ok(by_age + by_count)
 }
 
 impl Store for SqliteStore {
@@ -498,121 +388,23 @@ impl Store for SqliteStore {
         input: &[u8],
         content_type: Option<&str>,
     ) -> Result<String, StoreError> {
-        let id = new_run_id()?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: Option<String> = tx
-            .query_row(
-                "SELECT name FROM handlers WHERE name = ?1",
-                [handler],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_none() {
-            return Err(not_found_handler(handler));
-        }
-        let waiting: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM jobs WHERE handler = ?1",
-            [handler],
-            |r| r.get(0),
-        )?;
-        if waiting as usize >= MAX_QUEUED_PER_HANDLER {
-            return Err(StoreError::QueueFull(format!(
-                "{waiting} async runs of {handler:?} are waiting; try again later"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO jobs (id, handler, input, content_type, state, attempts, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5)",
-            params![id, handler, input, content_type, now_ms()],
-        )?;
-        tx.commit()?;
-        Ok(id)
+        jobs::enqueue(&mut self.conn(), handler, input, content_type)
     }
 
     fn claim_job(&self) -> Result<Option<Job>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let job = tx
-            .query_row(
-                "SELECT id, handler, input, content_type, attempts, created_at FROM jobs
-                 WHERE state = 'queued' ORDER BY created_at, id LIMIT 1",
-                [],
-                |r| {
-                    Ok(Job {
-                        id: r.get(0)?,
-                        handler: r.get(1)?,
-                        input: r.get(2)?,
-                        content_type: r.get(3)?,
-                        attempts: r.get::<_, i64>(4)? + 1,
-                        created_at: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?;
-        let Some(job) = job else {
-            return Ok(None);
-        };
-        tx.execute(
-            "UPDATE jobs SET state = 'running', attempts = ?2 WHERE id = ?1",
-            params![job.id, job.attempts],
-        )?;
-        tx.commit()?;
-        Ok(Some(job))
+        jobs::claim(&mut self.conn())
     }
 
     fn finish_job(&self, record: &RunRecord) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        insert_run(&tx, record)?;
-        tx.execute("DELETE FROM jobs WHERE id = ?1", [&record.id])?;
-        tx.commit()?;
-        Ok(())
+        jobs::finish(&mut self.conn(), record)
+    }
+
+    fn release_job(&self, id: &str) -> Result<(), StoreError> {
+        jobs::release(&self.conn(), id)
     }
 
     fn recover_jobs(&self) -> Result<usize, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stuck: Vec<(String, String, i64, Millis)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, handler, attempts, created_at FROM jobs WHERE state = 'running'",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let now = now_ms();
-        for (id, handler, attempts, created_at) in &stuck {
-            if *attempts >= MAX_ATTEMPTS {
-                let version: i64 = tx
-                    .query_row(
-                        "SELECT live_version FROM handlers WHERE name = ?1",
-                        [handler],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .unwrap_or(0);
-                let record = RunRecord {
-                    seq: 0,
-                    id: id.clone(),
-                    handler: handler.clone(),
-                    version,
-                    kind: RunKind::Async,
-                    status: 500,
-                    ended: format!("failed: the server stopped during each of {attempts} attempts"),
-                    created_at: *created_at,
-                    finished_at: now,
-                    wall_ms: 0,
-                    logs: String::new(),
-                    detail: serde_json::Value::Null,
-                };
-                insert_run(&tx, &record)?;
-                tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
-            } else {
-                tx.execute("UPDATE jobs SET state = 'queued' WHERE id = ?1", [id])?;
-            }
-        }
-        tx.commit()?;
-        Ok(stuck.len())
+        jobs::recover(&mut self.conn())
     }
 
     fn create_token(&self, name: &str, scope: Scope) -> Result<(TokenInfo, String), StoreError> {

@@ -212,6 +212,10 @@ fn async_queue_is_durable_and_recovers_running_jobs() {
     assert_eq!(store.recover_jobs().unwrap(), 1);
     let again = store.claim_job().unwrap().unwrap();
     assert_eq!((again.id.as_str(), again.attempts), (a.as_str(), 2));
+    // Released by a stopping server: queued again, that start not counted.
+    store.release_job(&a).unwrap();
+    let again = store.claim_job().unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), (a.as_str(), 2));
     let mut rec = record(&a, "h", now_ms());
     rec.kind = RunKind::Async;
     rec.status = 500;

@@ -97,14 +97,19 @@ pub struct Node {
 
 impl Node {
     pub fn start(data: &Path) -> Node {
-        let config = ServeConfig {
-            server: ServerSettings {
-                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-                workers: 2,
-                ..Default::default()
+        Node::start_with(
+            data,
+            ServeConfig {
+                server: ServerSettings::default(),
+                handlers: Vec::new(),
             },
-            handlers: Vec::new(),
-        };
+        )
+    }
+
+    /// A node that also serves the handlers of `config` (a tern.toml's).
+    pub fn start_with(data: &Path, mut config: ServeConfig) -> Node {
+        config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.server.workers = 2;
         let running = tern_serve::start(config, Options::default()).expect("starting the server");
         let attached =
             tern_serve::api::attach(&running, data, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -540,6 +545,26 @@ fn hostile_uploads_are_refused_and_change_nothing() {
     s.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 413");
 
+    // No length announced: cut off at the limit as the body arrives.
+    let mut s = TcpStream::connect(node.api).unwrap();
+    write!(
+        s,
+        "PUT /v1/handlers/keep HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..40 {
+        let sent = write!(s, "{:x}\r\n", chunk.len())
+            .and_then(|_| s.write_all(&chunk))
+            .and_then(|_| s.write_all(b"\r\n"));
+        if sent.is_err() {
+            break; // the server answered and closed
+        }
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 413");
+
     let list = api(node.api, "GET", "/v1/handlers", t, b"").json();
     assert_eq!(list["handlers"].as_array().unwrap().len(), 1);
     assert_eq!(list["handlers"][0]["live_version"], 1);
@@ -547,6 +572,30 @@ fn hostile_uploads_are_refused_and_change_nothing() {
     // Refused modules were never stored.
     let blobs = walk_files(&data.path.join("blobs/sha256"));
     assert_eq!(blobs.len(), 1, "{blobs:?}");
+}
+
+#[test]
+fn handlers_from_the_config_file_are_served_beside_but_not_replaced() {
+    let data = data_dir();
+    let module = data.path.parent().unwrap().join("site.wat");
+    std::fs::write(&module, responder("from the file")).unwrap();
+    let config = tern_serve::single(&module, Default::default()).unwrap();
+    let node = Node::start_with(&data.path, config);
+    let t = &data.admin;
+    let taken = deploy(node.api, t, "site", &responder("x"), None);
+    assert_eq!(taken.status, 422, "{}", taken.body);
+    assert!(taken.body.contains("--config"), "{}", taken.body);
+    assert_eq!(
+        deploy(node.api, t, "api-app", &responder("deployed"), None).status,
+        201
+    );
+    assert_eq!(get(node.http, "/api-app/").body, "deployed");
+    assert_eq!(get(node.http, "/anything").body, "from the file");
+    // The file's handler is not the control plane's: no records of it in the store.
+    assert_eq!(
+        api(node.api, "GET", "/v1/handlers/site/logs", t, b"").status,
+        404
+    );
 }
 
 #[test]
