@@ -9,8 +9,7 @@
 #   BROWSERS=chromium serve/tests/browser/run.sh
 #
 # Needs node (20+) and curl; installs Debian's chromium / firefox-esr with apt-get when missing
-# (as root). The server is serve/examples/serve_api.rs (the real server and control plane) until
-# the tern CLI has `serve`.
+# (as root). The server is the real `tern serve` (cargo build -p tern-cli).
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 here="$root/serve/tests/browser"
@@ -35,9 +34,9 @@ browser_bin() { # the browser's executable, installed if missing
 }
 command -v node >/dev/null || { echo "run.sh: needs node (20 or later)" >&2; exit 1; }
 
-cargo build -q -p tern-serve --example serve_api
+cargo build -q -p tern-cli
 target="${CARGO_TARGET_DIR:-$root/target}"
-server="$target/debug/examples/serve_api"
+tern="$target/debug/tern"
 shots="$target/dashboard-shots"
 rm -rf "$shots"
 
@@ -57,17 +56,25 @@ test_in() { # test_in BROWSER: a fresh server, the handlers, the browser's steps
     bin=$(browser_bin "$1")
     data="$tmp/$1/data"
     mkdir -p "$tmp/$1"
-    token=$("$server" token --data "$data" --scope deploy)
-    read_token=$("$server" token --data "$data" --scope read)
+    token=$("$tern" token create --data "$data" --scope deploy --name dashboard 2>/dev/null)
+    read_token=$("$tern" token create --data "$data" --scope read --name reader 2>/dev/null)
 
-    # The server prints its two addresses once it listens; read them through a fifo.
-    mkfifo "$tmp/$1/addresses"
-    "$server" serve --data "$data" --api 127.0.0.1:0 --http 127.0.0.1:0 \
-        >"$tmp/$1/addresses" 2>"$tmp/$1/server.log" &
+    # The server says on stderr where it listens; read that through a fifo, then keep draining
+    # it into the log (invocation records follow) so the server never blocks on a full pipe.
+    mkfifo "$tmp/$1/stderr"
+    "$tern" serve --data "$data" --listen 127.0.0.1:0 --api-listen 127.0.0.1:0 2>"$tmp/$1/stderr" &
     pid=$!
-    exec 3<"$tmp/$1/addresses"
-    read -r _ api <&3
-    read -r _ http <&3
+    exec 3<"$tmp/$1/stderr"
+    api= http=
+    while [ -z "$api" ] || [ -z "$http" ]; do
+        IFS= read -r line <&3 || { echo "tern serve ended before listening" >&2; return 1; }
+        echo "$line" >>"$tmp/$1/server.log"
+        case $line in
+            "tern serve: listening on "*) http=${line#tern serve: listening on } ;;
+            "tern serve: control plane API"*" on "*) api=${line#*API* on }; api=${api%% *} ;;
+        esac
+    done
+    cat <&3 >>"$tmp/$1/server.log" &
     exec 3<&-
 
     deploy() { # deploy NAME FILE: a new handler, or a new version of one
