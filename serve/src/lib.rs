@@ -19,6 +19,7 @@ pub mod cgi;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod dashboard;
 mod http;
 pub mod invoke;
 pub mod job;

@@ -87,7 +87,7 @@ pub fn attach_from_args(
         None => attach(running, data, addr)?,
     };
     eprintln!(
-        "tern serve: control plane API on http://{} (data in {})",
+        "tern serve: control plane API and dashboard on http://{} (data in {})",
         attached.addr(),
         store.map_or_else(|| data.display().to_string(), crate::cluster::redact)
     );
