@@ -164,13 +164,13 @@ pub enum TokenCommand {
         /// read, deploy or admin.
         #[arg(long, default_value = "admin")]
         scope: String,
-        /// The server's data directory.
+        /// The server's data directory (or the postgres:// URL of a shared store).
         #[arg(long, default_value = "tern-data")]
         data: PathBuf,
     },
     /// List tokens (ids, names, scopes; never secrets).
     List {
-        /// The server's data directory.
+        /// The server's data directory (or the postgres:// URL of a shared store).
         #[arg(long, default_value = "tern-data")]
         data: PathBuf,
         /// Print JSON.
@@ -181,7 +181,7 @@ pub enum TokenCommand {
     Revoke {
         /// The token's id (from `tern token list`).
         id: String,
-        /// The server's data directory.
+        /// The server's data directory (or the postgres:// URL of a shared store).
         #[arg(long, default_value = "tern-data")]
         data: PathBuf,
     },

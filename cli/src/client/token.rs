@@ -9,11 +9,20 @@ use tern_serve::store::{Scope, SqliteStore, Store};
 // ---- tokens ----
 
 pub(super) fn token(cmd: TokenCommand) -> Result<i32> {
-    let open = |data: &Path| {
+    let open = |data: &Path| -> Result<Box<dyn Store>> {
+        // A shared store: `--data postgres://…`, the URL `tern serve --store` was given.
+        #[cfg(feature = "postgres")]
+        if let Some(url) = data.to_str().filter(|d| d.starts_with("postgres")) {
+            return tern_serve::store::PostgresStore::open(url)
+                .map(|s| Box::new(s) as Box<dyn Store>)
+                .map_err(|e| anyhow!("{}: {e}", tern_serve::cluster::redact(url)));
+        }
         if !data.join("tern.db").exists() {
             eprintln!("note: {} has no tern.db yet; creating it", data.display());
         }
-        SqliteStore::open(data).map_err(|e| anyhow!("{}: {e}", data.display()))
+        SqliteStore::open(data)
+            .map(|s| Box::new(s) as Box<dyn Store>)
+            .map_err(|e| anyhow!("{}: {e}", data.display()))
     };
     match cmd {
         TokenCommand::Create { name, scope, data } => {
