@@ -29,6 +29,7 @@ mod runs;
 mod service;
 
 pub use backend::{Backend, Invocation, InvokeError, InvokeRequest, Prepared};
+#[cfg(feature = "postgres")]
 pub(crate) use handlers::load_one;
 pub use live::{ServerBackend, StoreSink, SERVER_SIDE_KEYS};
 pub use service::{attach, attach_from_args, attach_store, empty_configuration, Attached};
@@ -128,17 +129,20 @@ impl ControlPlane {
         &self.store
     }
 
+    #[cfg(feature = "postgres")] // the cluster follower
     /// The server it drives.
     pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
 
+    #[cfg(feature = "postgres")] // the cluster follower
     /// Waits for the deploy in progress and holds off the next (the cluster applies another
     /// node's change under it). Blocking: not from async code.
     pub(crate) fn deploy_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.deploys.blocking_lock()
     }
 
+    #[cfg(feature = "postgres")] // the cluster follower
     /// Tells the async workers to look at the queue (another node may have queued a run).
     pub(crate) fn wake_queue(&self) {
         self.queue.wake();

@@ -154,7 +154,7 @@ impl Follower {
                 Err(e) => eprintln!("tern serve: following the store: {e}"),
             }
         }
-        let slow = self.ticks % SLOW_EVERY == 0;
+        let slow = self.ticks.is_multiple_of(SLOW_EVERY);
         if slow {
             if let Err(e) = self.store.renew_leases() {
                 eprintln!("tern serve: renewing async run leases: {e}");

@@ -16,11 +16,11 @@ mod batch;
 mod blobs;
 mod error;
 mod jobs;
-mod rows;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_schema;
+mod rows;
 mod schema;
 mod sqlite;
 mod token;

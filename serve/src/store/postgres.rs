@@ -68,7 +68,7 @@ impl PostgresStore {
             conn: Mutex::new(None),
             node: random_hex(8)?,
         };
-        store.with(|c| postgres_schema::migrate(c))?;
+        store.with(postgres_schema::migrate)?;
         Ok(store)
     }
 

@@ -8,6 +8,7 @@ mod nodes;
 mod suite;
 
 /// The test cluster's URL, or `None` (and a note) when no PostgreSQL was given.
+#[cfg(feature = "postgres")]
 pub fn postgres_url() -> Option<String> {
     let url = std::env::var("TERN_TEST_POSTGRES_URL").ok();
     if url.is_none() {
