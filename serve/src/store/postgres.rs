@@ -62,6 +62,9 @@ impl PostgresStore {
             .map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
         // A node must notice a dead database quickly (readiness) rather than hang on connect.
         config.connect_timeout(Duration::from_secs(2));
+        // …nor wait forever on a database host that vanished without closing the connection.
+        config.tcp_user_timeout(Duration::from_secs(10));
+        config.keepalives_idle(Duration::from_secs(10));
         config.application_name("tern serve");
         let store = PostgresStore {
             config,

@@ -1,60 +1,12 @@
 #!/usr/bin/env bash
-# The PostgreSQL tests of tern serve (issue 15), against a real, throwaway PostgreSQL:
-#   serve/tests/pg/run.sh            (from the repository root; CI runs it as root)
-# Installs Debian's postgresql if it is missing, starts a cluster in a temp directory as a
-# non-root user on 127.0.0.1 and an ephemeral port (its unix socket in the temp directory too),
-# builds target/debug/tern, runs the store suite and the three-node tests with the cluster's URL
-# in TERN_TEST_POSTGRES_URL, and stops the cluster when it exits (whatever happened).
+# The PostgreSQL tests of tern serve (issue 15), against a real, throwaway PostgreSQL
+# (cluster.sh: installed if missing, run as a non-root user, stopped on exit):
+#   serve/tests/pg/run.sh            (CI runs it as root; extra arguments go to the test binary)
+# Builds target/debug/tern, then runs the store suite and the three-node tests.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-if [ -z "$(pg_bin)" ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
-fi
-PGBIN="$(pg_bin)"
-
-tmp="$(mktemp -d /tmp/tern-pg.XXXXXX)"
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-    # PostgreSQL refuses to run as root: the cluster belongs to the postgres user (the package
-    # creates it) and the tests stop and start it through runuser.
-    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-    chown postgres "$tmp"
-    as_user=(runuser -u postgres --)
-fi
-mkdir -p "$tmp/sock"
-if [ ${#as_user[@]} -gt 0 ]; then chown postgres "$tmp/sock"; fi
-
-cleanup() {
-    "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"${as_user[@]}" "$PGBIN/initdb" -D "$tmp/data" -U tern -A trust --no-sync >"$tmp/initdb.log" 2>&1 \
-    || { cat "$tmp/initdb.log"; exit 1; }
-
-# An ephemeral port: a random one, another if it is taken.
-started=
-for _ in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 30000))
-    # fsync off: a throwaway cluster on a shared CI machine; durability is not what is tested here.
-    opts="-h 127.0.0.1 -p $port -k $tmp/sock -c fsync=off -c max_connections=100"
-    if "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -o "$opts" -l "$tmp/server.log" -w -t 30 start >/dev/null; then
-        started=1
-        break
-    fi
-done
-[ -n "$started" ] || { cat "$tmp/server.log"; echo "could not start PostgreSQL" >&2; exit 1; }
-
-export TERN_TEST_POSTGRES_URL="postgres://tern@127.0.0.1:$port/postgres"
-# The database-loss test stops and restarts this cluster.
-printf -v TERN_TEST_PG_STOP '%q ' "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w stop
-printf -v TERN_TEST_PG_START '%q ' "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -o "$opts" -l "$tmp/server.log" -w -t 30 start
-export TERN_TEST_PG_STOP TERN_TEST_PG_START
-echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp/data)"
+. serve/tests/pg/cluster.sh
 
 cargo build -p tern-cli
 # One at a time: the database-loss test stops the cluster the others use.

@@ -71,8 +71,13 @@ impl TernNode {
                 id = rest.split(' ').next().map(str::to_string);
             }
         }
-        // Keep draining stderr so the node never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // Keep draining stderr so the node never blocks on a full pipe; shown with --nocapture.
+        let shown = http.unwrap();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("[node {shown}] {line}");
+            }
+        });
         TernNode {
             child,
             http: http.unwrap(),
