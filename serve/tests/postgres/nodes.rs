@@ -65,7 +65,7 @@ impl TernNode {
             };
             if line.contains("listening on http://") {
                 http = addr(&line);
-            } else if line.contains("control plane API on http://") {
+            } else if line.contains("control plane API") && line.contains("http://") {
                 api = addr(&line);
             } else if let Some(rest) = line.strip_prefix("tern serve: cluster node ") {
                 id = rest.split(' ').next().map(str::to_string);
@@ -259,7 +259,16 @@ fn postgres_async_runs_are_executed_once_across_nodes_while_one_is_killed() {
     for (i, id) in ids.iter().enumerate() {
         let (id, token, done) = (id.clone(), token.clone(), done_tx.clone());
         std::thread::spawn(move || {
-            let _ = done.send((i, crate::control::record_of(survivor, &token, "slow", &id)));
+            // Polled: `logs?follow=1` wakes on this node's own record writes only.
+            let record = loop {
+                let r = api(survivor, "GET", &format!("/v1/runs/{id}"), &token, b"");
+                let v = r.json();
+                if v["state"] == "finished" {
+                    break v;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            let _ = done.send((i, record));
         });
     }
     let mut restarted = 0;
