@@ -139,14 +139,14 @@ CASE(36) {
 
 CASE(37) {
     char buf[16];
-    EXPECT_EQ(startup_arg_at(startup_arg_len(), buf, 16), TERN_ENOTFOUND, "startup_arg_at(startup_arg_len())");
-    EXPECT_EQ(startup_arg_at(1000, buf, 16), TERN_ENOTFOUND, "startup_arg_at(1000)");
+    EXPECT_EQ(startup_arg_at(startup_arg_len(), buf, 16), TERN_EINVAL, "startup_arg_at(startup_arg_len())");
+    EXPECT_EQ(startup_arg_at(1000, buf, 16), TERN_EINVAL, "startup_arg_at(1000)");
     return 0;
 }
 
 CASE(38) {
     char buf[16];
-    EXPECT_EQ(startup_arg_at(-1, buf, 16), TERN_ENOTFOUND, "startup_arg_at(-1)");
+    EXPECT_EQ(startup_arg_at(-1, buf, 16), TERN_EINVAL, "startup_arg_at(-1)");
     return 0;
 }
 

@@ -136,7 +136,27 @@ static int32_t run_cases(tern_str run) {
 /* The reason of the failing case: used by util.c's fail functions. */
 tern_buf *current_reason(void) { return &reason; }
 
+int is_cgi_handler(void);
+int32_t serve_cgi(void (*report)(uint32_t id, int ok));
+
+/* Run cgi's TAP line for case `id`, with the reason of a failure (cgi.c). */
+static void report_cgi(uint32_t id, int ok) {
+    static const struct case_info unknown = {0, "", "cgi"};
+    const struct case_info *c = &unknown;
+    for (int32_t i = 0; i < N_CASES; i++) {
+        if (CASES[i].id == id) c = &CASES[i];
+    }
+    tap_handle = TERN_STDOUT;
+    result(c, ok, tern_buf_text(&reason));
+}
+
 __attribute__((export_name("cwa_main"))) int32_t cwa_main(void) {
+    if (is_cgi_handler()) {
+        /* Run cgi: one request from `tern serve`. */
+        tern_buf_init(&reason, reason_mem, sizeof reason_mem);
+        reset_detail();
+        return serve_cgi(report_cgi);
+    }
     tern_str run = {"", 0};
     tern_arg(1, &run);
     if (tern_str_eq(run, TERN_LIT("invoke"))) {

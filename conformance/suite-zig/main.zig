@@ -7,6 +7,7 @@ const std = @import("std");
 const tern = @import("tern");
 const table = @import("cases.zig"); // generated from cases.toml by conformance/gen-cases.py
 const check = @import("check.zig");
+const handler = @import("handler.zig");
 
 const case_files = .{
     @import("basic.zig"),
@@ -94,7 +95,23 @@ fn runCases(run: []const u8) i32 {
     return status;
 }
 
+/// Run cgi's TAP line for case `id` (handler.zig).
+fn reportCgi(id: u32, verdict: check.Failed!void) void {
+    tap_handle = tern.STDOUT;
+    var name: []const u8 = "";
+    for (table.cases) |c| {
+        if (c.id == id) name = c.name;
+    }
+    if (verdict) |_| {
+        tap("ok {d} - {s}\n", .{ id, name });
+    } else |_| {
+        tap("not ok {d} - {s}\n", .{ id, name });
+        comment(check.reason());
+    }
+}
+
 export fn cwa_main() i32 {
+    if (handler.isHandler()) return handler.serve(reportCgi); // run cgi: one request from `tern serve`
     const run = tern.sdk.arg(check.allocator, 1) catch "";
     if (std.mem.eql(u8, run, "invoke")) {
         // The runtime should have called conformance_invoke (case 115), not cwa_main.

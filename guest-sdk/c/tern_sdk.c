@@ -227,7 +227,11 @@ static int32_t arg_call(const void *ctx, char *buf, int32_t len) {
     return startup_arg_at(*(const int32_t *)ctx, buf, len);
 }
 
-int32_t tern_arg(int32_t i, tern_str *out) { return get_sized(arg_call, &i, out); }
+int32_t tern_arg(int32_t i, tern_str *out) {
+    /* Hosts differ on an index out of range (-2 now, -4 before 2026-12): ask the count first. */
+    if (i < 0 || i >= startup_arg_len()) return TERN_ENOTFOUND;
+    return get_sized(arg_call, &i, out);
+}
 
 int32_t tern_arg_count(void) { return startup_arg_len(); }
 

@@ -99,6 +99,8 @@ pub fn env(allocator: std.mem.Allocator, key: []const u8) Error![]u8 {
 
 /// Argument `i` (0 is the program name), or error.NotFound.
 pub fn arg(allocator: std.mem.Allocator, i: i32) Error![]u8 {
+    // Hosts differ on an index out of range (-2 now, -4 before 2026-12): ask the count first.
+    if (i < 0 or i >= tern.startup_arg_len()) return error.NotFound;
     return getSized(allocator, i, argCall);
 }
 

@@ -18,6 +18,7 @@ pub mod api;
 pub mod cgi;
 pub mod command;
 pub mod config;
+pub mod dashboard;
 mod http;
 pub mod invoke;
 pub mod job;

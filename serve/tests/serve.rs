@@ -231,7 +231,8 @@ const TEST_HANDLER: &str = r#"
 [handlers.t]
 module = "GUEST"
 routes = ["/t/..."]
-timeout = "2s"
+# Generous: a debug build under a loaded CI machine writes 200 KiB slowly; only /t/loop waits it out.
+timeout = "10s"
 max-request-body = 1000
 max-response-body = "200KiB"
 

@@ -59,6 +59,10 @@ pub struct Run {
     /// Loopback servers the harness starts for the run (see [`crate::servers`]).
     #[serde(default)]
     pub servers: Vec<String>,
+    /// Serve the module with `RUNTIME serve` and send each case's `request` (the CGI contract of
+    /// ABI.md §8) instead of running it once with `RUNTIME run`.
+    #[serde(default)]
+    pub serve: bool,
 }
 
 /// The stream a run's TAP report is on.
@@ -116,6 +120,34 @@ pub struct Case {
     pub exit_status: Option<i32>,
     /// The run must end within this many seconds.
     pub max_seconds: Option<u64>,
+    /// In a serve run: the HTTP request the harness sends for this case.
+    pub request: Option<HttpRequest>,
+    /// In a serve run: the response's status code.
+    pub response_status: Option<u16>,
+    /// In a serve run: header lines (`name: value`, name in lower case) the response must have.
+    #[serde(default)]
+    pub response_headers: Vec<String>,
+}
+
+/// A request the harness sends to `RUNTIME serve` for a case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    /// The method (default `GET`).
+    #[serde(default = "get")]
+    pub method: String,
+    /// The request target: path and query, starting with `/cgi/ID`.
+    pub path: String,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The request body (sent with a Content-Length).
+    #[serde(default)]
+    pub body: String,
+}
+
+fn get() -> String {
+    "GET".into()
 }
 
 fn main_run() -> String {
@@ -164,8 +196,25 @@ impl CaseFile {
             for path in case.files.keys() {
                 check_relative(path).with_context(|| format!("case {}", case.id))?;
             }
+            let serve = self.runs.iter().any(|r| r.name == case.run && r.serve);
+            let http_fields = case.request.is_some()
+                || case.response_status.is_some()
+                || !case.response_headers.is_empty();
+            if serve && (case.request.is_none() || case.exit_status.is_some()) {
+                bail!(
+                    "case {}: a case of serve run {:?} needs a request and has no exit_status",
+                    case.id,
+                    case.run
+                );
+            }
+            if !serve && http_fields {
+                bail!(
+                    "case {}: request and response_* belong to cases of a serve run",
+                    case.id
+                );
+            }
         }
-        for run in &self.runs {
+        for run in self.runs.iter().filter(|r| !r.serve) {
             let owners: Vec<u32> = self
                 .cases_of(&run.name)
                 .filter(|c| c.exit_status.is_some())
@@ -299,6 +348,29 @@ mod tests {
             "t",
         );
         assert!(format!("{:#}", no_status.unwrap_err()).contains("exit_status"));
+    }
+
+    #[test]
+    fn serve_runs_have_requests_and_no_exit_status() {
+        let base = "[[run]]\nname = \"main\"\n[[run]]\nname = \"cgi\"\nserve = true\n\
+                    [[case]]\nid = 1\nname = \"m\"\nexpect = \"y\"\nexit_status = 0\n";
+        let case = |extra: &str| {
+            format!("{base}[[case]]\nid = 2\nrun = \"cgi\"\nname = \"c\"\nexpect = \"y\"\n{extra}")
+        };
+        let good = CaseFile::parse(
+            &case("request = { path = \"/cgi/2\" }\nresponse_status = 200"),
+            "t",
+        );
+        assert!(good.is_ok(), "{good:?}");
+        let no_request = CaseFile::parse(&case(""), "t");
+        assert!(format!("{:#}", no_request.unwrap_err()).contains("needs a request"));
+        let with_status =
+            CaseFile::parse(&case("request = { path = \"/\" }\nexit_status = 0"), "t");
+        assert!(with_status.is_err());
+        let outside = "[[run]]\nname = \"main\"\n[[case]]\nid = 1\nname = \"m\"\nexpect = \"y\"\n\
+                       exit_status = 0\nresponse_status = 200\n";
+        let outside = CaseFile::parse(outside, "t");
+        assert!(format!("{:#}", outside.unwrap_err()).contains("serve run"));
     }
 
     #[test]

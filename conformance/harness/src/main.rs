@@ -20,6 +20,7 @@ mod cases;
 mod runner;
 #[cfg(test)]
 mod sdk_bindings;
+mod serve;
 mod servers;
 mod tap;
 mod verdict;
@@ -148,6 +149,32 @@ fn conform(cli: &Cli) -> Result<bool> {
             .filter_map(|c| c.max_seconds)
             .max()
             .map(|s| Duration::from_secs(s + 30));
+        if run.serve {
+            let cases: Vec<&cases::Case> = file.cases_of(&run.name).collect();
+            let outcomes = serve::run(&runner, run, temp.path(), &cases)
+                .with_context(|| format!("run {}", run.name))?;
+            for (case, (_, outcome)) in cases.iter().zip(&outcomes) {
+                let report = tap::parse(&outcome.stdout);
+                if sdk.is_none() {
+                    sdk = report.sdk.clone();
+                }
+                verdicts.push(verdict::judge(case, run.tap, outcome, &report, skips));
+            }
+            if let Some((_, last)) = outcomes.last() {
+                say!(
+                    "# run {}: {} requests served in {:.2} s",
+                    run.name,
+                    outcomes.len(),
+                    last.duration.as_secs_f64()
+                );
+                if cli.verbose {
+                    print_output(last);
+                }
+                run_reports.push(RunReport::new(run, last));
+            }
+            keep(cli, temp, &run.name);
+            continue;
+        }
         let outcome = runner
             .run(run, temp.path(), deadline)
             .with_context(|| format!("run {}", run.name))?;
@@ -193,11 +220,8 @@ fn conform(cli: &Cli) -> Result<bool> {
             }
             verdicts.push(v);
         }
-        if cli.keep {
-            let kept = temp.keep();
-            say!("# run {}: kept {}", run.name, kept.display());
-        }
         run_reports.push(RunReport::new(run, &outcome));
+        keep(cli, temp, &run.name);
     }
 
     verdicts.sort_by_key(|v| v.id);
@@ -252,6 +276,14 @@ fn print_verdict(v: &Verdict) {
             }
             say!("#   expected: {}", v.expect);
         }
+    }
+}
+
+/// With `--keep`, keeps a run's temporary directory and says where it is.
+fn keep(cli: &Cli, temp: tempfile::TempDir, run: &str) {
+    if cli.keep {
+        let kept = temp.keep();
+        say!("# run {run}: kept {}", kept.display());
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Outcome {
     pub problem: Option<String>,
     /// Wall-clock time from start to exit.
     pub duration: Duration,
+    /// In a serve run: the HTTP response to the case's request.
+    pub response: Option<crate::serve::HttpResponse>,
 }
 
 /// Where and how to run.
@@ -68,6 +70,7 @@ impl Runner<'_> {
                     exit_status: None,
                     problem: Some(format!("could not start {}: {e}", self.runtime.display())),
                     duration: started.elapsed(),
+                    response: None,
                 })
             }
         };
@@ -107,12 +110,13 @@ impl Runner<'_> {
             exit_status,
             problem,
             duration,
+            response: None,
         })
     }
 }
 
 /// Creates the run's files and directories under `dir`.
-fn prepare(run: &Run, dir: &Path, vars: &Vars) -> Result<()> {
+pub(crate) fn prepare(run: &Run, dir: &Path, vars: &Vars) -> Result<()> {
     for d in &run.dirs {
         std::fs::create_dir_all(dir.join(d)).with_context(|| format!("creating {d}"))?;
     }
@@ -152,7 +156,7 @@ pub fn command_line(run: &Run, module: &Path, vars: &Vars) -> Vec<String> {
 
 /// Starts the runtime in its own process group, so a wrapper and everything it started can be
 /// killed together at the deadline.
-fn spawn(runtime: &Path, args: &[String]) -> std::io::Result<Child> {
+pub(crate) fn spawn(runtime: &Path, args: &[String]) -> std::io::Result<Child> {
     let mut command = Command::new(runtime);
     command
         .args(args)
@@ -165,7 +169,7 @@ fn spawn(runtime: &Path, args: &[String]) -> std::io::Result<Child> {
 }
 
 /// Reads a pipe to its end on a thread.
-fn collect(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+pub(crate) fn collect(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = pipe.read_to_end(&mut bytes);
@@ -190,7 +194,7 @@ fn wait(child: &mut Child, limit: Duration) -> Result<ExitStatus, Duration> {
 }
 
 /// Kills the child and, on Unix, its whole process group (a wrapper script's children too).
-fn kill_group(child: &mut Child) {
+pub(crate) fn kill_group(child: &mut Child) {
     #[cfg(unix)]
     {
         let _ = Command::new("kill")

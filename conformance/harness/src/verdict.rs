@@ -124,10 +124,11 @@ pub fn judge(
 
 /// How the run ended, in words.
 fn ending(outcome: &Outcome) -> String {
-    let how = match (&outcome.exit_status, &outcome.problem) {
-        (_, Some(problem)) => problem.clone(),
-        (Some(code), None) => format!("exit status {code}"),
-        (None, None) => "no exit status".into(),
+    let how = match (&outcome.exit_status, &outcome.problem, &outcome.response) {
+        (_, Some(problem), _) => problem.clone(),
+        (_, None, Some(response)) => format!("HTTP status {}", response.status),
+        (Some(code), None, None) => format!("exit status {code}"),
+        (None, None, None) => "no exit status".into(),
     };
     let last = outcome
         .stderr
@@ -230,11 +231,39 @@ fn harness_checks(case: &Case, outcome: &Outcome, reasons: &mut Vec<String>) {
             reasons.push(format!("harness: exit status {got}, expected {want}"));
         }
     }
+    response_checks(case, outcome, reasons);
     if let Some(limit) = case.max_seconds {
         if outcome.duration.as_secs_f64() > limit as f64 {
             reasons.push(format!(
                 "harness: the run took {:.1} s, more than {limit} s",
                 outcome.duration.as_secs_f64()
+            ));
+        }
+    }
+}
+
+/// A serve run's checks of the HTTP response: its status and header lines.
+fn response_checks(case: &Case, outcome: &Outcome, reasons: &mut Vec<String>) {
+    if case.response_status.is_none() && case.response_headers.is_empty() {
+        return;
+    }
+    let Some(response) = &outcome.response else {
+        reasons.push("harness: no HTTP response to check".into());
+        return;
+    };
+    if let Some(want) = case.response_status {
+        if response.status != want {
+            reasons.push(format!(
+                "harness: response status {}, expected {want}",
+                response.status
+            ));
+        }
+    }
+    for line in &case.response_headers {
+        if !response.headers.contains(line) {
+            reasons.push(format!(
+                "harness: the response lacks the header {line:?}; it has {:?}",
+                response.headers
             ));
         }
     }
@@ -294,6 +323,7 @@ mod tests {
             exit_status: status,
             problem: None,
             duration: Duration::from_millis(5),
+            response: None,
         }
     }
 

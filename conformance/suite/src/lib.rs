@@ -17,6 +17,7 @@ compile_error!(
 extern crate alloc;
 
 mod cases;
+mod cgi;
 mod check;
 mod raw;
 mod tap;
@@ -40,6 +41,10 @@ const INVOKE_RUN: &str = "invoke";
 
 /// `cwa_main`: runs the run named by argument 1.
 fn main() -> i32 {
+    if cgi::is_handler() {
+        // Run cgi: one request from `tern serve`.
+        return cgi::handle();
+    }
     let run = env::arg(1).ok().flatten().unwrap_or_default();
     if run == INVOKE_RUN {
         // The runtime should have called conformance_invoke (case 115), not cwa_main.

@@ -77,4 +77,9 @@ pub trait Backend: Send + Sync {
 
     /// Runs the live version of a handler now, with its limits, and waits for it.
     fn invoke(&self, request: InvokeRequest) -> Result<Invocation, InvokeError>;
+
+    /// What the server reports about itself for `GET /v1/server` (workers busy, queue depths).
+    fn status(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }

@@ -119,6 +119,22 @@ impl Backend for ServerBackend {
         }
     }
 
+    fn status(&self) -> Value {
+        let pool = &self.state.pool;
+        let live = self.state.live.current();
+        let queued: serde_json::Map<String, Value> = live
+            .handlers
+            .iter()
+            .map(|h| (h.spec.name.clone(), pool.queued(&h.spec.name).into()))
+            .collect();
+        json!({
+            "workers": pool.workers(),
+            "workers_busy": pool.busy(),
+            "queued": queued,
+            "store_bytes": crate::dashboard::dir_size(&self.base),
+        })
+    }
+
     fn deactivate(&self, name: &str) {
         self.lock_versions().retain(|(n, _), _| n != name);
         if let Ok(table) = self.table_with(name, None) {

@@ -14,6 +14,7 @@
 //! | `GET /v1/handlers/{name}/logs`          | read   | NDJSON records; `since`, `run`, `follow` |
 //! | `POST /v1/handlers/{name}/invoke`       | deploy | run now; `?async=1` → 202 and a run id |
 //! | `GET /v1/runs/{id}`                     | read   | a run: queued, running or its record  |
+//! | `GET /v1/server`                        | read   | version, uptime, what the server reports |
 //!
 //! A deploy's body is the module (`.wasm`, or `.wat` text); its configuration (routes, limits,
 //! grants, environment, entry, retention) is JSON in the `Tern-Config` header.
@@ -70,6 +71,8 @@ pub struct ControlPlane {
     /// versions of one handler are numbered in the order they go live.
     deploys: tokio::sync::Mutex<()>,
     queue: queue::Queue,
+    /// When the control plane started (`GET /v1/server` reports the uptime).
+    started: std::time::Instant,
 }
 
 impl ControlPlane {
@@ -101,6 +104,7 @@ impl ControlPlane {
             batcher,
             records_written,
             deploys: tokio::sync::Mutex::new(()),
+            started: std::time::Instant::now(),
         });
         plane
             .queue
@@ -173,6 +177,9 @@ impl ControlPlane {
         let path = req.uri().path().to_string();
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         let method = req.method().clone();
+        if let Some(page) = crate::dashboard::asset(&method, &path) {
+            return Ok(page); // the dashboard's files; their data comes from /v1/ with a token
+        }
         let Some(("v1", rest)) = segments.split_first().map(|(a, b)| (*a, b)) else {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -199,7 +206,13 @@ impl ControlPlane {
             (Method::GET, ["handlers", _, "logs"]) => self.logs(req, name(1)).await,
             (Method::POST, ["handlers", _, "invoke"]) => self.invoke(req, name(1)).await,
             (Method::GET, ["runs", _]) => self.run(name(1)).await,
-            (_, ["whoami" | "handlers" | "runs", ..]) => Err(ApiError::new(
+            (Method::GET, ["server"]) => {
+                let handlers = self.blocking(|s| s.list_handlers()).await?.len();
+                let info =
+                    crate::dashboard::server_info(self.started, handlers, self.backend.status());
+                Ok(json(StatusCode::OK, &info))
+            }
+            (_, ["whoami" | "handlers" | "runs" | "server", ..]) => Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("{} is not supported on {path}", req.method()),
             )),

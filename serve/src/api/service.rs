@@ -82,7 +82,7 @@ pub fn attach_from_args(
         .map_err(|e| Error::new(format!("--api-listen {listen}: {e}")))?;
     let attached = attach(running, data, addr)?;
     eprintln!(
-        "tern serve: control plane API on http://{} (data in {})",
+        "tern serve: control plane API and dashboard on http://{} (data in {})",
         attached.addr(),
         data.display()
     );

@@ -226,12 +226,12 @@ pub fn arg_past_end() -> Outcome {
     let count = sys::startup_arg_len();
     expect_eq!(
         sys::startup_arg_at(count, &mut buf),
-        errno::NOT_FOUND,
+        errno::INVALID_ARGUMENT,
         "startup_arg_at({count})"
     );
     expect_eq!(
         sys::startup_arg_at(1000, &mut buf),
-        errno::NOT_FOUND,
+        errno::INVALID_ARGUMENT,
         "startup_arg_at(1000)"
     );
     Ok(())
@@ -242,7 +242,7 @@ pub fn arg_negative() -> Outcome {
     let mut buf = [FILL; 16];
     expect_eq!(
         sys::startup_arg_at(-1, &mut buf),
-        errno::NOT_FOUND,
+        errno::INVALID_ARGUMENT,
         "startup_arg_at(-1)"
     );
     Ok(())
