@@ -122,19 +122,20 @@ impl Node {
         }
     }
 
-    /// Stops the API (async runs in progress finish, records are written), then the server.
+    /// Stops the server, then the API (pending records are written).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
+    /// The server first: its runs finish and hand over their records, which the control plane's
+    /// stop then writes (as `tern serve` does on SIGTERM).
     fn shutdown(&mut self) {
-        if let Some(a) = self.attached.take() {
-            a.shutdown();
-            a.wait();
-        }
         if let Some(r) = self.running.take() {
             r.shutdown();
             r.wait();
+        }
+        if let Some(a) = self.attached.take() {
+            a.stop();
         }
     }
 }
