@@ -134,7 +134,7 @@ impl Api {
         agent.run(req).map_err(|e| {
             fail(
                 EXIT_UNREACHABLE,
-                format!("cannot reach the control plane at {}: {e} (is `tern serve` running? check the address with `tern whoami`, or log in again)", self.server),
+                format!("cannot reach the control plane at {}: {e} (is `tern serve --data DIR` running there? to use another address, run `tern login URL`)", self.server),
             )
         })
     }
