@@ -18,7 +18,7 @@ pub(super) fn short_sha(v: &Value) -> String {
 
 pub(super) fn routes_of(v: &Value) -> String {
     match v {
-        Value::Array(a) => a.iter().map(str_of).collect::<Vec<_>>().join(" "),
+        Value::Array(a) => a.iter().map(str_of).collect::<Vec<_>>().join(", "),
         Value::Null => String::new(),
         other => other.to_string(),
     }

@@ -324,6 +324,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_handler_section_becomes_the_deploy_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tern.toml");
+        std::fs::write(
+            &path,
+            r#"
+[handlers.greet]
+module = "hello.wat"
+routes = ["/greet"]
+timeout = "2s"
+env = { GREETING = "hi" }
+[[handlers.greet.route]]
+path = "/hi/:name"
+methods = ["GET"]
+
+[handlers.other]
+module = "other.wasm"
+routes = ["/other"]
+"#,
+        )
+        .unwrap();
+        let (name, section) = handler_section(&path, Some("greet".into())).unwrap();
+        let section = section.unwrap();
+        assert_eq!(name.as_deref(), Some("greet"));
+        assert_eq!(section.get("module"), None);
+        assert_eq!(section["routes"], json!(["/greet"]));
+        assert_eq!(section["route"][0]["path"], "/hi/:name");
+        assert_eq!(section["env"]["GREETING"], "hi");
+        // Two handlers and no --name: which one is ambiguous.
+        let err = handler_section(&path, None).unwrap_err().to_string();
+        assert!(err.contains("--name"), "{err}");
+        assert!(handler_section(&path, Some("nope".into())).is_err());
+    }
+
+    #[test]
     fn config_json_is_ascii() {
         let v = json!({"env": {"GREETING": "grüß dich 🐦"}});
         let text = ascii_json(&v);
