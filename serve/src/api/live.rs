@@ -122,7 +122,9 @@ impl Backend for ServerBackend {
     fn status(&self) -> Value {
         let pool = &self.state.pool;
         let live = self.state.live.current();
-        let queued: serde_json::Map<String, Value> = live.handlers.iter()
+        let queued: serde_json::Map<String, Value> = live
+            .handlers
+            .iter()
             .map(|h| (h.spec.name.clone(), pool.queued(&h.spec.name).into()))
             .collect();
         json!({
