@@ -61,7 +61,7 @@ echo "C guest ok"
 # and the SDK conformance table. See conformance/README.md.
 step "conformance suites (Rust, C, Zig)"
 cargo build --quiet -p tern-conformance
-conformance/run-sdks.sh ./target/release/tern ./target/debug/tern-conformance
+conformance/run-sdks.sh ./target/release/tern ./target/debug/tern-conformance --update-readme
 conformance=$(tail -n 1 target/conformance-sdks/rust.log)
 echo "conformance: $conformance"
 # --- end conformance
