@@ -76,7 +76,7 @@ BROWSERS=chromium serve/tests/browser/run.sh
 
 # --- fuzzing (issue 11): a CI-sized run of the ABI fuzzer and the module fuzzer; any finding fails.
 step "fuzz: ABI and module fuzzers"
-fuzz/run.sh 300 ./target/release/tern
+fuzz/run.sh 1000 ./target/release/tern
 # --- end fuzzing
 
 # --- cross (issue 6): tern built for aarch64 and big-endian powerpc and tested under qemu-user — the
