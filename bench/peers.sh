@@ -57,7 +57,7 @@ build_wamr() {
 }
 
 build_wasmi() {
-    [ -x "$CACHE/bin/wasmi_cli" ] && return
+    [ -x "$CACHE/bin/wasmi" ] && return
     say "cargo install wasmi_cli 2.0.0"
     cargo install --quiet --locked --root "$CACHE" wasmi_cli@2.0.0
 }
@@ -74,7 +74,7 @@ for peer in $PEERS; do
     case $peer in
         wasm3) build_wasm3; runtimes+=("wasm3=$CACHE/bin/wasm3") ;;
         wamr) build_wamr; runtimes+=("WAMR fast-interp=$CACHE/bin/iwasm") ;;
-        wasmi) build_wasmi; runtimes+=("wasmi_cli=$CACHE/bin/wasmi_cli") ;;
+        wasmi) build_wasmi; runtimes+=("wasmi_cli=$CACHE/bin/wasmi:run") ;;
         wasmtime) build_wasmtime; runtimes+=("wasmtime (JIT)=$CACHE/bin/wasmtime:run") ;;
         *) say "unknown peer $peer (wasm3 wamr wasmi wasmtime)"; exit 1 ;;
     esac
