@@ -7,7 +7,7 @@
 #   cross/build.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
 #
 # For each target, one target after another (each build uses every core), it builds two binaries:
-#   full     default features (.wat, WASI, network)
+#   full     default features (.wat, WASI, network, tern serve)
 #   minimal  --no-default-features (runs .wasm modules only: no .wat, WASI or network)
 # and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}. Both are linked with
 # cross_release_flags (targets.sh): rust-lld, packed relocations (glibc >= 2.36 on the board;

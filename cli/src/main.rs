@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "serve")]
+mod client;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
@@ -24,6 +26,9 @@ enum Command {
     /// Serve HTTP handlers: WebAssembly modules run once per request (CGI), behind a route table.
     #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
+    #[cfg(feature = "serve")]
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 /// Parses the command line, runs the command, and returns the process exit status.
@@ -33,6 +38,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(args),
+        #[cfg(feature = "serve")]
+        Command::Client(command) => Ok(client::run(command)),
     };
     match status {
         Ok(code) => ExitCode::from(code as u8),

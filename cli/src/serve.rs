@@ -68,8 +68,15 @@ pub struct ServeArgs {
     /// Call this exported function instead of _start / cwa_main / main.
     #[arg(long = "invoke", value_name = "NAME")]
     invoke: Option<String>,
+    /// The control plane's data directory (handlers deployed with `tern handler deploy`); without a
+    /// module or --config, `tern serve` uses ./tern-data.
+    #[arg(long = "data", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Where the control plane's API listens (default 127.0.0.1:8081; keep it off the network).
+    #[arg(long = "api-listen", value_name = "ADDR")]
+    api_listen: Option<String>,
     /// The handler module (.wasm or .wat), served on every path.
-    #[arg(value_name = "MODULE", required_unless_present = "config")]
+    #[arg(value_name = "MODULE")]
     module: Option<PathBuf>,
 }
 
@@ -95,6 +102,11 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         max_memory_pages: args.max_memory_pages,
         ..Default::default()
     };
+    // `tern serve` alone is the control plane on ./tern-data.
+    let data = match (&args.data, &args.module, &args.config) {
+        (None, None, None) => Some(PathBuf::from("tern-data")),
+        _ => args.data,
+    };
     tern_serve::command::run(tern_serve::command::ServeArgs {
         module: args.module,
         config: args.config,
@@ -106,6 +118,8 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         debug: args.debug,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
+        data,
+        api_listen: args.api_listen,
         handler,
     })?;
     Ok(0)

@@ -108,6 +108,13 @@ pub fn run_all(options: &Options) -> Result<usize, String> {
         return Err(e);
     }
     let t = tally.into_inner().unwrap();
+    if t.abi_runs > 0 && t.abi_calls == 0 {
+        return Err(format!(
+            "{} ABI runs made no host calls: is {} a tern that runs modules?",
+            t.abi_runs,
+            options.tern.display()
+        ));
+    }
     println!(
         "tern-fuzz: seeds {}..{}: abi: {} runs, {} host calls ({} call sites in the guests); modules: {} runs ({} valid, {} mutated, {} truncated, {} bombs; {} ran to the end); {} findings; {} jobs, {:.1} s",
         options.start,
@@ -173,8 +180,12 @@ fn abi_seed(options: &Options, seed: u64, dir: &Path, tally: &Mutex<Tally>) -> R
     let sandbox = Sandbox::create(&dir.join("tree"), &token(seed)).map_err(io)?;
     let before = sandbox.snapshot().map_err(io)?;
     let guest = abi::generate(seed, &sandbox);
-    let module_path = dir.join("guest.wat");
-    fs::write(&module_path, &guest.wat).map_err(io)?;
+    // Run as a binary, so the run does not depend on tern's .wat support; the text is saved with
+    // any finding, for reading and for the minimizer.
+    let binary =
+        wat::parse_str(&guest.wat).map_err(|e| format!("ABI guest for seed {seed}: {e}"))?;
+    let module_path = dir.join("guest.wasm");
+    fs::write(&module_path, &binary).map_err(io)?;
     let args = abi::tern_args(&sandbox, &module_path, options.timeout_ms);
     let run = finding::launch(options, &args, guest.sleepy)?;
     let after = sandbox.snapshot().map_err(io)?;
@@ -201,7 +212,8 @@ fn abi_seed(options: &Options, seed: u64, dir: &Path, tally: &Mutex<Tally>) -> R
             index,
             kind,
             detail,
-            module: ("guest.wat", guest.wat.as_bytes()),
+            module: ("guest.wasm", &binary),
+            text: Some(&guest.wat),
             args: &args,
             module_path: &module_path,
             run: &run,
@@ -237,6 +249,7 @@ fn module_seed(
             kind,
             detail: format!("{} module: {detail}", shape.name()),
             module: ("module.wasm", &bytes),
+            text: None,
             args: &args,
             module_path: &module_path,
             run: &run,

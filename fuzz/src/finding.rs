@@ -24,6 +24,8 @@ pub struct Finding<'a> {
     pub detail: String,
     /// File name and contents of the module.
     pub module: (&'a str, &'a [u8]),
+    /// The module as WebAssembly text, if it was made as text (saved as `guest.wat`).
+    pub text: Option<&'a str>,
     pub args: &'a [OsString],
     /// Where the module was when it ran (replaced by the saved copy in the saved command).
     pub module_path: &'a Path,
@@ -53,6 +55,9 @@ pub fn save(findings: &Path, tern: &Path, f: &Finding) -> Result<PathBuf, String
     fs::create_dir_all(&dir).map_err(io)?;
     let module = dir.join(f.module.0);
     fs::write(&module, f.module.1).map_err(io)?;
+    if let Some(text) = f.text {
+        fs::write(dir.join("guest.wat"), text).map_err(io)?;
+    }
     // The saved command runs the saved module.
     let args: Vec<OsString> = f
         .args

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod abi;
+mod abi_memory;
 mod abi_table;
 mod bombs;
 mod campaign;

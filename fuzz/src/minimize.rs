@@ -64,8 +64,8 @@ pub fn minimize(options: &Options) -> Result<usize, String> {
         .ok_or("cannot tell the finding's kind from its directory name")?
         .to_owned();
     let guest = Guest::parse(&wat);
-    let candidate = dir.join("candidate.wat");
-    let original = fs::canonicalize(dir.join("guest.wat")).map_err(|e| e.to_string())?;
+    let candidate = dir.join("candidate.wasm");
+    let original = fs::canonicalize(dir.join("guest.wasm")).map_err(|e| e.to_string())?;
     let args: Vec<OsString> = finding::saved_args(dir)?
         .into_iter()
         .map(|a| {
@@ -86,7 +86,8 @@ pub fn minimize(options: &Options) -> Result<usize, String> {
     let sandbox = finding::saved_sandbox(dir)?;
     let stdin_open = dir.join("stdin-open").exists();
     let fails = |calls: &[String]| -> Result<bool, String> {
-        fs::write(&candidate, guest.text(calls)).map_err(|e| e.to_string())?;
+        let binary = wat::parse_str(guest.text(calls)).map_err(|e| e.to_string())?;
+        fs::write(&candidate, binary).map_err(|e| e.to_string())?;
         let kinds = finding::check(
             options,
             &args,

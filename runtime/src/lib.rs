@@ -76,6 +76,42 @@
 //! - [`Resource`] is what a scheme's open handle implements; [`Shared`] is a stream shared between
 //!   handles; [`LogLevel`] is a guest log line's severity.
 //!
+//! # Limits and cancellation
+//!
+//! Each run has its own [`Limits`]; an [`Interrupt`] ends a run from another thread (a server
+//! shutting down, a client gone away). Either way the host stays in control of a guest that never
+//! returns:
+//!
+//! ```
+//! # #[cfg(not(feature = "wat"))] fn main() {} // the guest below is text
+//! # #[cfg(feature = "wat")] fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//!
+//! use tern::{Interrupt, Limits, Policy, Process, Runtime, Stdio, Termination, Trap};
+//!
+//! let runtime = Runtime::new();
+//! let spin = runtime.compile(br#"(module (func (export "_start") (loop $forever (br $forever))))"#)?;
+//! let policy = Arc::new(Policy::new());
+//!
+//! // A fuel budget (roughly, instructions): the run traps when the guest has used it.
+//! let mut process = Process::new("spin", vec![], Arc::clone(&policy), Stdio::null());
+//! process.set_limits(Limits { fuel: Some(1_000_000), ..Limits::default() });
+//! let outcome = runtime.run(&spin, process)?;
+//! let out_of_fuel = Trap::OutOfFuel { budget: Some(1_000_000) };
+//! assert_eq!(outcome.termination, Termination::Trapped(out_of_fuel));
+//!
+//! // No limit at all: only the interrupt, triggered on another thread, ends this run.
+//! let interrupt = Interrupt::new();
+//! let trigger = interrupt.clone();
+//! let stopper = std::thread::spawn(move || trigger.trigger());
+//! let process = Process::new("spin", vec![], Arc::clone(&policy), Stdio::null());
+//! let outcome = runtime.run_with(&spin, process, &interrupt)?;
+//! stopper.join().unwrap();
+//! assert_eq!(outcome.termination, Termination::Interrupted);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Features
 //!
 //! - `wat` (default): [`Runtime::compile`] also accepts WebAssembly text.

@@ -20,6 +20,13 @@ mod fs;
 pub use self::authoriser::Authoriser;
 use self::authoriser::DenialLog;
 
+/// [`Limits::max_log_bytes`] as a budget size.
+fn log_bytes(limits: &Limits) -> usize {
+    limits
+        .max_log_bytes
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Counters a run reports with `--stats`.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
@@ -60,6 +67,10 @@ pub struct Process {
     denial_log: Arc<DenialLog>,
     /// The host memory the guest's unsent HTTP requests may hold together.
     request_budget: Arc<scheme::Budget>,
+    /// The guest log bytes left ([`Limits::max_log_bytes`]), shared with its `log://` handles.
+    log_budget: Arc<scheme::Budget>,
+    /// Bytes written to stdout and stderr, for [`Limits::max_stdout_bytes`] and `max_stderr_bytes`.
+    output_written: [u64; 2],
     /// Whether the policy denies `random:` and `log:`, which direct calls (`random_*`, WASI
     /// `random_get`, `log_write`) use without a handle; decided once, the policy being fixed.
     random_denied: Option<Denial>,
@@ -97,6 +108,7 @@ impl Process {
             policy.check(&url).err()
         };
         let request_budget = Arc::new(scheme::Budget::new(limits.max_request_buffer_bytes));
+        let log_budget = Arc::new(scheme::Budget::new(log_bytes(&limits)));
         let random_denied = default_denied("random://");
         let log_denied = default_denied("log://");
         Process {
@@ -113,6 +125,8 @@ impl Process {
             out_of_time: false,
             denial_log,
             request_budget,
+            log_budget,
+            output_written: [0; 2],
             random_denied,
             log_denied,
             log_denial_reported: false,
@@ -150,6 +164,7 @@ impl Process {
         self.denial_log
             .set_max_recorded(limits.max_denials_recorded);
         self.request_budget.set_max(limits.max_request_buffer_bytes);
+        self.log_budget.set_max(log_bytes(&limits));
         self.limits = limits;
     }
 
@@ -210,8 +225,10 @@ impl Process {
     /// dropped; the first one is reported, all are counted.
     pub fn log(&mut self, level: LogLevel, message: &[u8]) {
         let Some(denial) = &self.log_denied else {
-            let max = self.limits.max_log_line_bytes;
-            self.stdio.guest_log_line(level, message, max);
+            if self.log_budget.take(message.len()) {
+                let max = self.limits.max_log_line_bytes;
+                self.stdio.guest_log_line(level, message, max);
+            }
             return;
         };
         if self.log_denial_reported {
@@ -236,28 +253,11 @@ impl Process {
     /// Opens a URL for the guest: the single capability choke point.
     pub fn open(&mut self, raw_url: &str) -> Result<i32> {
         let url = normalize(raw_url)?;
-        // A file: open that could change the file needs a read-write grant (file::Mode).
-        let file_mode = if url.scheme() == tern_abi::scheme::FILE {
-            Some(scheme::file::Mode::of(&url)?)
+        self.check(&url)?;
+        let file = if url.scheme() == tern_abi::scheme::FILE {
+            Some(self.judge_file(&url)?)
         } else {
             None
-        };
-        let needed = match file_mode {
-            Some(mode) if mode.writes() => Access::ReadWrite,
-            _ => Access::ReadOnly,
-        };
-        self.check_access(&url, needed)?;
-        // The policy speaks of real paths: a file: URL is judged, and opened, where its symlinks
-        // lead (dangling ones too), and the open follows no symlink the check did not see.
-        let real = match file_mode {
-            Some(_) => {
-                let real = normalize(scheme::file::real_url(&url)?.as_str())?;
-                if real != url {
-                    self.check_access(&real, needed)?;
-                }
-                Some(real)
-            }
-            None => None,
         };
         if !scheme::is_known(url.scheme()) {
             return Err(Error::NotFound(format!(
@@ -271,13 +271,8 @@ impl Process {
                 "{url}: the guest already has {max} open handles"
             )));
         }
-        let opened = match &real {
-            Some(real) => {
-                // Without a mode the file opens read-write only where both names are writable.
-                let may_write =
-                    self.policy.check_write(&url).is_ok() && self.policy.check_write(real).is_ok();
-                scheme::file::open(real, may_write)
-            }
+        let opened = match &file {
+            Some((real, may_write)) => scheme::file::open(real, *may_write),
             None => {
                 let auth = self.authoriser();
                 let cx = scheme::Context {
@@ -286,6 +281,7 @@ impl Process {
                     deadline: self.deadline,
                     limits: &self.limits,
                     request_budget: &self.request_budget,
+                    log_budget: &self.log_budget,
                 };
                 scheme::open(&url, &cx)
             }
@@ -293,6 +289,29 @@ impl Process {
         self.sync_denials();
         let resource = self.note_deadline(opened)?;
         self.insert(url.as_str(), resource)
+    }
+
+    /// Judges a `file:` URL already granted for reading: a mode that could change the file needs a
+    /// read-write grant (file::Mode). The policy speaks of real paths, so the URL is judged, and
+    /// opened, where its symlinks lead (dangling ones too): returns that real URL, and whether a
+    /// handle opened without a mode may write (both names writable).
+    fn judge_file(&mut self, url: &url::Url) -> Result<(url::Url, bool)> {
+        let mode = scheme::file::Mode::of(url)?;
+        let needed = if mode.writes() {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        if mode.writes() {
+            self.check_access(url, needed)?;
+        }
+        let real = normalize(scheme::file::real_url(url)?.as_str())?;
+        if real != *url {
+            self.check_access(&real, needed)?;
+        }
+        let may_write =
+            self.policy.check_write(url).is_ok() && self.policy.check_write(&real).is_ok();
+        Ok((real, may_write))
     }
 
     /// Asks the policy about a normalised URL; a denial is reported on the log and counted.
@@ -381,11 +400,41 @@ impl Process {
 
     /// Writes `buf` and returns how many bytes were accepted.
     pub fn write(&mut self, handle: i32, buf: &[u8]) -> Result<usize> {
+        let limited = self.output_limit(handle)?;
+        let buf = match limited {
+            Some((stream, 0)) if !buf.is_empty() => {
+                let name = ["stdout", "stderr"][stream];
+                return Err(Error::LimitExceeded(format!(
+                    "the guest wrote all the {name} it may ({} bytes)",
+                    self.output_written[stream]
+                )));
+            }
+            Some((_, left)) => &buf[..buf.len().min(usize::try_from(left).unwrap_or(usize::MAX))],
+            None => buf,
+        };
         let written = self.entry(handle)?.resource.write(buf);
         self.sync_denials();
         let n = self.note_deadline(written)?;
         self.stats.bytes_written += n as u64;
+        if let Some((stream, _)) = limited {
+            self.output_written[stream] += n as u64;
+        }
         Ok(n)
+    }
+
+    /// For a handle on the guest's stdout or stderr under a byte limit: which of the two (0, 1)
+    /// and how many bytes are left. `None` when no limit applies.
+    fn output_limit(&mut self, handle: i32) -> Result<Option<(usize, u64)>> {
+        let limits = [self.limits.max_stdout_bytes, self.limits.max_stderr_bytes];
+        if limits == [None, None] {
+            return Ok(None);
+        }
+        let stream = match &*self.entry(handle)?.url {
+            "fd://1" => 0,
+            "fd://2" => 1,
+            _ => return Ok(None),
+        };
+        Ok(limits[stream].map(|max| (stream, max.saturating_sub(self.output_written[stream]))))
     }
 
     /// Flushes a handle.

@@ -29,6 +29,11 @@ pub struct ServeArgs {
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key PEM`.
     pub tls_key: Option<PathBuf>,
+    /// `--data DIR`: the control plane's store (handlers deployed through the API); `tern serve`
+    /// with neither module nor config uses `tern-data`.
+    pub data: Option<PathBuf>,
+    /// `--api-listen ADDR`: the control plane's API (default 127.0.0.1:8081).
+    pub api_listen: Option<String>,
     /// The quick start's grants and limits, as `tern run` takes them (`--allow`, `--dir`, `--env`,
     /// `--timeout`, `--fuel`, …); only with a module.
     pub handler: HandlerSection,
@@ -51,6 +56,8 @@ pub fn configuration(args: &ServeArgs) -> Result<config::ServeConfig, Error> {
         }
         (None, Some(module)) => crate::single(module, args.handler.clone())?,
         (Some(_), Some(_)) => return Err(Error::new("give a module or --config, not both")),
+        // The control plane alone: every handler comes from the store.
+        (None, None) if args.data.is_some() => crate::api::empty_configuration(),
         (None, None) => {
             return Err(Error::new(
                 "nothing to serve: give a module (tern serve hello.wasm) or --config tern.toml",
@@ -99,6 +106,11 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     };
     let server = crate::start(config, options)?;
     eprintln!("tern serve: listening on {scheme}://{}", server.addr());
+    let control =
+        crate::api::attach_from_args(&server, args.data.as_deref(), args.api_listen.as_deref())?;
     server.wait();
+    if let Some(control) = control {
+        control.stop();
+    }
     Ok(())
 }

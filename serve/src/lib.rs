@@ -14,9 +14,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cgi;
 pub mod command;
 pub mod config;
+pub mod dashboard;
 mod http;
 pub mod invoke;
 pub mod job;
@@ -26,6 +28,7 @@ pub mod records;
 pub mod registry;
 pub mod router;
 pub mod server;
+pub mod store;
 pub mod stream;
 mod tls;
 mod watch;

@@ -117,6 +117,11 @@ impl Pool {
         self.shared.workers
     }
 
+    /// Workers running a guest now.
+    pub fn busy(&self) -> usize {
+        lock(&self.shared.state).busy
+    }
+
     /// Queues `work` for `handler`, which may run `cap` jobs at once and keep `depth` waiting.
     pub fn submit(
         &self,

@@ -11,6 +11,8 @@ mod lifecycle;
 mod limits;
 #[path = "serve/routing.rs"]
 mod routing;
+// The control plane (store, API, crash tests): tests/control/, owned by the control-plane work.
+mod control;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -9,6 +9,8 @@ mod net_support;
 
 mod ca_file;
 mod cli;
+#[cfg(feature = "serve")]
+mod control_walkthrough;
 mod wasi;
 
 /// The path of the built `tern` binary.

@@ -21,6 +21,14 @@ pub struct Limits {
     /// Bytes of HTTP requests written but not yet sent that all of the guest's `http:` handles
     /// may hold together (each handle is also held to [`crate::Network::max_request_bytes`]).
     pub max_request_buffer_bytes: usize,
+    /// Bytes the guest may write to its stdout (through every handle on it): a write past it is
+    /// cut short, the next one is -7 (LIMIT_EXCEEDED). `None` is unlimited.
+    pub max_stdout_bytes: Option<u64>,
+    /// The same for stderr.
+    pub max_stderr_bytes: Option<u64>,
+    /// Bytes of guest log lines (`log_write`, `log://`): past it `log_write` lines are dropped and
+    /// a `log://` write is -7. `None` is unlimited.
+    pub max_log_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -33,6 +41,9 @@ impl Default for Limits {
             max_log_line_bytes: 64 << 10,
             max_denials_recorded: 64,
             max_request_buffer_bytes: 16 << 20,
+            max_stdout_bytes: None,
+            max_stderr_bytes: None,
+            max_log_bytes: None,
         }
     }
 }

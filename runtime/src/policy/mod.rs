@@ -328,4 +328,6 @@ impl Policy {
 }
 
 #[cfg(test)]
+mod invariants;
+#[cfg(test)]
 pub(crate) mod tests;

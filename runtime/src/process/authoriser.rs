@@ -16,8 +16,10 @@ use crate::policy::{shortened, Denial, Network};
 use crate::scheme::{lock, Stdio};
 use crate::{Error, Policy, Result};
 
-/// A scheme's narrow view of the policy (see the module documentation).
+/// A scheme's narrow view of the policy (see the module documentation). Only the network schemes
+/// ask it anything.
 #[derive(Clone)]
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Authoriser {
     policy: Arc<Policy>,
     log: Arc<DenialLog>,
@@ -31,6 +33,7 @@ impl std::fmt::Debug for Authoriser {
     }
 }
 
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 impl Authoriser {
     pub(super) fn new(policy: Arc<Policy>, log: Arc<DenialLog>) -> Self {
         Authoriser { policy, log }

@@ -24,7 +24,7 @@ use rustix::io::Errno;
 use std::os::unix::fs::DirEntryExt as _;
 use url::Url;
 
-use super::resolve::{resolve, Scope};
+use super::resolve::{resolve, Found, Scope};
 use super::Resource;
 use crate::{Error, Result};
 
@@ -300,14 +300,18 @@ impl DirHandle {
     /// symlinks `ELOOP`. Components that do not exist are kept as written.
     pub fn resolve(&self, path: &str, follow_last: bool) -> io::Result<Vec<String>> {
         resolve(path, follow_last, Scope::Beneath, |parts| {
-            match self.dir.read_link_contents(parts.join("/")) {
-                Ok(target) => target
-                    .into_os_string()
-                    .into_string()
-                    .map(Some)
-                    .map_err(|_| errno(Errno::ILSEQ)),
-                Err(_) => Ok(None), // not a symlink (or missing): nothing to follow
-            }
+            let at = parts.join("/");
+            Ok(match self.dir.symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = self.dir.read_link_contents(&at)?;
+                    let target = target.into_os_string().into_string();
+                    Found::Link(target.map_err(|_| errno(Errno::ILSEQ))?)
+                }
+                Ok(m) if m.is_dir() => Found::Dir,
+                Ok(_) => Found::Other,
+                // Missing, or not to be looked at (an escape): the operation reports it.
+                Err(_) => Found::Missing,
+            })
         })
     }
 

@@ -8,7 +8,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 use url::Url;
 
-use super::resolve::{resolve, Scope};
+use super::resolve::{resolve, Found, Scope};
 use super::Resource;
 use crate::normalize::decoded_path;
 use crate::{Error, Result};
@@ -158,15 +158,20 @@ pub fn real_url(url: &Url) -> Result<Url> {
     let components = resolve(&path, true, Scope::Host, |parts| {
         let mut at = PathBuf::from("/");
         at.extend(parts);
-        match std::fs::read_link(&at) {
-            Ok(target) => target
-                .into_os_string()
-                .into_string()
-                .map(Some)
-                .map_err(|_| std::io::Error::from_raw_os_error(Errno::ILSEQ.raw_os_error())),
-            // Not a symlink, or nothing there: the open reports what it finds.
-            Err(_) => Ok(None),
-        }
+        Ok(match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&at)?;
+                let target = target
+                    .into_os_string()
+                    .into_string()
+                    .map_err(|_| std::io::Error::from_raw_os_error(Errno::ILSEQ.raw_os_error()))?;
+                Found::Link(target)
+            }
+            Ok(m) if m.is_dir() => Found::Dir,
+            Ok(_) => Found::Other,
+            // Nothing there (or not to be looked at): the open reports what it finds.
+            Err(_) => Found::Missing,
+        })
     })
     .map_err(|e| Error::from(e).context(&path))?;
     let mut real = PathBuf::from("/");

@@ -4,8 +4,10 @@ use std::io::Write;
 
 use url::Url;
 
-use super::{lock, Resource, Shared, Stdio};
-use crate::Result;
+use std::sync::Arc;
+
+use super::{lock, Budget, Resource, Shared, Stdio};
+use crate::{Error, Result};
 
 /// A log line's severity (CommonWA's syslog levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +72,12 @@ pub struct Log {
     prefix: Option<String>,
     pending: Vec<u8>,
     max_line: usize,
+    /// The guest log bytes the process has left.
+    budget: Arc<Budget>,
 }
 
 /// Opens `log://?prefix=P`; lines are cut at `max_line` bytes.
-pub(super) fn open(url: &Url, stdio: &Stdio, max_line: usize) -> Log {
+pub(super) fn open(url: &Url, stdio: &Stdio, max_line: usize, budget: Arc<Budget>) -> Log {
     let prefix = url
         .query_pairs()
         .find(|(k, _)| k == "prefix")
@@ -83,6 +87,7 @@ pub(super) fn open(url: &Url, stdio: &Stdio, max_line: usize) -> Log {
         prefix,
         pending: Vec::new(),
         max_line: max_line.max(1),
+        budget,
     }
 }
 
@@ -114,6 +119,12 @@ impl Log {
 
 impl Resource for Log {
     fn write(&mut self, buf: &[u8]) -> Result<usize> {
+        if !self.budget.take(buf.len()) {
+            return Err(Error::LimitExceeded(format!(
+                "the guest wrote all the log it may ({} bytes)",
+                self.budget.max()
+            )));
+        }
         let mut rest = buf;
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
             if self.pending.is_empty() && nl <= self.max_line {
@@ -150,11 +161,8 @@ mod tests {
             Box::new(std::io::sink()),
             Box::new(capture.clone()),
         );
-        open(
-            &Url::parse(&format!("log://{query}")).unwrap(),
-            &stdio,
-            max_line,
-        )
+        let url = Url::parse(&format!("log://{query}")).unwrap();
+        open(&url, &stdio, max_line, Arc::new(Budget::new(usize::MAX)))
     }
 
     #[test]

@@ -190,7 +190,8 @@ pub fn is_known(scheme: &str) -> bool {
     ) || (network && cfg!(feature = "net"))
 }
 
-/// What a scheme's open gets from its process besides the URL.
+/// What a scheme's open gets from its process besides the URL (the network schemes use the most).
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Context<'a> {
     /// The guest's streams and log.
     pub stdio: &'a Stdio,
@@ -202,16 +203,20 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The host memory all of the process's unsent HTTP requests may hold together.
     pub request_budget: &'a Arc<Budget>,
+    /// The guest log bytes the process has left, shared by `log_write` and `log://` handles.
+    pub log_budget: &'a Arc<Budget>,
 }
 
 /// A number of bytes of host memory shared by a process's handles: taken as a buffer grows, given
 /// back as it empties, so many handles cannot together hold more than one limit.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Budget {
     max: AtomicUsize,
     used: AtomicUsize,
 }
 
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 impl Budget {
     /// A budget of `max` bytes.
     pub fn new(max: usize) -> Self {
@@ -266,11 +271,11 @@ pub fn open(url: &Url, cx: &Context<'_>) -> Result<Box<dyn Resource>> {
     #[cfg(feature = "net")]
     let (auth, waits) = (cx.auth, net::Waits::new(cx.auth.network(), cx.deadline));
     match url.scheme() {
-        s::LOG => Ok(Box::new(log::open(
-            url,
-            stdio,
-            cx.limits.max_log_line_bytes,
-        ))),
+        s::LOG => {
+            let budget = Arc::clone(cx.log_budget);
+            let log = log::open(url, stdio, cx.limits.max_log_line_bytes, budget);
+            Ok(Box::new(log))
+        }
         s::NULL => Ok(Box::new(null::Null)),
         s::ZERO => Ok(Box::new(zero::Zero)),
         s::RANDOM => Ok(Box::new(random::Random)),

@@ -19,6 +19,19 @@ use rustix::io::Errno;
 /// Symlinks followed while resolving one path before it is `ELOOP` (Linux's limit).
 pub const MAX_SYMLINKS: usize = 40;
 
+/// What a path names on the file system, as the resolver needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A symlink, with its target.
+    Link(String),
+    /// A directory.
+    Dir,
+    /// Anything else that exists.
+    Other,
+    /// Nothing.
+    Missing,
+}
+
 /// Where a path may lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -31,14 +44,15 @@ pub enum Scope {
 }
 
 /// Resolves `path` to components without `.`, `..` or symlinks (the last one's kept when
-/// `follow_last` is false and the path does not end in `/`). `read_link(components)` returns the
-/// target of the symlink those components name, or `None` when they name no symlink (or nothing).
-/// In [`Scope::Host`], `path` must be absolute and the components are relative to `/`.
+/// `follow_last` is false and the path does not end in `/`). `look(components)` says what those
+/// components name. `..` after something missing is `ENOENT`, after a non-directory `ENOTDIR`, as
+/// the kernel has it. In [`Scope::Host`], `path` must be absolute and the components are relative
+/// to `/`.
 pub fn resolve(
     path: &str,
     follow_last: bool,
     scope: Scope,
-    mut read_link: impl FnMut(&[String]) -> io::Result<Option<String>>,
+    mut look: impl FnMut(&[String]) -> io::Result<Found>,
 ) -> io::Result<Vec<String>> {
     if path.contains('\0') {
         return Err(errno(Errno::INVAL));
@@ -49,11 +63,18 @@ pub fn resolve(
     let follow_last = follow_last || path.ends_with('/');
     let mut todo: VecDeque<String> = path.split('/').map(str::to_owned).collect();
     let mut out: Vec<String> = Vec::new();
+    // What the last component of `out` was found to be, if it was looked at.
+    let mut last_found: Option<Found> = None;
     let mut links = 0;
     while let Some(part) = todo.pop_front() {
         match part.as_str() {
             "" | "." => continue,
             ".." => {
+                match last_found.take() {
+                    Some(Found::Missing) => return Err(errno(Errno::NOENT)),
+                    Some(Found::Other) => return Err(errno(Errno::NOTDIR)),
+                    _ => {}
+                }
                 if out.pop().is_none() && scope == Scope::Beneath {
                     return Err(errno(Errno::PERM));
                 }
@@ -65,8 +86,12 @@ pub fn resolve(
         if last && !follow_last {
             break;
         }
-        let Some(target) = read_link(&out)? else {
-            continue;
+        let target = match look(&out)? {
+            Found::Link(target) => target,
+            found => {
+                last_found = Some(found);
+                continue;
+            }
         };
         links += 1;
         if links > MAX_SYMLINKS {
@@ -103,7 +128,13 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         resolve(path, follow, scope, |parts| {
-            Ok(links.get(&parts.join("/")).cloned())
+            let name = parts.join("/");
+            Ok(match links.get(&name) {
+                Some(target) => Found::Link(target.clone()),
+                None if name.ends_with("missing") => Found::Missing,
+                None if name.ends_with(".txt") => Found::Other,
+                None => Found::Dir,
+            })
         })
         .map(|parts| parts.join("/"))
     }
@@ -176,6 +207,14 @@ mod tests {
             "var/log"
         );
         assert_eq!(run(&[], "/../../etc", true, Scope::Host).unwrap(), "etc");
+    }
+
+    #[test]
+    fn dotdot_needs_a_directory_before_it() {
+        let code_of = |p: &str| code(run(&[], p, true, Scope::Beneath).unwrap_err());
+        assert_eq!(code_of("missing/../a"), Some(Errno::NOENT.raw_os_error()));
+        assert_eq!(code_of("a/f.txt/../b"), Some(Errno::NOTDIR.raw_os_error()));
+        assert_eq!(run(&[], "a/b/../c", true, Scope::Beneath).unwrap(), "a/c");
     }
 
     #[test]

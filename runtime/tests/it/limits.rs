@@ -343,6 +343,40 @@ fn outcome_serialises_its_stats_as_json() {
     assert!(json.starts_with('{') && json.ends_with('}'));
 }
 
+#[test]
+fn stdout_stderr_and_log_bytes_are_bounded() {
+    // stdout limited to 10 bytes: a 16-byte write is cut to 10, the next one is -7; a second
+    // handle on stdout (fd://1) shares the count. stderr is unlimited here.
+    let run = Guest::main(
+        "(if (i32.ne (call $resource_write (i32.const 1) (i32.const 0) (i32.const 16)) (i32.const 10))
+           (then (return (i32.const 1))))
+         (local.set $h (call $resource_open (i32.const 100) (i32.const 6)))
+         (if (i32.ne (call $resource_write (local.get $h) (i32.const 0) (i32.const 1)) (i32.const -7))
+           (then (return (i32.const 2))))
+         (if (i32.ne (call $resource_write (i32.const 2) (i32.const 0) (i32.const 16)) (i32.const 16))
+           (then (return (i32.const 3))))
+         (i32.const 0)",
+        &[(0, "0123456789abcdef"), (100, "fd://1")],
+    )
+    .limits(|l| l.max_stdout_bytes = Some(10))
+    .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(run.stdout, "0123456789");
+    assert_eq!(run.stderr, "0123456789abcdef");
+    // Log bytes: log_write lines past the limit are dropped, a log:// write past it is -7.
+    let run = Guest::main(
+        "(call $log_write (i32.const 6) (i32.const 0) (i32.const 8))
+         (call $log_write (i32.const 6) (i32.const 0) (i32.const 8))
+         (local.set $h (call $resource_open (i32.const 100) (i32.const 6)))
+         (call $resource_write (local.get $h) (i32.const 0) (i32.const 8))",
+        &[(0, "line one"), (100, "log://")],
+    )
+    .limits(|l| l.max_log_bytes = Some(12))
+    .run();
+    assert_eq!(run.code(), tern_abi::errno::LIMIT_EXCEEDED, "{}", run.log);
+    assert_eq!(run.log.matches("line one").count(), 1, "{}", run.log);
+}
+
 /// 2.4 million memory.grow and table.grow calls, by 0 pages and past the maximum.
 const FAILED_GROWS: &str = include_str!("../release/grow-loop.wat");
 

@@ -4,7 +4,8 @@
 //!
 //! The invariants:
 //! - two spellings of one URL are never judged differently, whichever of them a grant uses;
-//! - a grant covers what lies below it, and a denial below a grant always wins;
+//! - a grant covers what lies below it, and a denial below a grant always wins; a read-only grant
+//!   (`--allow-read URL`, `--allow URL?mode=r`) never lets anything below it be written;
 //! - an Olin `allow` of a URL's escaped text covers that URL and never another host;
 //! - opening any text, checking any URL, parsing any policy text or sending any request bytes
 //!   ends in `Ok` or an error, never a panic; a policy file that fails to parse changes nothing;
@@ -287,6 +288,29 @@ proptest! {
         prop_assert!(policy.check(&url).is_ok(), "{}", url);
         policy.deny(&target.prefix(denied).canonical()).unwrap();
         prop_assert!(policy.check(&url).is_err(), "{}", url);
+    }
+
+    #[test]
+    fn a_read_only_grant_never_grants_writing_below_it(
+        target in parts(),
+        cut in any::<prop::sample::Index>(),
+        mut s in spelling(),
+        as_query in any::<bool>(),
+    ) {
+        s.fragment = false; // the query goes at the end
+        let grant = spell(&target.prefix(cut.index(target.segments.len() + 1)), &s);
+        let url = parse(&target.canonical());
+        let mut policy = Policy::new();
+        let granted = match as_query {
+            true => policy.allow(&format!("{grant}?mode=r")),
+            false => policy.allow_read(&grant),
+        };
+        granted.unwrap();
+        prop_assert!(policy.check(&url).is_ok(), "{} under {}", url, grant);
+        prop_assert!(policy.check_write(&url).is_err(), "{} under {}", url, grant);
+        // A read-write grant beside it is what makes it writable.
+        policy.allow(&grant).unwrap();
+        prop_assert!(policy.check_write(&url).is_ok(), "{} under {}", url, grant);
     }
 
     #[test]

@@ -227,3 +227,32 @@ fn rights_are_what_was_asked_within_the_directory_and_only_shrink() {
         "inner\n"
     );
 }
+
+#[test]
+fn dotdot_after_a_missing_name_or_a_file_fails_as_the_kernel_has_it() {
+    // path_filestat_get through "missing/../f" is ENOENT (44) and "f/../f" ENOTDIR (54), as Linux
+    // and wasmtime say; resolving `..` by text alone would have found f.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "x").unwrap();
+    let grant = format!("file://{}", dir.path().display());
+    let stat = |path: &str| {
+        let wat = format!(
+            r#"(module
+            (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "{path}")
+            (func (export "cwa_main") (result i32)
+              (call $stat (i32.const 3) (i32.const 1) (i32.const 0) (i32.const {}) (i32.const 100))))"#,
+            path.len()
+        );
+        Guest::module(wat)
+            .allow(&grant)
+            .preopen(dir.path(), "/d")
+            .run()
+            .code()
+    };
+    assert_eq!(stat("f"), 0);
+    assert_eq!(stat("missing/../f"), 44);
+    assert_eq!(stat("f/../f"), 54);
+    assert_eq!(stat("./f"), 0);
+}

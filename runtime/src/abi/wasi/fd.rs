@@ -458,6 +458,8 @@ fn rw(
                 Err(crate::Error::Eof) => Ok(0),
                 // Reading a write-only stream or writing a read-only one, as POSIX has it.
                 Err(crate::Error::Unsupported(_)) => Err(errno::BADF),
+                // Past an output or log byte limit, as a file past its size limit.
+                Err(crate::Error::LimitExceeded(_)) => Err(errno::FBIG),
                 Err(e) => Err(from_tern(&e)),
             }
         };
