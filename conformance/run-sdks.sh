@@ -6,7 +6,8 @@
 # Usage: conformance/run-sdks.sh TERN HARNESS [--update-readme]
 #   TERN     the tern binary to test (e.g. target/release/tern)
 #   HARNESS  the tern-conformance binary (e.g. target/debug/tern-conformance)
-#   --update-readme  also write the table into conformance/README.md (between its sdk-table markers)
+#   --update-readme  also write the table into README.md and conformance/README.md (between their
+#                    sdk-table markers)
 #
 # It installs what is missing: clang and lld (Debian), Zig from PyPI (pinned below), the
 # wasm32-unknown-unknown Rust target. The Rust and C suites implement every case, so they run with
@@ -120,15 +121,15 @@ table = "\n".join(lines)
 print()
 print(table)
 if update:
-    path = "conformance/README.md"
     start = "<!-- sdk-table: written by conformance/run-sdks.sh --update-readme -->"
     end = "<!-- end sdk-table -->"
-    with open(path) as f:
-        text = f.read()
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    with open(path, "w") as f:
-        f.write(f"{head}{start}\n```\n{table}\n```\n{end}{tail}")
-    print(f"(written to {path})")
+    for path in ["README.md", "conformance/README.md"]:
+        with open(path) as f:
+            text = f.read()
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        with open(path, "w") as f:
+            f.write(f"{head}{start}\n```\n{table}\n```\n{end}{tail}")
+        print(f"(written to {path})")
 EOF
 exit "$status"

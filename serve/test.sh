@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# serve/test.sh — tern serve's CI step: the integration tests (real sockets on 127.0.0.1), then each
+# serve/test.sh — tern serve's CI step: each
 # example handler in examples/handlers/ built and served, answering a real request.
 # Needs the wasm32-wasip1 and wasm32-unknown-unknown targets, clang and wasm-ld (test.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --quiet -p tern-serve --test serve
-
+# The integration tests (tests/serve.rs) run with the workspace's `cargo test`; here, the examples.
 cargo build --quiet -p tern-cli
 guests=target/serve-guests
 cargo build --quiet --release --target wasm32-wasip1 --target-dir "$guests" \

@@ -13,7 +13,13 @@ mod serve;
 
 /// tern: a minimal capability operating system for WebAssembly.
 #[derive(Parser, Debug)]
-#[command(name = "tern", version, about, long_about = None)]
+// The library's description, as `tern --help` said before the CLI had its own package.
+#[command(
+    name = "tern",
+    version,
+    about = "A minimal capability operating system for WebAssembly.",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,5 +1,5 @@
 //! `tern serve`: HTTP handlers behind a route table (the tern-serve crate does the work; this maps
-//! the flags onto it). See docs/serving.md and abi/ABI.md section 8.
+//! the flags onto it). See the README ("Serving handlers") and abi/ABI.md section 8.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -56,7 +56,8 @@ struct Args<'a> {
     iovecs: &'a [(u32, u32)],
     subs: &'a [(u32, u32)],
     sleepy: bool,
-    /// Whether a buffer may be all of memory (not in long loops: that could write gigabytes).
+    /// Whether a buffer may be all of memory (not in loops past 100: that would copy, write or fill
+    /// gigabytes and make runs slow without finding more).
     whole_memory: bool,
 }
 
@@ -375,7 +376,7 @@ pub fn generate(seed: u64, sandbox: &Sandbox) -> Guest {
         if args.rng.below(1000) < 1 {
             written += emit_rename_attempt(&mut wat, &imports, &mut args);
         }
-        if args.rng.below(5000) < 1 {
+        if args.rng.below(25_000) < 1 {
             written += emit_log_flood(&mut wat, &imports, &mut args, n);
         }
     }
@@ -407,7 +408,7 @@ fn emit_call(wat: &mut String, imports: &[Import], index: usize, args: &mut Args
         2 => 5000,
         _ => 1,
     };
-    args.whole_memory = times <= 1000;
+    args.whole_memory = times <= 100;
     let values = args.for_kinds(import.kinds);
     let call = format!("(call $f{index} {})", values.join(" "));
     let statement = match import.result {

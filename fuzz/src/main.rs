@@ -5,6 +5,7 @@
 //!               [--host-memory-mb M (default 512; 0: no cap)] [--work DIR] [--findings DIR]
 //! tern-fuzz replay --tern PATH FINDING_DIR
 //! tern-fuzz minimize --tern PATH FINDING_DIR   (an ABI finding: keep only the calls that cause it)
+//! tern-fuzz guest SEED > g.wat      (the ABI fuzzer's guest for SEED, aimed at target/fuzz-work/show)
 //! tern-fuzz module SEED > m.wasm     (the module fuzzer's module for SEED; its shape on stderr)
 //! ```
 //! Exit status: 0 when no run found anything, 1 on findings, 2 on bad usage or a broken setup.
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         Some("replay") => parse(&args[1..]).and_then(|o| finding::replay(&o)),
         Some("minimize") => parse(&args[1..]).and_then(|o| minimize::minimize(&o)),
         Some("module") => module_to_stdout(&args[1..]),
+        Some("guest") => guest_to_stdout(&args[1..]),
         _ => Err(format!("usage: tern-fuzz run|replay … (see {})", file!())),
     };
     match result {
@@ -120,5 +122,18 @@ fn module_to_stdout(args: &[String]) -> Result<usize, String> {
     std::io::stdout()
         .write_all(&bytes)
         .map_err(|e| e.to_string())?;
+    Ok(0)
+}
+
+fn guest_to_stdout(args: &[String]) -> Result<usize, String> {
+    let seed = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .ok_or("guest needs a seed")?;
+    let root = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join("target/fuzz-work/show/tree");
+    let sandbox = sandbox::Sandbox::create(&root, "CANARY").map_err(|e| e.to_string())?;
+    print!("{}", abi::generate(seed, &sandbox).wat);
     Ok(0)
 }

@@ -134,7 +134,7 @@ impl Api {
         agent.run(req).map_err(|e| {
             fail(
                 EXIT_UNREACHABLE,
-                format!("cannot reach the control plane at {}: {e} (is `tern serve` running? check the address with `tern whoami`, or log in again)", self.server),
+                format!("cannot reach the control plane at {}: {e} (is `tern serve --data DIR` running there? to use another address, run `tern login URL`)", self.server),
             )
         })
     }
@@ -186,7 +186,10 @@ pub(super) fn login(args: LoginArgs) -> Result<i32> {
     let token = match args.token.or_else(|| std::env::var("TERN_TOKEN").ok()) {
         Some(t) => t,
         None => {
-            eprint!("token (from `tern token create` on the server): ");
+            let _ = write!(
+                std::io::stderr(),
+                "token (from `tern token create` on the server): "
+            );
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
@@ -219,7 +222,7 @@ pub(super) fn login(args: LoginArgs) -> Result<i32> {
     if args.common.json {
         print_json(&json!({"server": server, "token": me, "config": path}));
     } else {
-        println!(
+        say!(
             "logged in to {server} as {} (scope {}); saved in {}",
             str_of(&me["name"]),
             str_of(&me["scope"]),

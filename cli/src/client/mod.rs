@@ -9,6 +9,22 @@
 //! Exit codes: 0 done; 1 the server refused or failed (the message says why); 2 bad usage;
 //! 3 not logged in, or the token was refused; 4 not found; 5 the server could not be reached.
 
+/// `println!` that ignores a closed stdout (`tern handler list | head -1`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! esay {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod api;
 mod output;
 mod token;
@@ -228,9 +244,9 @@ fn run_verb(command: ClientCommand) -> Result<i32> {
             if common.json {
                 print_json(&json!({"server": api.server, "token": me}));
             } else {
-                println!("server  {}", api.server);
-                println!("token   {} ({})", str_of(&me["name"]), str_of(&me["id"]));
-                println!("scope   {}", str_of(&me["scope"]));
+                say!("server  {}", api.server);
+                say!("token   {} ({})", str_of(&me["name"]), str_of(&me["id"]));
+                say!("scope   {}", str_of(&me["scope"]));
             }
             Ok(0)
         }
@@ -238,7 +254,7 @@ fn run_verb(command: ClientCommand) -> Result<i32> {
         ClientCommand::Logs(args) => verbs::logs(args),
         ClientCommand::Invoke(args) => verbs::invoke(args),
         ClientCommand::Namegen => {
-            println!("{}", tern_serve::api::namegen::generate());
+            say!("{}", tern_serve::api::namegen::generate());
             Ok(0)
         }
         ClientCommand::Token(cmd) => token::token(cmd),

@@ -5,7 +5,7 @@ use serde_json::Value;
 // ---- output ----
 
 pub(super) fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    say!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 pub(super) fn str_of(v: &Value) -> String {
@@ -18,7 +18,7 @@ pub(super) fn short_sha(v: &Value) -> String {
 
 pub(super) fn routes_of(v: &Value) -> String {
     match v {
-        Value::Array(a) => a.iter().map(str_of).collect::<Vec<_>>().join(" "),
+        Value::Array(a) => a.iter().map(str_of).collect::<Vec<_>>().join(", "),
         Value::Null => String::new(),
         other => other.to_string(),
     }
@@ -55,7 +55,7 @@ pub(super) fn print_table(rows: &[Vec<String>]) {
             .enumerate()
             .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        say!("{}", line.join("  ").trim_end());
     }
 }
 

@@ -11,7 +11,7 @@ use tern_serve::store::{Scope, SqliteStore, Store};
 pub(super) fn token(cmd: TokenCommand) -> Result<i32> {
     let open = |data: &Path| {
         if !data.join("tern.db").exists() {
-            eprintln!("note: {} has no tern.db yet; creating it", data.display());
+            esay!("note: {} has no tern.db yet; creating it", data.display());
         }
         SqliteStore::open(data).map_err(|e| anyhow!("{}: {e}", data.display()))
     };
@@ -20,8 +20,8 @@ pub(super) fn token(cmd: TokenCommand) -> Result<i32> {
             let scope = Scope::parse(&scope).map_err(|e| fail(2, e.to_string()))?;
             let store = open(&data)?;
             let (info, secret) = store.create_token(&name, scope)?;
-            println!("{secret}");
-            eprintln!(
+            say!("{secret}");
+            esay!(
                 "token {} ({}, scope {}): shown once; log in with `tern login http://HOST:8081` and paste it",
                 info.id, info.name, info.scope.as_str()
             );
@@ -64,7 +64,7 @@ pub(super) fn token(cmd: TokenCommand) -> Result<i32> {
                     format!("{e}: see `tern token list --data {}`", data.display()),
                 )
             })?;
-            println!("revoked {id}");
+            say!("revoked {id}");
             Ok(0)
         }
     }

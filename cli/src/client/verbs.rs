@@ -54,12 +54,13 @@ pub(super) fn handler(cmd: HandlerCommand) -> Result<i32> {
                 print_json(&h);
                 return Ok(0);
             }
-            println!("handler   {}", str_of(&h["name"]));
-            println!("live      version {}", h["live_version"]);
-            println!("config    {}", h["config"]);
-            println!(
+            say!("handler   {}", str_of(&h["name"]));
+            say!("live      version {}", h["live_version"]);
+            say!("config    {}", h["config"]);
+            say!(
                 "keeps     {} records, {} days",
-                h["retention"]["keep_runs"], h["retention"]["keep_days"]
+                h["retention"]["keep_runs"],
+                h["retention"]["keep_days"]
             );
             let mut rows = vec![vec![
                 "VERSION".to_string(),
@@ -79,13 +80,13 @@ pub(super) fn handler(cmd: HandlerCommand) -> Result<i32> {
                     },
                 ]);
             }
-            println!();
+            say!();
             print_table(&rows);
             let recent = h["recent_runs"].as_array().cloned().unwrap_or_default();
             if !recent.is_empty() {
-                println!("\nrecent runs");
+                say!("\nrecent runs");
                 for r in recent {
-                    println!("  {}", summary_line(&r));
+                    say!("  {}", summary_line(&r));
                 }
             }
             Ok(0)
@@ -100,7 +101,7 @@ pub(super) fn handler(cmd: HandlerCommand) -> Result<i32> {
             if common.json {
                 print_json(&v);
             } else {
-                println!(
+                say!(
                     "{name} is at version {} ({})",
                     v["version"],
                     short_sha(&v["sha256"])
@@ -114,7 +115,7 @@ pub(super) fn handler(cmd: HandlerCommand) -> Result<i32> {
             if common.json {
                 print_json(&v);
             } else {
-                println!("deleted {name}");
+                say!("deleted {name}");
             }
             Ok(0)
         }
@@ -145,7 +146,7 @@ pub(super) fn deploy(
     if common.json {
         print_json(&v);
     } else {
-        println!(
+        say!(
             "deployed {} version {} ({}); it is live",
             str_of(&v["name"]),
             v["version"],
@@ -277,8 +278,8 @@ pub(super) fn invoke(args: InvokeArgs) -> Result<i32> {
             print_json(&v);
         } else {
             let run = str_of(&v["run"]);
-            println!("{run}");
-            eprintln!("queued; see its outcome with `tern logs {name} --run {run} -f`");
+            say!("{run}");
+            esay!("queued; see its outcome with `tern logs {name} --run {run} -f`");
         }
         return Ok(0);
     }
@@ -309,7 +310,7 @@ pub(super) fn invoke(args: InvokeArgs) -> Result<i32> {
         print_json(&json!({"run": run, "status": status, "body": String::from_utf8_lossy(&bytes)}));
     } else {
         std::io::stdout().write_all(&bytes)?;
-        eprintln!("run {run}: HTTP {status}");
+        esay!("run {run}: HTTP {status}");
     }
     Ok(if (200..300).contains(&status) {
         0
@@ -321,6 +322,41 @@ pub(super) fn invoke(args: InvokeArgs) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handler_section_becomes_the_deploy_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tern.toml");
+        std::fs::write(
+            &path,
+            r#"
+[handlers.greet]
+module = "hello.wat"
+routes = ["/greet"]
+timeout = "2s"
+env = { GREETING = "hi" }
+[[handlers.greet.route]]
+path = "/hi/:name"
+methods = ["GET"]
+
+[handlers.other]
+module = "other.wasm"
+routes = ["/other"]
+"#,
+        )
+        .unwrap();
+        let (name, section) = handler_section(&path, Some("greet".into())).unwrap();
+        let section = section.unwrap();
+        assert_eq!(name.as_deref(), Some("greet"));
+        assert_eq!(section.get("module"), None);
+        assert_eq!(section["routes"], json!(["/greet"]));
+        assert_eq!(section["route"][0]["path"], "/hi/:name");
+        assert_eq!(section["env"]["GREETING"], "hi");
+        // Two handlers and no --name: which one is ambiguous.
+        let err = handler_section(&path, None).unwrap_err().to_string();
+        assert!(err.contains("--name"), "{err}");
+        assert!(handler_section(&path, Some("nope".into())).is_err());
+    }
 
     #[test]
     fn config_json_is_ascii() {

@@ -1,4 +1,4 @@
-//! docs/control-plane.md's walk-through, run as written: its `sh` blocks, in order, by bash, with the
+//! README's control-plane walk-through (section "Handlers as a service"), run as written: its `sh` blocks, in order, by bash, with the
 //! built `tern` on PATH, in a fresh directory, on free ports. Token, serve, login, deploy, curl, a new
 //! version, rollback, an async run and its outcome, a restart, and everything still there.
 
@@ -46,7 +46,16 @@ fn the_control_plane_walkthrough_runs_as_written() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let doc = std::fs::read_to_string(root.join("docs/control-plane.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    // The README's section, up to the next section of the same level.
+    let start = readme
+        .find("## Handlers as a service")
+        .expect("README has the control-plane section");
+    let section = &readme[start..];
+    let doc = match section[3..].find("\n## ") {
+        Some(end) => &section[..end + 3],
+        None => section,
+    };
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("examples/handlers")).unwrap();
     std::fs::copy(
@@ -55,7 +64,7 @@ fn the_control_plane_walkthrough_runs_as_written() {
     )
     .unwrap();
     let (http, api) = (free_port(), free_port());
-    let script = script(&doc, http, api);
+    let script = script(doc, http, api);
     assert!(
         script.contains("tern handler rollback"),
         "no walk-through found"

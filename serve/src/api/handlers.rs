@@ -259,7 +259,7 @@ impl ControlPlane {
                         "name": h.name,
                         "live_version": h.live_version,
                         "sha256": v.module_sha256,
-                        "routes": config_of(&v).get("routes").cloned().unwrap_or(Value::Null),
+                        "routes": route_summary(&config_of(&v)),
                         "updated_at": h.updated_at,
                     }));
                 }
@@ -313,6 +313,32 @@ fn with_default_route(mut config: Value, name: &str) -> Value {
         }
     }
     config
+}
+
+/// Every route of a config as one line each: `routes` paths, then `route` tables as
+/// `[METHODS ][host]path`.
+fn route_summary(config: &Value) -> Vec<String> {
+    let mut out: Vec<String> = config["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect();
+    for r in config["route"].as_array().into_iter().flatten() {
+        let methods = r["methods"]
+            .as_array()
+            .map(|m| {
+                let names: Vec<&str> = m.iter().filter_map(Value::as_str).collect();
+                format!("{} ", names.join(","))
+            })
+            .unwrap_or_default();
+        let host = r["host"].as_str().unwrap_or("");
+        out.push(format!(
+            "{methods}{host}{}",
+            r["path"].as_str().unwrap_or("")
+        ));
+    }
+    out
 }
 
 fn config_of(v: &VersionInfo) -> Value {

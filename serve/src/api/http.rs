@@ -1,5 +1,6 @@
 //! Small HTTP pieces of the API: JSON responses, errors, bounded bodies, query strings.
 
+use crate::router::percent_decode;
 use crate::store::StoreError;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -106,34 +107,6 @@ pub fn query_flag(query: Option<&str>, key: &str) -> bool {
     query_param(query, key).is_some_and(|v| !matches!(v.as_str(), "0" | "false" | "no"))
 }
 
-/// Decodes `%XX` escapes and `+` as a space; invalid escapes stay as they are.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                    (Some(high), Some(low)) => {
-                        out.push(high << 4 | low);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,8 +119,5 @@ mod tests {
         assert!(query_flag(q, "follow"));
         assert!(!query_flag(q, "async"));
         assert!(!query_flag(None, "follow"));
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("a%2Fb"), "a/b");
-        assert_eq!(percent_decode("%é%"), "%é%");
     }
 }

@@ -191,7 +191,7 @@ impl ControlPlane {
             _ => Scope::Deploy,
         };
         let token = self.authorize(&req, needed).await?;
-        let name = |i: usize| crate::api::http::percent_decode(rest[i]);
+        let name = |i: usize| crate::router::percent_decode(rest[i]);
         match (method, rest) {
             (Method::GET, ["whoami"]) => Ok(json(
                 StatusCode::OK,

@@ -1,8 +1,10 @@
 //! Rows to values and back, shared by the SQLite store's methods.
 
 use super::token::{Scope, TokenInfo};
-use super::{HandlerInfo, Millis, Retention, RunKind, RunRecord, StoreError, VersionInfo};
-use rusqlite::{params, Row};
+use super::{
+    HandlerInfo, Millis, NewVersion, Retention, RunKind, RunRecord, StoreError, VersionInfo,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 
@@ -26,6 +28,43 @@ pub(super) fn version_row(r: &Row) -> rusqlite::Result<VersionInfo> {
         config: r.get(2)?,
         created_at: r.get(3)?,
     })
+}
+
+/// Adds version `version` of `name` and returns it.
+pub(super) fn insert_version(
+    conn: &Connection,
+    name: &str,
+    version: i64,
+    v: NewVersion,
+    now: Millis,
+) -> Result<VersionInfo, StoreError> {
+    conn.execute(
+        "INSERT INTO versions (handler, version, module_sha256, config, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, version, v.module_sha256, v.config, now],
+    )?;
+    Ok(VersionInfo {
+        version,
+        module_sha256: v.module_sha256,
+        config: v.config,
+        created_at: now,
+    })
+}
+
+/// Version `version` of `name`.
+pub(super) fn select_version(
+    conn: &Connection,
+    name: &str,
+    version: i64,
+) -> Result<VersionInfo, StoreError> {
+    conn.query_row(
+        "SELECT version, module_sha256, config, created_at FROM versions
+         WHERE handler = ?1 AND version = ?2",
+        params![name, version],
+        version_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("version {version} of handler {name:?}")))
 }
 
 pub(super) const RUN_COLUMNS: &str =

@@ -2,8 +2,8 @@
 
 use super::jobs;
 use super::rows::{
-    finish_run_row, handler_row, insert_run, not_found_handler, prune_handler, run_row, token_row,
-    version_row, RUN_COLUMNS,
+    finish_run_row, handler_row, insert_run, insert_version, not_found_handler, prune_handler,
+    run_row, select_version, token_row, version_row, RUN_COLUMNS,
 };
 use super::token::{self, Scope, TokenInfo};
 use super::{
@@ -125,18 +125,9 @@ impl Store for SqliteStore {
              VALUES (?1, 1, ?2, ?3, ?4, ?4)",
             params![name, keep.keep_runs, keep.keep_days, now],
         )?;
-        tx.execute(
-            "INSERT INTO versions (handler, version, module_sha256, config, created_at)
-             VALUES (?1, 1, ?2, ?3, ?4)",
-            params![name, v.module_sha256, v.config, now],
-        )?;
+        let info = insert_version(&tx, name, 1, v, now)?;
         tx.commit()?;
-        Ok(VersionInfo {
-            version: 1,
-            module_sha256: v.module_sha256,
-            config: v.config,
-            created_at: now,
-        })
+        Ok(info)
     }
 
     fn add_version(&self, name: &str, v: NewVersion) -> Result<VersionInfo, StoreError> {
@@ -155,44 +146,25 @@ impl Store for SqliteStore {
         };
         let version = newest + 1;
         let now = now_ms();
-        tx.execute(
-            "INSERT INTO versions (handler, version, module_sha256, config, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, version, v.module_sha256, v.config, now],
-        )?;
-        tx.execute(
-            "UPDATE handlers SET live_version = ?2, updated_at = ?3 WHERE name = ?1",
-            params![name, version, now],
-        )?;
         if let Some(keep) = v.retention {
             tx.execute(
                 "UPDATE handlers SET keep_runs = ?2, keep_days = ?3 WHERE name = ?1",
                 params![name, keep.keep_runs, keep.keep_days],
             )?;
         }
+        let info = insert_version(&tx, name, version, v, now)?;
+        tx.execute(
+            "UPDATE handlers SET live_version = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name, version, now],
+        )?;
         tx.commit()?;
-        Ok(VersionInfo {
-            version,
-            module_sha256: v.module_sha256,
-            config: v.config,
-            created_at: now,
-        })
+        Ok(info)
     }
 
     fn set_live(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let info = tx
-            .query_row(
-                "SELECT version, module_sha256, config, created_at FROM versions
-                 WHERE handler = ?1 AND version = ?2",
-                params![name, version],
-                version_row,
-            )
-            .optional()?
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("version {version} of handler {name:?}"))
-            })?;
+        let info = select_version(&tx, name, version)?;
         tx.execute(
             "UPDATE handlers SET live_version = ?2, updated_at = ?3 WHERE name = ?1",
             params![name, version, now_ms()],
@@ -253,15 +225,7 @@ impl Store for SqliteStore {
     }
 
     fn version(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
-        self.conn()
-            .query_row(
-                "SELECT version, module_sha256, config, created_at FROM versions
-                 WHERE handler = ?1 AND version = ?2",
-                params![name, version],
-                version_row,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("version {version} of handler {name:?}")))
+        select_version(&self.conn(), name, version)
     }
 
     fn append_runs(&self, records: &[RunRecord]) -> Result<(), StoreError> {

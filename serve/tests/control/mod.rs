@@ -122,19 +122,20 @@ impl Node {
         }
     }
 
-    /// Stops the API (async runs in progress finish, records are written), then the server.
+    /// Stops the server, then the API (pending records are written).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
+    /// The server first: its runs finish and hand over their records, which the control plane's
+    /// stop then writes (as `tern serve` does on SIGTERM).
     fn shutdown(&mut self) {
-        if let Some(a) = self.attached.take() {
-            a.shutdown();
-            a.wait();
-        }
         if let Some(r) = self.running.take() {
             r.shutdown();
             r.wait();
+        }
+        if let Some(a) = self.attached.take() {
+            a.stop();
         }
     }
 }
@@ -351,6 +352,27 @@ fn deploy_serve_new_version_rollback_logs_delete() {
         404
     );
     node.stop();
+}
+
+#[test]
+fn a_deploy_config_is_a_tern_toml_handler_section() {
+    let data = data_dir();
+    let node = Node::start(&data.path);
+    let config = r#"{"route": [{"path": "/hi/:name", "methods": ["GET"]}],
+                     "env": {"GREETING": "hi"}, "timeout": "2s", "max-request-body": "1KiB"}"#;
+    let config = config.replace('\n', " ");
+    let r = deploy(node.api, &data.admin, "greet", &echo(), Some(&config));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(get(node.http, "/hi/bob").status, 200);
+    let post = request(node.http, "POST", "/hi/bob", None, &[], b"x").unwrap();
+    assert_eq!(post.status, 405);
+    let big = request(node.http, "GET", "/hi/bob", None, &[], &[b'x'; 4096]).unwrap();
+    assert_eq!(big.status, 413, "the config's max-request-body applies");
+    let list = api(node.api, "GET", "/v1/handlers", &data.admin, b"").json();
+    assert_eq!(
+        list["handlers"][0]["routes"],
+        serde_json::json!(["GET /hi/:name"])
+    );
 }
 
 #[test]
