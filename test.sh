@@ -72,6 +72,10 @@ echo "conformance: $conformance"
 step "tern serve: example handlers and the dashboard in a browser"
 bash serve/test.sh
 BROWSERS=chromium serve/tests/browser/run.sh
+# Several nodes on one PostgreSQL (issue 15): a throwaway cluster on 127.0.0.1, run as the postgres
+# user; three real `tern serve` nodes; the shared store suite on SQLite and PostgreSQL.
+serve/tests/pg/run.sh 2>&1 | tee target/postgres.log | grep -E '^(test result|running|failures|---- )|panicked|skipped'
+grep -q 'test result: ok' target/postgres.log || { tail -n 40 target/postgres.log; echo "postgres: failed"; exit 1; }
 # --- end serve
 
 # --- fuzzing (issue 11): a CI-sized run of the ABI fuzzer and the module fuzzer; any finding fails.
