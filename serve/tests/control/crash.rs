@@ -111,7 +111,11 @@ fn kill_nine_at_random_points_loses_nothing_acknowledged() {
     for round in 0..ROUNDS {
         let mut node = spawn_node(&data.path);
         if round == 0 {
-            let r = deploy(node.api, &token, "crash", &echo(), None);
+            // Retention would rightly delete the oldest finished runs once the handler has more
+            // than the default 1,000 records (a quick machine passes that in 20 rounds); this test
+            // asks whether an accepted run is ever lost, so it keeps them all.
+            let keep_all = r#"{"retention": {"keep_runs": 1000000, "keep_days": 30}}"#;
+            let r = deploy(node.api, &token, "crash", &echo(), Some(keep_all));
             assert_eq!(r.status, 201, "{}", r.body);
             let v = r.json();
             acked.lock().unwrap().deploys.insert(
