@@ -27,6 +27,18 @@ cross_prefix() { awk -v t="$1" '$1 == t {print $2; f=1} END {exit !f}' <<<"$CROS
 # The qemu-user binary for a triple (qemu-aarch64).
 cross_qemu() { awk -v t="$1" '$1 == t {print $3; f=1} END {exit !f}' <<<"$CROSS_TABLE"; }
 
+# The command that runs a target binary under qemu-user: qemu with the sysroot's dynamic loader named
+# explicitly, not `qemu -L SYSROOT`. With -L, qemu maps the path "/" itself into the sysroot, so a
+# file opened from "/" one component at a time (as tern's file: scheme does, to follow no link the
+# policy did not see) is looked for inside /usr/<prefix> and is not found, which no board would do.
+cross_runner() {
+    local prefix loader
+    prefix=$(cross_prefix "$1") || return 1
+    loader=$(ls /usr/"$prefix"/lib/ld*.so* 2>/dev/null | head -n 1)
+    [ -n "$loader" ] || { echo "no dynamic loader in /usr/$prefix/lib (install the cross gcc)" >&2; return 1; }
+    echo "$(cross_qemu "$1") $loader --library-path /usr/$prefix/lib"
+}
+
 # cross_parse_args SCRIPT ARGS...: the options build.sh and test.sh share. Sets profile (release
 # unless --profile NAME), full_only (--full-only or empty) and targets (the named triples, checked;
 # all six when none is named); --help prints SCRIPT's header comment.

@@ -128,10 +128,10 @@ for triple in "${targets[@]}"; do
     # A wrapper with tern's command line, for tools that take a runtime path (the conformance harness,
     # the WASI C programs' run.sh).
     wrapper=$p/tern-qemu
-    printf '#!/bin/sh\nexec %s -L /usr/%s "%s" "$@"\n' "$(cross_qemu "$triple")" "$(cross_prefix "$triple")" \
-        "$p/tern" >"$wrapper"
+    runner=$(cross_runner "$triple")
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$runner" "$p/tern" >"$wrapper"
     chmod +x "$wrapper"
-    qemu=("$(cross_qemu "$triple")" -L "/usr/$(cross_prefix "$triple")")
+    read -r -a qemu <<<"$runner"
     tern=("${qemu[@]}" "$p/tern")
     mini=("${qemu[@]}" "$p/tern-minimal")
 
