@@ -67,6 +67,22 @@ pub(crate) struct NewToken {
     pub hash: String,
 }
 
+impl NewToken {
+    /// The token as made at `now`, and its bearer string (shown once, never stored).
+    pub(crate) fn created(self, name: &str, scope: Scope, now: Millis) -> (TokenInfo, String) {
+        (
+            TokenInfo {
+                id: self.id,
+                name: name.to_string(),
+                scope,
+                created_at: now,
+                revoked_at: None,
+            },
+            self.bearer,
+        )
+    }
+}
+
 pub(crate) fn generate() -> Result<NewToken, StoreError> {
     let id = random_hex(8)?;
     let secret = random_hex(32)?;
@@ -91,7 +107,28 @@ pub(crate) fn split(presented: &str) -> Option<(&str, &str)> {
 }
 
 /// Whether the presented secret hashes to the stored hash, in time independent of where they differ.
-pub(crate) fn secret_matches(secret: &str, stored_hash: &str) -> bool {
+fn secret_matches(secret: &str, stored_hash: &str) -> bool {
     let presented = hash_secret(secret);
     presented.as_bytes().ct_eq(stored_hash.as_bytes()).into()
+}
+
+/// The token of `row` (a token and its secret's hash, looked up by the presented id) if `secret`
+/// matches it and it is not revoked.
+pub(crate) fn authenticated(secret: &str, row: Option<(TokenInfo, String)>) -> Option<TokenInfo> {
+    // Hash and compare even for an unknown id, so the time taken says nothing about which part
+    // of the token was wrong.
+    let (info, hash) = row.unwrap_or_else(|| {
+        (
+            TokenInfo {
+                id: String::new(),
+                name: String::new(),
+                scope: Scope::Read,
+                created_at: 0,
+                revoked_at: Some(0),
+            },
+            "0".repeat(64),
+        )
+    });
+    let matches = secret_matches(secret, &hash);
+    (matches && info.revoked_at.is_none()).then_some(info)
 }
