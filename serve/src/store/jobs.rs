@@ -1,6 +1,6 @@
 //! The async queue in SQLite: a job row from the 202 until its record replaces it.
 
-use super::rows::{job, FailedJob, JOB_COLUMNS};
+use super::rows::{self, FailedJob, JOB_COLUMNS};
 use super::sqlite::{insert_run, select_one};
 use super::{
     check_queue_room, new_run_id, now_ms, Job, Millis, RunRecord, StoreError, MAX_ATTEMPTS,
@@ -43,7 +43,7 @@ pub(super) fn enqueue(
 pub(super) fn claim(conn: &mut Connection) -> Result<Option<Job>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1");
-    let Some(mut job) = select_one(&tx, &sql, [], |r| job(r))? else {
+    let Some(mut job) = select_one(&tx, &sql, [], |r| rows::job(r))? else {
         return Ok(None);
     };
     // The start it is taken for.

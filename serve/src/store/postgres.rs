@@ -633,15 +633,13 @@ impl Store for PostgresStore {
     }
 
     fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let Some((id, secret)) = token::split(presented) else {
-            return Ok(None);
-        };
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
-        let row = self.with(|c| {
-            c.query_opt(sql.as_str(), &[&id])?
-                .map(|r| token_and_hash(&r))
-                .transpose()
-        })?;
-        Ok(token::authenticated(secret, row))
+        token::authenticate(presented, |id| {
+            self.with(|c| {
+                c.query_opt(sql.as_str(), &[&id])?
+                    .map(|r| token_and_hash(&r))
+                    .transpose()
+            })
+        })
     }
 }

@@ -452,15 +452,13 @@ impl Store for SqliteStore {
     }
 
     fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let Some((id, secret)) = token::split(presented) else {
-            return Ok(None);
-        };
-        let row = select_one(
-            &self.conn(),
-            &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"),
-            [id],
-            |r| token_and_hash(r),
-        )?;
-        Ok(token::authenticated(secret, row))
+        token::authenticate(presented, |id| {
+            select_one(
+                &self.conn(),
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"),
+                [id],
+                |r| token_and_hash(r),
+            )
+        })
     }
 }

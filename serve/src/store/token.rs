@@ -99,7 +99,7 @@ pub(crate) fn hash_secret(secret: &str) -> String {
 }
 
 /// Splits a presented bearer string into (id, secret) if it has the token's shape.
-pub(crate) fn split(presented: &str) -> Option<(&str, &str)> {
+fn split(presented: &str) -> Option<(&str, &str)> {
     let rest = presented.strip_prefix("tern_")?;
     let (id, secret) = rest.split_once('_')?;
     let hexish = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -112,9 +112,16 @@ fn secret_matches(secret: &str, stored_hash: &str) -> bool {
     presented.as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
-/// The token of `row` (a token and its secret's hash, looked up by the presented id) if `secret`
-/// matches it and it is not revoked.
-pub(crate) fn authenticated(secret: &str, row: Option<(TokenInfo, String)>) -> Option<TokenInfo> {
+/// The token a presented bearer string belongs to, if it is valid and not revoked; `by_id` looks
+/// up a token and its secret's hash in the store.
+pub(crate) fn authenticate(
+    presented: &str,
+    by_id: impl FnOnce(&str) -> Result<Option<(TokenInfo, String)>, StoreError>,
+) -> Result<Option<TokenInfo>, StoreError> {
+    let Some((id, secret)) = split(presented) else {
+        return Ok(None);
+    };
+    let row = by_id(id)?;
     // Hash and compare even for an unknown id, so the time taken says nothing about which part
     // of the token was wrong.
     let (info, hash) = row.unwrap_or_else(|| {
@@ -130,5 +137,5 @@ pub(crate) fn authenticated(secret: &str, row: Option<(TokenInfo, String)>) -> O
         )
     });
     let matches = secret_matches(secret, &hash);
-    (matches && info.revoked_at.is_none()).then_some(info)
+    Ok((matches && info.revoked_at.is_none()).then_some(info))
 }
