@@ -90,16 +90,14 @@ impl State {
 
 /// A running server.
 pub struct Running {
-    addr: SocketAddr,
+    serving: Serving,
     state: Arc<State>,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Running {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.serving.addr()
     }
 
     /// The shared state (route table, records, metrics).
@@ -118,15 +116,13 @@ impl Running {
 
     /// Starts a graceful shutdown: stop accepting, let in-flight requests finish (up to the grace).
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        self.serving.shutdown();
     }
 
     /// Waits until the server has stopped: connections closed, then the runs they started finished
     /// (and their records written), within the shutdown grace.
     pub fn wait(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.serving.join();
         // Connections are closed; what still runs gets one more grace to write its record.
         let deadline = Instant::now() + self.state.settings.shutdown_grace;
         if !self.state.pool.drain(deadline) {
@@ -156,14 +152,7 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
             format: settings.log_format,
         }));
     }
-    let std_listener = std::net::TcpListener::bind(settings.listen)
-        .map_err(|e| Error::new(format!("cannot listen on {}: {e}", settings.listen)))?;
-    std_listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::new(format!("listener: {e}")))?;
-    let addr = std_listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("listener: {e}")))?;
+    let bound = bind(settings.listen, &HANDLER_LISTENER)?;
     let tls = match &options.tls {
         Some((cert, key)) => Some(crate::tls::acceptor(cert, key)?),
         None => None,
@@ -187,44 +176,138 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
     if options.watch {
         crate::watch::spawn(config, registry, live);
     }
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let thread_state = state.clone();
     let signals = options.signals;
-    let shutdown_for_signals = shutdown_tx.clone();
-    let thread = std::thread::Builder::new()
-        .name("tern-io".into())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("tern serve: cannot start the I/O runtime: {e}");
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                if signals {
-                    tokio::spawn(wait_for_signal(shutdown_for_signals));
-                }
-                let listener = match TcpListener::from_std(std_listener) {
-                    Ok(l) => l,
+    let serving = bound.serve(move |listener, shutdown_tx, shutdown_rx| async move {
+        if signals {
+            tokio::spawn(wait_for_signal(shutdown_tx));
+        }
+        serve(listener, thread_state, shutdown_rx, tls).await;
+    })?;
+    Ok(Running { serving, state })
+}
+
+/// How a listener's thread is called, and how its errors name it.
+pub(crate) struct ListenerNames {
+    /// The thread's name.
+    pub thread: &'static str,
+    /// What the thread and its runtime are, in errors: "cannot start the {serves} runtime".
+    pub serves: &'static str,
+    /// The listener, in errors.
+    pub listener: &'static str,
+    /// After the address when it cannot be bound: "cannot listen on ADDR{bind_context}".
+    pub bind_context: &'static str,
+}
+
+/// The handler port's listener.
+const HANDLER_LISTENER: ListenerNames = ListenerNames {
+    thread: "tern-io",
+    serves: "I/O",
+    listener: "listener",
+    bind_context: "",
+};
+
+/// A listener bound (before the rest of start-up, so a port in use is the first error) but not
+/// served yet.
+pub(crate) struct Bound {
+    listener: std::net::TcpListener,
+    addr: SocketAddr,
+    names: &'static ListenerNames,
+}
+
+/// Binds `addr` for the handler port or the API port (both: a one-thread tokio runtime each).
+pub(crate) fn bind(addr: SocketAddr, names: &'static ListenerNames) -> Result<Bound, Error> {
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot listen on {addr}{}: {e}",
+                names.bind_context
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::new(format!("{}: {e}", names.listener)))?;
+    Ok(Bound {
+        listener,
+        addr,
+        names,
+    })
+}
+
+impl Bound {
+    /// Serves the listener on a thread of its own with a one-thread tokio runtime: `serve` gets it
+    /// with the shutdown signal's sender (for a signal handler) and receiver, and the thread ends
+    /// when `serve` returns.
+    pub(crate) fn serve<F, Fut>(self, serve: F) -> Result<Serving, Error>
+    where
+        F: FnOnce(TcpListener, watch::Sender<bool>, watch::Receiver<bool>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let Bound {
+            listener,
+            addr,
+            names,
+        } = self;
+        let (shutdown, stop) = watch::channel(false);
+        let sender = shutdown.clone();
+        let thread = std::thread::Builder::new()
+            .name(names.thread.into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
                     Err(e) => {
-                        eprintln!("tern serve: listener: {e}");
+                        eprintln!("tern serve: cannot start the {} runtime: {e}", names.serves);
                         return;
                     }
                 };
-                serve(listener, thread_state, shutdown_rx, tls).await;
-            });
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("tern serve: {}: {e}", names.listener);
+                            return;
+                        }
+                    };
+                    serve(listener, sender, stop).await;
+                });
+            })
+            .map_err(|e| Error::new(format!("cannot start the {} thread: {e}", names.serves)))?;
+        Ok(Serving {
+            addr,
+            shutdown,
+            thread: Some(thread),
         })
-        .map_err(|e| Error::new(format!("cannot start the I/O thread: {e}")))?;
-    Ok(Running {
-        addr,
-        state,
-        shutdown: shutdown_tx,
-        thread: Some(thread),
-    })
+    }
+}
+
+/// A listener being served on its thread, until shut down.
+pub(crate) struct Serving {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Serving {
+    /// The address it listens on.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Asks it to stop (what stopping means is up to its `serve`).
+    pub(crate) fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits until its thread has ended.
+    pub(crate) fn join(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn run_prefix() -> String {

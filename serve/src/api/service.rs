@@ -4,30 +4,34 @@
 use super::live::{ServerBackend, StoreSink};
 use super::ControlPlane;
 use crate::config::{ServeConfig, ServerSettings};
-use crate::server::Running;
+use crate::server::{self, ListenerNames, Running, Serving};
 use crate::store::{SqliteStore, Store};
 use crate::Error;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use tokio::sync::watch;
 
 /// Threads running async invocations (each run also takes a worker of the server's pool).
 const ASYNC_WORKERS: usize = 2;
 
+/// The API port's listener.
+const API_LISTENER: ListenerNames = ListenerNames {
+    thread: "tern-api",
+    serves: "API",
+    listener: "API listener",
+    bind_context: " for the API",
+};
+
 /// The control plane of a running server.
 pub struct Attached {
-    addr: SocketAddr,
     plane: Arc<ControlPlane>,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
+    serving: Serving,
 }
 
 impl Attached {
     /// The API's address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.serving.addr()
     }
 
     /// The control plane.
@@ -37,14 +41,12 @@ impl Attached {
 
     /// Stops the API: async runs in progress finish and are recorded; pending records are written.
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        self.serving.shutdown();
     }
 
     /// Waits until the API has stopped.
     pub fn wait(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.serving.join();
     }
 
     /// Stops the API and waits for it.
@@ -125,50 +127,18 @@ pub fn attach_store(
         eprintln!("tern serve: not serving {p}");
     }
     running.add_sink(Arc::new(StoreSink::new(&plane, &backend)));
-    let listener = std::net::TcpListener::bind(api_listen)
-        .and_then(|l| l.set_nonblocking(true).map(|_| l))
-        .map_err(|e| Error::new(format!("cannot listen on {api_listen} for the API: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("API listener: {e}")))?;
-    let (shutdown, mut stop) = watch::channel(false);
-    let serving = plane.clone();
-    let thread = std::thread::Builder::new()
-        .name("tern-api".into())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("tern serve: cannot start the API runtime: {e}");
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("tern serve: API listener: {e}");
+    let api = plane.clone();
+    let serving = server::bind(api_listen, &API_LISTENER)?.serve(
+        move |listener, _, mut stop| async move {
+            let stopped = async move {
+                while !*stop.borrow_and_update() {
+                    if stop.changed().await.is_err() {
                         return;
                     }
-                };
-                let stopped = async move {
-                    while !*stop.borrow_and_update() {
-                        if stop.changed().await.is_err() {
-                            return;
-                        }
-                    }
-                };
-                serving.serve(listener, stopped).await;
-            });
-        })
-        .map_err(|e| Error::new(format!("cannot start the API thread: {e}")))?;
-    Ok(Attached {
-        addr,
-        plane,
-        shutdown,
-        thread: Some(thread),
-    })
+                }
+            };
+            api.serve(listener, stopped).await;
+        },
+    )?;
+    Ok(Attached { plane, serving })
 }

@@ -21,6 +21,31 @@ pub enum StoreError {
     Db(String),
 }
 
+/// The errors both stores give, worded once.
+impl StoreError {
+    pub(crate) fn handler_not_found(name: &str) -> Self {
+        StoreError::NotFound(format!("handler {name:?}"))
+    }
+
+    pub(crate) fn version_not_found(name: &str, version: i64) -> Self {
+        StoreError::NotFound(format!("version {version} of handler {name:?}"))
+    }
+
+    pub(crate) fn run_not_found(id: &str) -> Self {
+        StoreError::NotFound(format!("run {id:?}"))
+    }
+
+    pub(crate) fn token_not_found(id: &str) -> Self {
+        StoreError::NotFound(format!("token {id:?} (or it is revoked already)"))
+    }
+
+    pub(crate) fn handler_exists(name: &str) -> Self {
+        StoreError::Conflict(format!(
+            "handler {name:?} exists: deploy a new version with PUT /v1/handlers/{name}"
+        ))
+    }
+}
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,9 +1,9 @@
 //! The async queue in SQLite: a job row from the 202 until its record replaces it.
 
-use super::rows::{insert_run, not_found_handler};
+use super::rows::{self, FailedJob, JOB_COLUMNS};
+use super::sqlite::{insert_run, select_one};
 use super::{
-    new_run_id, now_ms, Job, Millis, RunKind, RunRecord, StoreError, MAX_ATTEMPTS,
-    MAX_QUEUED_PER_HANDLER,
+    check_queue_room, new_run_id, now_ms, Job, Millis, RunRecord, StoreError, MAX_ATTEMPTS,
 };
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -23,18 +23,14 @@ pub(super) fn enqueue(
         )
         .optional()?;
     if exists.is_none() {
-        return Err(not_found_handler(handler));
+        return Err(StoreError::handler_not_found(handler));
     }
     let waiting: i64 = tx.query_row(
         "SELECT COUNT(*) FROM jobs WHERE handler = ?1",
         [handler],
         |r| r.get(0),
     )?;
-    if waiting as usize >= MAX_QUEUED_PER_HANDLER {
-        return Err(StoreError::QueueFull(format!(
-            "{waiting} async runs of {handler:?} are waiting; try again later"
-        )));
-    }
+    check_queue_room(handler, waiting)?;
     tx.execute(
         "INSERT INTO jobs (id, handler, input, content_type, state, attempts, created_at)
          VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5)",
@@ -46,26 +42,12 @@ pub(super) fn enqueue(
 
 pub(super) fn claim(conn: &mut Connection) -> Result<Option<Job>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let job = tx
-        .query_row(
-            "SELECT id, handler, input, content_type, attempts, created_at FROM jobs
-             WHERE state = 'queued' ORDER BY seq LIMIT 1",
-            [],
-            |r| {
-                Ok(Job {
-                    id: r.get(0)?,
-                    handler: r.get(1)?,
-                    input: r.get(2)?,
-                    content_type: r.get(3)?,
-                    attempts: r.get::<_, i64>(4)? + 1,
-                    created_at: r.get(5)?,
-                })
-            },
-        )
-        .optional()?;
-    let Some(job) = job else {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1");
+    let Some(mut job) = select_one(&tx, &sql, [], |r| rows::job(r))? else {
         return Ok(None);
     };
+    // The start it is taken for.
+    job.attempts += 1;
     tx.execute(
         "UPDATE jobs SET state = 'running', attempts = ?2 WHERE id = ?1",
         params![job.id, job.attempts],
@@ -111,21 +93,15 @@ pub(super) fn recover(conn: &mut Connection) -> Result<usize, StoreError> {
                 )
                 .optional()?
                 .unwrap_or(0);
-            let record = RunRecord {
-                seq: 0,
-                id: id.clone(),
-                handler: handler.clone(),
+            let failed = FailedJob {
+                id,
+                handler,
                 version,
-                kind: RunKind::Async,
-                status: 500,
-                ended: format!("failed: the server stopped during each of {attempts} attempts"),
+                attempts: *attempts,
                 created_at: *created_at,
-                finished_at: now,
-                wall_ms: 0,
-                logs: String::new(),
-                detail: serde_json::Value::Null,
+                stopper: "the server",
             };
-            insert_run(&tx, &record)?;
+            insert_run(&tx, &failed.record(now))?;
             tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
         } else {
             tx.execute("UPDATE jobs SET state = 'queued' WHERE id = ?1", [id])?;

@@ -49,6 +49,16 @@ pub fn now_ms() -> Millis {
 /// How many async runs may wait per handler; one more is refused (the queue never grows unbounded).
 pub const MAX_QUEUED_PER_HANDLER: usize = 1000;
 
+/// Refuses one more async run of `handler` when `waiting` of its runs are queued already.
+fn check_queue_room(handler: &str, waiting: i64) -> Result<(), StoreError> {
+    if usize::try_from(waiting).is_ok_and(|n| n < MAX_QUEUED_PER_HANDLER) {
+        return Ok(());
+    }
+    Err(StoreError::QueueFull(format!(
+        "{waiting} async runs of {handler:?} are waiting; try again later"
+    )))
+}
+
 /// How many times an async run is started again after the server stopped during it.
 pub const MAX_ATTEMPTS: i64 = 3;
 

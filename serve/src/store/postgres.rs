@@ -8,14 +8,19 @@
 //! once; the caller sees [`StoreError::Db`] while it is down).
 
 use super::postgres_schema;
+use super::rows::{
+    handler_info, handlers_of, job, job_state, oldest_kept, retention, run_record, stored_version,
+    token_and_hash, version_info, wall_ms_column, FailedJob, HANDLER_COLUMNS, JOB_COLUMNS,
+    JOB_STATE_COLUMNS, RETENTION_COLUMNS, RUN_COLUMNS, TOKEN_COLUMNS, VERSION_COLUMNS,
+};
 use super::token::{self, Scope, TokenInfo};
 use super::{
-    new_run_id, now_ms, random_hex, sha256_hex, validate_name, HandlerInfo, Job, Millis,
-    NewVersion, Retention, RunKind, RunRecord, RunState, Store, StoreError, VersionInfo,
-    MAX_ATTEMPTS, MAX_QUEUED_PER_HANDLER,
+    check_queue_room, new_run_id, now_ms, random_hex, sha256_hex, validate_name, HandlerInfo, Job,
+    Millis, NewVersion, Retention, RunRecord, RunState, Store, StoreError, VersionInfo,
+    MAX_ATTEMPTS,
 };
 use postgres::error::SqlState;
-use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, Config, GenericClient, NoTls, Transaction};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -29,8 +34,6 @@ pub const LEASE_MS: i64 = 5_000;
 
 /// The database's clock in milliseconds: leases compare times written by different nodes.
 const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
-
-const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 
 /// A [`Store`] on a PostgreSQL database shared by every node.
 pub struct PostgresStore {
@@ -122,77 +125,6 @@ impl PostgresStore {
     }
 }
 
-fn not_found_handler(name: &str) -> StoreError {
-    StoreError::NotFound(format!("handler {name:?}"))
-}
-
-fn handler_row(r: &Row) -> Result<HandlerInfo, StoreError> {
-    Ok(HandlerInfo {
-        name: r.try_get(0)?,
-        live_version: r.try_get(1)?,
-        retention: Retention {
-            keep_runs: number(r.try_get(2)?)?,
-            keep_days: number(r.try_get(3)?)?,
-        },
-        created_at: r.try_get(4)?,
-        updated_at: r.try_get(5)?,
-    })
-}
-
-fn number<T: TryFrom<i64>>(n: i64) -> Result<T, StoreError> {
-    T::try_from(n).map_err(|_| StoreError::Corrupt(format!("number {n} out of range")))
-}
-
-fn version_row(r: &Row) -> Result<VersionInfo, StoreError> {
-    Ok(VersionInfo {
-        version: r.try_get(0)?,
-        module_sha256: r.try_get(1)?,
-        config: r.try_get(2)?,
-        created_at: r.try_get(3)?,
-    })
-}
-
-const HANDLER_COLUMNS: &str = "name, live_version, keep_runs, keep_days, created_at, updated_at";
-const VERSION_COLUMNS: &str = "version, module_sha256, config, created_at";
-const RUN_COLUMNS: &str =
-    "seq, id, handler, version, kind, status, ended, created_at, finished_at, wall_ms, logs, detail";
-const TOKEN_COLUMNS: &str = "id, name, scope, created_at, revoked_at, secret_sha256";
-
-fn run_row(r: &Row) -> Result<RunRecord, StoreError> {
-    let id: String = r.try_get(1)?;
-    let kind: String = r.try_get(4)?;
-    let detail: String = r.try_get(11)?;
-    Ok(RunRecord {
-        seq: r.try_get(0)?,
-        handler: r.try_get(2)?,
-        version: r.try_get(3)?,
-        kind: RunKind::parse(&kind)?,
-        status: number(r.try_get(5)?)?,
-        ended: r.try_get(6)?,
-        created_at: r.try_get(7)?,
-        finished_at: r.try_get(8)?,
-        wall_ms: number(r.try_get(9)?)?,
-        logs: r.try_get(10)?,
-        detail: serde_json::from_str(&detail)
-            .map_err(|e| StoreError::Corrupt(format!("run {id} detail: {e}")))?,
-        id,
-    })
-}
-
-fn token_row(r: &Row) -> Result<(TokenInfo, String), StoreError> {
-    let scope: String = r.try_get(2)?;
-    Ok((
-        TokenInfo {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            scope: Scope::parse(&scope).unwrap_or(Scope::Read),
-            created_at: r.try_get(3)?,
-            revoked_at: r.try_get(4)?,
-        },
-        r.try_get(5)?,
-    ))
-}
-
 fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
@@ -208,7 +140,7 @@ fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreE
             &rec.ended,
             &rec.created_at,
             &rec.finished_at,
-            &(rec.wall_ms.min(i64::MAX as u64) as i64),
+            &wall_ms_column(rec),
             &rec.logs,
             &rec.detail.to_string(),
         ],
@@ -237,7 +169,7 @@ fn lock_handler(tx: &mut Transaction, name: &str) -> Result<(), StoreError> {
         "SELECT name FROM handlers WHERE name = $1 FOR UPDATE",
         &[&name],
     )?
-    .ok_or_else(|| not_found_handler(name))?;
+    .ok_or_else(|| StoreError::handler_not_found(name))?;
     Ok(())
 }
 
@@ -247,10 +179,9 @@ fn prune_handler(
     keep: Retention,
     now: Millis,
 ) -> Result<usize, StoreError> {
-    let oldest = now - i64::from(keep.keep_days) * DAY_MS;
     let by_age = tx.execute(
         "DELETE FROM runs WHERE handler = $1 AND finished_at < $2",
-        &[&handler, &oldest],
+        &[&handler, &oldest_kept(keep, now)],
     )?;
     let by_count = tx.execute(
         "DELETE FROM runs WHERE handler = $1 AND seq <= (
@@ -284,23 +215,15 @@ fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
                     &[&handler],
                 )?
                 .map_or(0, |r| r.get(0));
-            let record = RunRecord {
-                seq: 0,
-                id: id.clone(),
-                handler,
+            let failed = FailedJob {
+                id: &id,
+                handler: &handler,
                 version,
-                kind: RunKind::Async,
-                status: 500,
-                ended: format!(
-                    "failed: the node running it stopped during each of {attempts} attempts"
-                ),
+                attempts,
                 created_at: row.try_get(3)?,
-                finished_at: now,
-                wall_ms: 0,
-                logs: String::new(),
-                detail: serde_json::Value::Null,
+                stopper: "the node running it",
             };
-            insert_run(tx, &record)?;
+            insert_run(tx, &failed.record(now))?;
             tx.execute("DELETE FROM jobs WHERE id = $1", &[&id])?;
         } else {
             tx.execute(
@@ -368,11 +291,6 @@ impl Store for PostgresStore {
         validate_name(name)?;
         let now = now_ms();
         let keep = v.retention.unwrap_or_default();
-        let conflict = || {
-            StoreError::Conflict(format!(
-                "handler {name:?} exists: deploy a new version with PUT /v1/handlers/{name}"
-            ))
-        };
         self.with(|c| {
             let mut tx = c.transaction()?;
             // Two nodes creating one name at once: the second insert fails on the primary key.
@@ -382,7 +300,7 @@ impl Store for PostgresStore {
                 &[&name, &i64::from(keep.keep_runs), &i64::from(keep.keep_days), &now],
             )?;
             if inserted == 0 {
-                return Err(conflict());
+                return Err(StoreError::handler_exists(name));
             }
             tx.execute(
                 "INSERT INTO versions (handler, version, module_sha256, config, created_at)
@@ -393,12 +311,7 @@ impl Store for PostgresStore {
             tx.commit()?;
             Ok(())
         })?;
-        Ok(VersionInfo {
-            version: 1,
-            module_sha256: v.module_sha256,
-            config: v.config,
-            created_at: now,
-        })
+        Ok(stored_version(v, 1, now))
     }
 
     fn add_version(&self, name: &str, v: NewVersion) -> Result<VersionInfo, StoreError> {
@@ -436,12 +349,7 @@ impl Store for PostgresStore {
             tx.commit()?;
             Ok(version)
         })?;
-        Ok(VersionInfo {
-            version,
-            module_sha256: v.module_sha256,
-            config: v.config,
-            created_at: now,
-        })
+        Ok(stored_version(v, version, now))
     }
 
     fn set_live(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
@@ -453,10 +361,8 @@ impl Store for PostgresStore {
             );
             let info = tx
                 .query_opt(sql.as_str(), &[&name, &version])?
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!("version {version} of handler {name:?}"))
-                })
-                .and_then(|r| version_row(&r))?;
+                .ok_or_else(|| StoreError::version_not_found(name, version))
+                .and_then(|r| version_info(&r))?;
             tx.execute(
                 "UPDATE handlers SET live_version = $2, updated_at = $3 WHERE name = $1",
                 &[&name, &version, &now_ms()],
@@ -471,7 +377,7 @@ impl Store for PostgresStore {
         self.with(|c| {
             let mut tx = c.transaction()?;
             if tx.execute("DELETE FROM handlers WHERE name = $1", &[&name])? == 0 {
-                return Err(not_found_handler(name));
+                return Err(StoreError::handler_not_found(name));
             }
             tx.execute("DELETE FROM versions WHERE handler = $1", &[&name])?;
             tx.execute("DELETE FROM runs WHERE handler = $1", &[&name])?;
@@ -487,7 +393,7 @@ impl Store for PostgresStore {
         self.with(|c| {
             c.query(sql.as_str(), &[])?
                 .iter()
-                .map(handler_row)
+                .map(handler_info)
                 .collect()
         })
     }
@@ -495,8 +401,8 @@ impl Store for PostgresStore {
     fn handler(&self, name: &str) -> Result<HandlerInfo, StoreError> {
         let sql = format!("SELECT {HANDLER_COLUMNS} FROM handlers WHERE name = $1");
         self.with(|c| match c.query_opt(sql.as_str(), &[&name])? {
-            Some(r) => handler_row(&r),
-            None => Err(not_found_handler(name)),
+            Some(r) => handler_info(&r),
+            None => Err(StoreError::handler_not_found(name)),
         })
     }
 
@@ -506,11 +412,11 @@ impl Store for PostgresStore {
         let rows: Vec<VersionInfo> = self.with(|c| {
             c.query(sql.as_str(), &[&name])?
                 .iter()
-                .map(version_row)
+                .map(version_info)
                 .collect()
         })?;
         if rows.is_empty() {
-            return Err(not_found_handler(name));
+            return Err(StoreError::handler_not_found(name));
         }
         Ok(rows)
     }
@@ -519,10 +425,8 @@ impl Store for PostgresStore {
         let sql =
             format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 AND version = $2");
         self.with(|c| match c.query_opt(sql.as_str(), &[&name, &version])? {
-            Some(r) => version_row(&r),
-            None => Err(StoreError::NotFound(format!(
-                "version {version} of handler {name:?}"
-            ))),
+            Some(r) => version_info(&r),
+            None => Err(StoreError::version_not_found(name, version)),
         })
     }
 
@@ -530,9 +434,8 @@ impl Store for PostgresStore {
         if records.is_empty() {
             return Ok(());
         }
-        let mut touched: Vec<&str> = records.iter().map(|r| r.handler.as_str()).collect();
-        touched.sort_unstable();
-        touched.dedup();
+        let touched = handlers_of(records);
+        let sql = format!("SELECT {RETENTION_COLUMNS} FROM handlers WHERE name = $1");
         self.with(|c| {
             let mut tx = c.transaction()?;
             for rec in records {
@@ -540,14 +443,8 @@ impl Store for PostgresStore {
             }
             let now = now_ms();
             for handler in &touched {
-                let keep = match tx.query_opt(
-                    "SELECT keep_runs, keep_days FROM handlers WHERE name = $1",
-                    &[handler],
-                )? {
-                    Some(r) => Retention {
-                        keep_runs: number(r.try_get(0)?)?,
-                        keep_days: number(r.try_get(1)?)?,
-                    },
+                let keep = match tx.query_opt(sql.as_str(), &[handler])? {
+                    Some(r) => retention(&r, 0)?,
                     None => Retention::default(),
                 };
                 prune_handler(&mut tx, handler, keep, now)?;
@@ -572,7 +469,7 @@ impl Store for PostgresStore {
         self.with(|c| {
             c.query(sql.as_str(), &[&handler, &since_seq, &run, &limit])?
                 .iter()
-                .map(run_row)
+                .map(run_record)
                 .collect()
         })
     }
@@ -584,7 +481,7 @@ impl Store for PostgresStore {
         self.with(|c| {
             c.query(sql.as_str(), &[&handler, &n])?
                 .iter()
-                .map(run_row)
+                .map(run_record)
                 .collect()
         })
     }
@@ -593,29 +490,13 @@ impl Store for PostgresStore {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
         self.with(|c| {
             if let Some(row) = c.query_opt(sql.as_str(), &[&id])? {
-                return Ok(RunState::Finished(Box::new(run_row(&row)?)));
+                return Ok(RunState::Finished(Box::new(run_record(&row)?)));
             }
-            let Some(row) = c.query_opt(
-                "SELECT handler, state, attempts, created_at FROM jobs WHERE id = $1",
-                &[&id],
-            )?
-            else {
-                return Err(StoreError::NotFound(format!("run {id:?}")));
-            };
-            let state: String = row.try_get(1)?;
-            let (handler, created_at) = (row.try_get(0)?, row.try_get(3)?);
-            Ok(if state == "queued" {
-                RunState::Queued {
-                    handler,
-                    created_at,
-                }
-            } else {
-                RunState::Running {
-                    handler,
-                    created_at,
-                    attempts: row.try_get(2)?,
-                }
-            })
+            let sql = format!("SELECT {JOB_STATE_COLUMNS} FROM jobs WHERE id = $1");
+            match c.query_opt(sql.as_str(), &[&id])? {
+                Some(row) => job_state(&row),
+                None => Err(StoreError::run_not_found(id)),
+            }
         })
     }
 
@@ -650,11 +531,7 @@ impl Store for PostgresStore {
             let waiting: i64 = tx
                 .query_one("SELECT COUNT(*) FROM jobs WHERE handler = $1", &[&handler])?
                 .get(0);
-            if waiting as usize >= MAX_QUEUED_PER_HANDLER {
-                return Err(StoreError::QueueFull(format!(
-                    "{waiting} async runs of {handler:?} are waiting; try again later"
-                )));
-            }
+            check_queue_room(handler, waiting)?;
             tx.execute(
                 "INSERT INTO jobs (id, handler, input, content_type, state, attempts, created_at)
                  VALUES ($1, $2, $3, $4, 'queued', 0, $5)",
@@ -674,24 +551,14 @@ impl Store for PostgresStore {
                              lease_until = {DB_NOW} + $2
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1
                          FOR UPDATE SKIP LOCKED)
-             RETURNING id, handler, input, content_type, attempts, created_at"
+             RETURNING {JOB_COLUMNS}"
         );
         self.with(|c| {
             let mut tx = c.transaction()?;
             reap_expired(&mut tx)?;
             let row = tx.query_opt(sql.as_str(), &[&self.node, &LEASE_MS])?;
             tx.commit()?;
-            let Some(r) = row else {
-                return Ok(None);
-            };
-            Ok(Some(Job {
-                id: r.try_get(0)?,
-                handler: r.try_get(1)?,
-                input: r.try_get(2)?,
-                content_type: r.try_get(3)?,
-                attempts: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            }))
+            row.map(|r| job(&r)).transpose()
         })
     }
 
@@ -739,16 +606,7 @@ impl Store for PostgresStore {
             )?;
             Ok(())
         })?;
-        Ok((
-            TokenInfo {
-                id: new.id,
-                name: name.to_string(),
-                scope,
-                created_at: now,
-                revoked_at: None,
-            },
-            new.bearer,
-        ))
+        Ok(new.created(name, scope, now))
     }
 
     fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
@@ -756,7 +614,7 @@ impl Store for PostgresStore {
         self.with(|c| {
             c.query(sql.as_str(), &[])?
                 .iter()
-                .map(|r| token_row(r).map(|(info, _)| info))
+                .map(|r| token_and_hash(r).map(|(info, _)| info))
                 .collect()
         })
     }
@@ -769,38 +627,19 @@ impl Store for PostgresStore {
             )?)
         })?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "token {id:?} (or it is revoked already)"
-            )));
+            return Err(StoreError::token_not_found(id));
         }
         Ok(())
     }
 
     fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let Some((id, secret)) = token::split(presented) else {
-            return Ok(None);
-        };
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
-        let row = self.with(|c| {
-            c.query_opt(sql.as_str(), &[&id])?
-                .map(|r| token_row(&r))
-                .transpose()
-        })?;
-        // Hash and compare even for an unknown id, so the time taken says nothing about which part
-        // of the token was wrong.
-        let (info, hash) = row.unwrap_or_else(|| {
-            (
-                TokenInfo {
-                    id: String::new(),
-                    name: String::new(),
-                    scope: Scope::Read,
-                    created_at: 0,
-                    revoked_at: Some(0),
-                },
-                "0".repeat(64),
-            )
-        });
-        let matches = token::secret_matches(secret, &hash);
-        Ok((matches && info.revoked_at.is_none()).then_some(info))
+        token::authenticate(presented, |id| {
+            self.with(|c| {
+                c.query_opt(sql.as_str(), &[&id])?
+                    .map(|r| token_and_hash(&r))
+                    .transpose()
+            })
+        })
     }
 }

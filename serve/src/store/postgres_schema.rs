@@ -3,11 +3,12 @@
 //! only a shared database needs: module blobs as rows, leases on running jobs, and the revision
 //! counter nodes watch. Nodes starting together take an advisory lock, so each migration runs once.
 
+use super::schema::{pending, Migration};
 use super::{now_ms, StoreError};
 use postgres::Client;
 
 /// (version, SQL) in order. Never edit a released entry: add the next one.
-const MIGRATIONS: &[(i64, &str)] = &[
+const MIGRATIONS: &[Migration] = &[
     (
         1,
         "CREATE TABLE handlers (
@@ -96,13 +97,7 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
             &[],
         )?
         .get(0);
-    let newest = schema_version();
-    if current > newest {
-        return Err(StoreError::Corrupt(format!(
-            "the database has schema version {current}, this tern knows up to {newest}: use a newer tern"
-        )));
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for (version, sql) in pending(MIGRATIONS, current)? {
         tx.batch_execute(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
@@ -111,9 +106,4 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
-}
-
-/// The newest PostgreSQL schema version this build knows.
-pub fn schema_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.0)
 }

@@ -1,158 +1,230 @@
-//! Rows to values and back, shared by the SQLite store's methods.
+//! Rows to records for both databases. The SQLite and the PostgreSQL store select the same
+//! columns in the same order (the `*_COLUMNS` lists), so one function builds each record from a
+//! row; only the row type differs, and [`Column`] reads a column of either. Also the records both
+//! stores build without a row (a stored version, a job that failed for good).
 
 use super::token::{Scope, TokenInfo};
 use super::{
-    HandlerInfo, Millis, NewVersion, Retention, RunKind, RunRecord, StoreError, VersionInfo,
+    HandlerInfo, Job, Millis, NewVersion, Retention, RunKind, RunRecord, RunState, StoreError,
+    VersionInfo,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// A result row whose column `i` (from 0) reads as a `T`: a `rusqlite::Row` or a `postgres::Row`.
+pub(super) trait Column<T> {
+    /// Column `i` as a `T`; a NULL (unless `T` is an `Option`) or another type is an error.
+    fn column(&self, i: usize) -> Result<T, StoreError>;
+}
+
+impl<T: rusqlite::types::FromSql> Column<T> for rusqlite::Row<'_> {
+    fn column(&self, i: usize) -> Result<T, StoreError> {
+        Ok(self.get(i)?)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<T: for<'a> postgres::types::FromSql<'a>> Column<T> for postgres::Row {
+    fn column(&self, i: usize) -> Result<T, StoreError> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+/// A row of either store: text, numbers (all `BIGINT` in PostgreSQL, `INTEGER` in SQLite, read as
+/// `i64`), bytes, and the nullable ones.
+pub(super) trait StoreRow:
+    Column<String> + Column<Option<String>> + Column<i64> + Column<Option<i64>> + Column<Vec<u8>>
+{
+}
+
+impl<R> StoreRow for R where
+    R: Column<String>
+        + Column<Option<String>>
+        + Column<i64>
+        + Column<Option<i64>>
+        + Column<Vec<u8>>
+        + ?Sized
+{
+}
+
+/// What [`handler_info`] reads.
+pub(super) const HANDLER_COLUMNS: &str =
+    "name, live_version, keep_runs, keep_days, created_at, updated_at";
+/// What [`retention`] reads from column 0.
+pub(super) const RETENTION_COLUMNS: &str = "keep_runs, keep_days";
+/// What [`version_info`] reads.
+pub(super) const VERSION_COLUMNS: &str = "version, module_sha256, config, created_at";
+/// What [`run_record`] reads.
+pub(super) const RUN_COLUMNS: &str =
+    "seq, id, handler, version, kind, status, ended, created_at, finished_at, wall_ms, logs, detail";
+/// What [`token_and_hash`] reads.
+pub(super) const TOKEN_COLUMNS: &str = "id, name, scope, created_at, revoked_at, secret_sha256";
+/// What [`job`] reads.
+pub(super) const JOB_COLUMNS: &str = "id, handler, input, content_type, attempts, created_at";
+/// What [`job_state`] reads.
+pub(super) const JOB_STATE_COLUMNS: &str = "handler, state, attempts, created_at";
 
 const DAY_MS: Millis = 24 * 60 * 60 * 1000;
 
-pub(super) fn handler_row(r: &Row) -> rusqlite::Result<HandlerInfo> {
+/// A stored number as the narrower type a record holds; out of range means the row is corrupt.
+fn number<T: TryFrom<i64>>(n: i64) -> Result<T, StoreError> {
+    T::try_from(n).map_err(|_| StoreError::Corrupt(format!("number {n} out of range")))
+}
+
+pub(super) fn handler_info(r: &impl StoreRow) -> Result<HandlerInfo, StoreError> {
     Ok(HandlerInfo {
-        name: r.get(0)?,
-        live_version: r.get(1)?,
-        retention: Retention {
-            keep_runs: r.get(2)?,
-            keep_days: r.get(3)?,
+        name: r.column(0)?,
+        live_version: r.column(1)?,
+        retention: retention(r, 2)?,
+        created_at: r.column(4)?,
+        updated_at: r.column(5)?,
+    })
+}
+
+/// Retention from the row's columns `first` (keep_runs) and `first + 1` (keep_days).
+pub(super) fn retention(r: &impl StoreRow, first: usize) -> Result<Retention, StoreError> {
+    Ok(Retention {
+        keep_runs: number(r.column(first)?)?,
+        keep_days: number(r.column(first + 1)?)?,
+    })
+}
+
+pub(super) fn version_info(r: &impl StoreRow) -> Result<VersionInfo, StoreError> {
+    Ok(VersionInfo {
+        version: r.column(0)?,
+        module_sha256: r.column(1)?,
+        config: r.column(2)?,
+        created_at: r.column(3)?,
+    })
+}
+
+pub(super) fn run_record(r: &impl StoreRow) -> Result<RunRecord, StoreError> {
+    let id: String = r.column(1)?;
+    let kind: String = r.column(4)?;
+    let detail: String = r.column(11)?;
+    Ok(RunRecord {
+        seq: r.column(0)?,
+        handler: r.column(2)?,
+        version: r.column(3)?,
+        kind: RunKind::parse(&kind)?,
+        status: number(r.column(5)?)?,
+        ended: r.column(6)?,
+        created_at: r.column(7)?,
+        finished_at: r.column(8)?,
+        wall_ms: number(r.column(9)?)?,
+        logs: r.column(10)?,
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("run {id} detail: {e}")))?,
+        id,
+    })
+}
+
+/// A token and the sha256 of its secret.
+pub(super) fn token_and_hash(r: &impl StoreRow) -> Result<(TokenInfo, String), StoreError> {
+    let scope: String = r.column(2)?;
+    Ok((
+        TokenInfo {
+            id: r.column(0)?,
+            name: r.column(1)?,
+            scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+            created_at: r.column(3)?,
+            revoked_at: r.column(4)?,
         },
-        created_at: r.get(4)?,
-        updated_at: r.get(5)?,
+        r.column(5)?,
+    ))
+}
+
+pub(super) fn job(r: &impl StoreRow) -> Result<Job, StoreError> {
+    Ok(Job {
+        id: r.column(0)?,
+        handler: r.column(1)?,
+        input: r.column(2)?,
+        content_type: r.column(3)?,
+        attempts: r.column(4)?,
+        created_at: r.column(5)?,
     })
 }
 
-pub(super) fn version_row(r: &Row) -> rusqlite::Result<VersionInfo> {
-    Ok(VersionInfo {
-        version: r.get(0)?,
-        module_sha256: r.get(1)?,
-        config: r.get(2)?,
-        created_at: r.get(3)?,
+/// Where a run in the jobs table is: queued, or running.
+pub(super) fn job_state(r: &impl StoreRow) -> Result<RunState, StoreError> {
+    let state: String = r.column(1)?;
+    let (handler, created_at) = (r.column(0)?, r.column(3)?);
+    Ok(if state == "queued" {
+        RunState::Queued {
+            handler,
+            created_at,
+        }
+    } else {
+        RunState::Running {
+            handler,
+            created_at,
+            attempts: r.column(2)?,
+        }
     })
 }
 
-/// Adds version `version` of `name` and returns it.
-pub(super) fn insert_version(
-    conn: &Connection,
-    name: &str,
-    version: i64,
-    v: NewVersion,
-    now: Millis,
-) -> Result<VersionInfo, StoreError> {
-    conn.execute(
-        "INSERT INTO versions (handler, version, module_sha256, config, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![name, version, v.module_sha256, v.config, now],
-    )?;
-    Ok(VersionInfo {
+/// `wall_ms` as stored (a signed 64-bit column; nothing runs for 292 million years).
+pub(super) fn wall_ms_column(rec: &RunRecord) -> i64 {
+    i64::try_from(rec.wall_ms).unwrap_or(i64::MAX)
+}
+
+/// The version a deploy stored.
+pub(super) fn stored_version(v: NewVersion, version: i64, now: Millis) -> VersionInfo {
+    VersionInfo {
         version,
         module_sha256: v.module_sha256,
         config: v.config,
         created_at: now,
-    })
+    }
 }
 
-/// Version `version` of `name`.
-pub(super) fn select_version(
-    conn: &Connection,
-    name: &str,
-    version: i64,
-) -> Result<VersionInfo, StoreError> {
-    conn.query_row(
-        "SELECT version, module_sha256, config, created_at FROM versions
-         WHERE handler = ?1 AND version = ?2",
-        params![name, version],
-        version_row,
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("version {version} of handler {name:?}")))
+/// The handlers of `records`, each once, sorted.
+pub(super) fn handlers_of(records: &[RunRecord]) -> Vec<&str> {
+    let mut handlers: Vec<&str> = records.iter().map(|r| r.handler.as_str()).collect();
+    handlers.sort_unstable();
+    handlers.dedup();
+    handlers
 }
 
-pub(super) const RUN_COLUMNS: &str =
-    "seq, id, handler, version, kind, status, ended, created_at, finished_at, wall_ms, logs, detail";
-
-pub(super) fn run_row(r: &Row) -> rusqlite::Result<(RunRecord, String, String)> {
-    let record = RunRecord {
-        seq: r.get(0)?,
-        id: r.get(1)?,
-        handler: r.get(2)?,
-        version: r.get(3)?,
-        kind: RunKind::Http, // replaced below from column 4
-        status: r.get(5)?,
-        ended: r.get(6)?,
-        created_at: r.get(7)?,
-        finished_at: r.get(8)?,
-        wall_ms: r.get::<_, i64>(9)? as u64,
-        logs: r.get(10)?,
-        detail: serde_json::Value::Null,
-    };
-    Ok((record, r.get(4)?, r.get(11)?))
+/// Records that finished before this are past `keep`'s age limit at `now`.
+pub(super) fn oldest_kept(keep: Retention, now: Millis) -> Millis {
+    now - i64::from(keep.keep_days) * DAY_MS
 }
 
-pub(super) fn finish_run_row(row: (RunRecord, String, String)) -> Result<RunRecord, StoreError> {
-    let (mut record, kind, detail) = row;
-    record.kind = RunKind::parse(&kind)?;
-    record.detail = serde_json::from_str(&detail)
-        .map_err(|e| StoreError::Corrupt(format!("run {} detail: {e}", record.id)))?;
-    Ok(record)
+/// An async job that was started `attempts` times and stopped by `stopper` each time: its record
+/// of failure, replacing it.
+pub(super) struct FailedJob<'a> {
+    /// The run id.
+    pub id: &'a str,
+    /// Its handler.
+    pub handler: &'a str,
+    /// The handler's live version (0 if it is gone).
+    pub version: i64,
+    /// Starts so far.
+    pub attempts: i64,
+    /// When it was queued.
+    pub created_at: Millis,
+    /// What stopped during each start: "the server", "the node running it".
+    pub stopper: &'a str,
 }
 
-pub(super) fn token_row(r: &Row) -> rusqlite::Result<(TokenInfo, String)> {
-    let scope: String = r.get(2)?;
-    Ok((
-        TokenInfo {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            scope: Scope::parse(&scope).unwrap_or(Scope::Read),
-            created_at: r.get(3)?,
-            revoked_at: r.get(4)?,
-        },
-        r.get(5)?,
-    ))
-}
-
-pub(super) fn not_found_handler(name: &str) -> StoreError {
-    StoreError::NotFound(format!("handler {name:?}"))
-}
-
-pub(super) fn insert_run(tx: &rusqlite::Transaction, rec: &RunRecord) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
-                           wall_ms, logs, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT (id) DO NOTHING",
-        params![
-            rec.id,
-            rec.handler,
-            rec.version,
-            rec.kind.as_str(),
-            rec.status,
-            rec.ended,
-            rec.created_at,
-            rec.finished_at,
-            rec.wall_ms as i64,
-            rec.logs,
-            rec.detail.to_string(),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Deletes the records of `handler` beyond its retention.
-pub(super) fn prune_handler(
-    tx: &rusqlite::Transaction,
-    handler: &str,
-    keep: Retention,
-    now: Millis,
-) -> Result<usize, StoreError> {
-    let oldest = now - i64::from(keep.keep_days) * DAY_MS;
-    let by_age = tx.execute(
-        "DELETE FROM runs WHERE handler = ?1 AND finished_at < ?2",
-        params![handler, oldest],
-    )?;
-    let by_count = tx.execute(
-        "DELETE FROM runs WHERE handler = ?1 AND seq <= (
-             SELECT seq FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
-        params![handler, i64::from(keep.keep_runs)],
-    )?;
-    Ok(by_age + by_count)
+impl FailedJob<'_> {
+    /// Its record, finished at `now`.
+    pub(super) fn record(&self, now: Millis) -> RunRecord {
+        RunRecord {
+            seq: 0,
+            id: self.id.to_string(),
+            handler: self.handler.to_string(),
+            version: self.version,
+            kind: RunKind::Async,
+            status: 500,
+            ended: format!(
+                "failed: {} stopped during each of {} attempts",
+                self.stopper, self.attempts
+            ),
+            created_at: self.created_at,
+            finished_at: now,
+            wall_ms: 0,
+            logs: String::new(),
+            detail: serde_json::Value::Null,
+        }
+    }
 }

@@ -1,12 +1,16 @@
 //! Numbered schema migrations. Each runs once, in a transaction, and records its number in
-//! `schema_migrations`; a database from a newer tern is refused rather than misread.
-//! SQL kept portable (PostgreSQL gets its own list with the same numbers later).
+//! `schema_migrations`; a database from a newer tern is refused rather than misread
+//! ([`pending`], which PostgreSQL's migrations use too). SQLite's list is here; PostgreSQL has
+//! its own (postgres_schema.rs), with the same numbers for the same tables in its own types.
 
 use super::{now_ms, StoreError};
 use rusqlite::{params, Connection, TransactionBehavior};
 
+/// A schema migration: its number and its SQL.
+pub(super) type Migration = (i64, &'static str);
+
 /// (version, SQL) in order. Never edit a released entry: add the next one.
-const MIGRATIONS: &[(i64, &str)] = &[(
+const MIGRATIONS: &[Migration] = &[(
     1,
     "CREATE TABLE handlers (
         name TEXT PRIMARY KEY,
@@ -76,13 +80,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         [],
         |r| r.get(0),
     )?;
-    let newest = schema_version();
-    if current > newest {
-        return Err(StoreError::Corrupt(format!(
-            "the database has schema version {current}, this tern knows up to {newest}: use a newer tern"
-        )));
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for (version, sql) in pending(MIGRATIONS, current)? {
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
@@ -93,7 +91,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The newest schema version this build knows.
-pub fn schema_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.0)
+/// The migrations of `migrations` (in order) that a database at schema version `current` still
+/// needs. A database past the last one is from a newer tern: refused rather than misread.
+pub(super) fn pending(
+    migrations: &'static [Migration],
+    current: i64,
+) -> Result<impl Iterator<Item = &'static Migration>, StoreError> {
+    let newest = migrations.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {current}, this tern knows up to {newest}: use a newer tern"
+        )));
+    }
+    Ok(migrations.iter().filter(move |m| m.0 > current))
 }

@@ -2,15 +2,16 @@
 
 use super::jobs;
 use super::rows::{
-    finish_run_row, handler_row, insert_run, insert_version, not_found_handler, prune_handler,
-    run_row, select_version, token_row, version_row, RUN_COLUMNS,
+    handler_info, handlers_of, job_state, oldest_kept, retention, run_record, stored_version,
+    token_and_hash, version_info, wall_ms_column, HANDLER_COLUMNS, JOB_STATE_COLUMNS,
+    RETENTION_COLUMNS, RUN_COLUMNS, TOKEN_COLUMNS, VERSION_COLUMNS,
 };
 use super::token::{self, Scope, TokenInfo};
 use super::{
     now_ms, schema, validate_name, BlobDir, HandlerInfo, Job, Millis, NewVersion, Retention,
     RunRecord, RunState, Store, StoreError, VersionInfo,
 };
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row, TransactionBehavior};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -69,6 +70,103 @@ impl SqliteStore {
     }
 }
 
+/// Every row `sql` selects, each made a record by `record`.
+fn select_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    record: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(record(row)?);
+    }
+    Ok(out)
+}
+
+/// The row `sql` selects, if any, made a record by `record`.
+pub(super) fn select_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    record: impl FnOnce(&Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    conn.query_row(sql, params, |r| Ok(record(r)))
+        .optional()?
+        .transpose()
+}
+
+/// Adds version `version` of `name` and returns it.
+fn insert_version(
+    conn: &Connection,
+    name: &str,
+    version: i64,
+    v: NewVersion,
+    now: Millis,
+) -> Result<VersionInfo, StoreError> {
+    conn.execute(
+        "INSERT INTO versions (handler, version, module_sha256, config, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, version, v.module_sha256, v.config, now],
+    )?;
+    Ok(stored_version(v, version, now))
+}
+
+/// Version `version` of `name`.
+fn select_version(conn: &Connection, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
+    select_one(
+        conn,
+        &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = ?1 AND version = ?2"),
+        params![name, version],
+        |r| version_info(r),
+    )?
+    .ok_or_else(|| StoreError::version_not_found(name, version))
+}
+
+pub(super) fn insert_run(tx: &rusqlite::Transaction, rec: &RunRecord) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
+                           wall_ms, logs, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            rec.id,
+            rec.handler,
+            rec.version,
+            rec.kind.as_str(),
+            rec.status,
+            rec.ended,
+            rec.created_at,
+            rec.finished_at,
+            wall_ms_column(rec),
+            rec.logs,
+            rec.detail.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes the records of `handler` beyond its retention.
+fn prune_handler(
+    tx: &rusqlite::Transaction,
+    handler: &str,
+    keep: Retention,
+    now: Millis,
+) -> Result<usize, StoreError> {
+    let by_age = tx.execute(
+        "DELETE FROM runs WHERE handler = ?1 AND finished_at < ?2",
+        params![handler, oldest_kept(keep, now)],
+    )?;
+    let by_count = tx.execute(
+        "DELETE FROM runs WHERE handler = ?1 AND seq <= (
+             SELECT seq FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+        params![handler, i64::from(keep.keep_runs)],
+    )?;
+    Ok(by_age + by_count)
+}
+
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::DirBuilderExt;
@@ -114,9 +212,7 @@ impl Store for SqliteStore {
             })
             .optional()?;
         if exists.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "handler {name:?} exists: deploy a new version with PUT /v1/handlers/{name}"
-            )));
+            return Err(StoreError::handler_exists(name));
         }
         let now = now_ms();
         let keep = v.retention.unwrap_or_default();
@@ -142,7 +238,7 @@ impl Store for SqliteStore {
             .optional()?
             .flatten();
         let Some(newest) = newest else {
-            return Err(not_found_handler(name));
+            return Err(StoreError::handler_not_found(name));
         };
         let version = newest + 1;
         let now = now_ms();
@@ -178,7 +274,7 @@ impl Store for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let gone = tx.execute("DELETE FROM handlers WHERE name = ?1", [name])?;
         if gone == 0 {
-            return Err(not_found_handler(name));
+            return Err(StoreError::handler_not_found(name));
         }
         tx.execute("DELETE FROM versions WHERE handler = ?1", [name])?;
         tx.execute("DELETE FROM runs WHERE handler = ?1", [name])?;
@@ -188,38 +284,33 @@ impl Store for SqliteStore {
     }
 
     fn list_handlers(&self) -> Result<Vec<HandlerInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT name, live_version, keep_runs, keep_days, created_at, updated_at
-             FROM handlers ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], handler_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        select_all(
+            &self.conn(),
+            &format!("SELECT {HANDLER_COLUMNS} FROM handlers ORDER BY name"),
+            [],
+            |r| handler_info(r),
+        )
     }
 
     fn handler(&self, name: &str) -> Result<HandlerInfo, StoreError> {
-        self.conn()
-            .query_row(
-                "SELECT name, live_version, keep_runs, keep_days, created_at, updated_at
-                 FROM handlers WHERE name = ?1",
-                [name],
-                handler_row,
-            )
-            .optional()?
-            .ok_or_else(|| not_found_handler(name))
+        select_one(
+            &self.conn(),
+            &format!("SELECT {HANDLER_COLUMNS} FROM handlers WHERE name = ?1"),
+            [name],
+            |r| handler_info(r),
+        )?
+        .ok_or_else(|| StoreError::handler_not_found(name))
     }
 
     fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT version, module_sha256, config, created_at FROM versions
-             WHERE handler = ?1 ORDER BY version",
+        let rows = select_all(
+            &self.conn(),
+            &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = ?1 ORDER BY version"),
+            [name],
+            |r| version_info(r),
         )?;
-        let rows: Vec<VersionInfo> = stmt
-            .query_map([name], version_row)?
-            .collect::<Result<_, _>>()?;
         if rows.is_empty() {
-            return Err(not_found_handler(name));
+            return Err(StoreError::handler_not_found(name));
         }
         Ok(rows)
     }
@@ -237,24 +328,10 @@ impl Store for SqliteStore {
         for rec in records {
             insert_run(&tx, rec)?;
         }
-        let mut touched: Vec<&str> = records.iter().map(|r| r.handler.as_str()).collect();
-        touched.sort_unstable();
-        touched.dedup();
         let now = now_ms();
-        for handler in touched {
-            let keep = tx
-                .query_row(
-                    "SELECT keep_runs, keep_days FROM handlers WHERE name = ?1",
-                    [handler],
-                    |r| {
-                        Ok(Retention {
-                            keep_runs: r.get(0)?,
-                            keep_days: r.get(1)?,
-                        })
-                    },
-                )
-                .optional()?
-                .unwrap_or_default();
+        let sql = format!("SELECT {RETENTION_COLUMNS} FROM handlers WHERE name = ?1");
+        for handler in handlers_of(records) {
+            let keep = select_one(&tx, &sql, [handler], |r| retention(r, 0))?.unwrap_or_default();
             prune_handler(&tx, handler, keep, now)?;
         }
         tx.commit()?;
@@ -268,65 +345,37 @@ impl Store for SqliteStore {
         run: Option<&str>,
         limit: usize,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let conn = self.conn();
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE handler = ?1 AND seq > ?2
-             AND (?3 IS NULL OR id = ?3) ORDER BY seq LIMIT ?4"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![handler, since_seq, run, limit as i64], run_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(finish_run_row(row?)?);
-        }
-        Ok(out)
+        select_all(
+            &self.conn(),
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE handler = ?1 AND seq > ?2
+                 AND (?3 IS NULL OR id = ?3) ORDER BY seq LIMIT ?4"
+            ),
+            params![handler, since_seq, run, limit as i64],
+            |r| run_record(r),
+        )
     }
 
     fn recent_runs(&self, handler: &str, n: usize) -> Result<Vec<RunRecord>, StoreError> {
-        let conn = self.conn();
-        let sql =
-            format!("SELECT {RUN_COLUMNS} FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT ?2");
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![handler, n as i64], run_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(finish_run_row(row?)?);
-        }
-        Ok(out)
+        select_all(
+            &self.conn(),
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE handler = ?1 ORDER BY seq DESC LIMIT ?2"
+            ),
+            params![handler, n as i64],
+            |r| run_record(r),
+        )
     }
 
     fn run_state(&self, id: &str) -> Result<RunState, StoreError> {
         let conn = self.conn();
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");
-        if let Some(row) = conn.query_row(&sql, [id], run_row).optional()? {
-            return Ok(RunState::Finished(Box::new(finish_run_row(row)?)));
+        if let Some(record) = select_one(&conn, &sql, [id], |r| run_record(r))? {
+            return Ok(RunState::Finished(Box::new(record)));
         }
-        let job = conn
-            .query_row(
-                "SELECT handler, state, attempts, created_at FROM jobs WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Millis>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        match job {
-            Some((handler, state, _, created_at)) if state == "queued" => Ok(RunState::Queued {
-                handler,
-                created_at,
-            }),
-            Some((handler, _, attempts, created_at)) => Ok(RunState::Running {
-                handler,
-                created_at,
-                attempts,
-            }),
-            None => Err(StoreError::NotFound(format!("run {id:?}"))),
-        }
+        let sql = format!("SELECT {JOB_STATE_COLUMNS} FROM jobs WHERE id = ?1");
+        select_one(&conn, &sql, [id], |r| job_state(r))?
+            .ok_or_else(|| StoreError::run_not_found(id))
     }
 
     fn prune_runs(&self, now: Millis) -> Result<usize, StoreError> {
@@ -379,28 +428,16 @@ impl Store for SqliteStore {
              VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
             params![new.id, name, scope.as_str(), new.hash, now],
         )?;
-        Ok((
-            TokenInfo {
-                id: new.id,
-                name: name.to_string(),
-                scope,
-                created_at: now,
-                revoked_at: None,
-            },
-            new.bearer,
-        ))
+        Ok(new.created(name, scope, now))
     }
 
     fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, name, scope, created_at, revoked_at, secret_sha256 FROM tokens
-             ORDER BY created_at, id",
-        )?;
-        let rows = stmt.query_map([], token_row)?;
-        Ok(rows
-            .map(|r| r.map(|(info, _)| info))
-            .collect::<Result<_, _>>()?)
+        select_all(
+            &self.conn(),
+            &format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id"),
+            [],
+            |r| token_and_hash(r).map(|(info, _)| info),
+        )
     }
 
     fn revoke_token(&self, id: &str) -> Result<(), StoreError> {
@@ -409,41 +446,19 @@ impl Store for SqliteStore {
             params![id, now_ms()],
         )?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!(
-                "token {id:?} (or it is revoked already)"
-            )));
+            return Err(StoreError::token_not_found(id));
         }
         Ok(())
     }
 
     fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let Some((id, secret)) = token::split(presented) else {
-            return Ok(None);
-        };
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, name, scope, created_at, revoked_at, secret_sha256 FROM tokens
-                 WHERE id = ?1",
+        token::authenticate(presented, |id| {
+            select_one(
+                &self.conn(),
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"),
                 [id],
-                token_row,
+                |r| token_and_hash(r),
             )
-            .optional()?;
-        // Hash and compare even for an unknown id, so the time taken says nothing about which part
-        // of the token was wrong.
-        let (info, hash) = row.unwrap_or_else(|| {
-            (
-                TokenInfo {
-                    id: String::new(),
-                    name: String::new(),
-                    scope: Scope::Read,
-                    created_at: 0,
-                    revoked_at: Some(0),
-                },
-                "0".repeat(64),
-            )
-        });
-        let matches = token::secret_matches(secret, &hash);
-        Ok((matches && info.revoked_at.is_none()).then_some(info))
+        })
     }
 }

@@ -67,6 +67,22 @@ pub(crate) struct NewToken {
     pub hash: String,
 }
 
+impl NewToken {
+    /// The token as made at `now`, and its bearer string (shown once, never stored).
+    pub(crate) fn created(self, name: &str, scope: Scope, now: Millis) -> (TokenInfo, String) {
+        (
+            TokenInfo {
+                id: self.id,
+                name: name.to_string(),
+                scope,
+                created_at: now,
+                revoked_at: None,
+            },
+            self.bearer,
+        )
+    }
+}
+
 pub(crate) fn generate() -> Result<NewToken, StoreError> {
     let id = random_hex(8)?;
     let secret = random_hex(32)?;
@@ -83,7 +99,7 @@ pub(crate) fn hash_secret(secret: &str) -> String {
 }
 
 /// Splits a presented bearer string into (id, secret) if it has the token's shape.
-pub(crate) fn split(presented: &str) -> Option<(&str, &str)> {
+fn split(presented: &str) -> Option<(&str, &str)> {
     let rest = presented.strip_prefix("tern_")?;
     let (id, secret) = rest.split_once('_')?;
     let hexish = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
@@ -91,7 +107,35 @@ pub(crate) fn split(presented: &str) -> Option<(&str, &str)> {
 }
 
 /// Whether the presented secret hashes to the stored hash, in time independent of where they differ.
-pub(crate) fn secret_matches(secret: &str, stored_hash: &str) -> bool {
+fn secret_matches(secret: &str, stored_hash: &str) -> bool {
     let presented = hash_secret(secret);
     presented.as_bytes().ct_eq(stored_hash.as_bytes()).into()
+}
+
+/// The token a presented bearer string belongs to, if it is valid and not revoked; `by_id` looks
+/// up a token and its secret's hash in the store.
+pub(crate) fn authenticate(
+    presented: &str,
+    by_id: impl FnOnce(&str) -> Result<Option<(TokenInfo, String)>, StoreError>,
+) -> Result<Option<TokenInfo>, StoreError> {
+    let Some((id, secret)) = split(presented) else {
+        return Ok(None);
+    };
+    let row = by_id(id)?;
+    // Hash and compare even for an unknown id, so the time taken says nothing about which part
+    // of the token was wrong.
+    let (info, hash) = row.unwrap_or_else(|| {
+        (
+            TokenInfo {
+                id: String::new(),
+                name: String::new(),
+                scope: Scope::Read,
+                created_at: 0,
+                revoked_at: Some(0),
+            },
+            "0".repeat(64),
+        )
+    });
+    let matches = secret_matches(secret, &hash);
+    Ok((matches && info.revoked_at.is_none()).then_some(info))
 }

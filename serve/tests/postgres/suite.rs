@@ -1,9 +1,12 @@
 //! The store suite: what every [`Store`] must do, run on SQLite and on PostgreSQL alike.
 
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use tern_serve::store::{
-    now_ms, sha256_hex, NewVersion, Retention, RunKind, RunRecord, RunState, Scope, SqliteStore,
-    Store, StoreError, MAX_QUEUED_PER_HANDLER,
+    now_ms, sha256_hex, NewVersion, RecordBatcher, Retention, RunKind, RunRecord, RunState, Scope,
+    SqliteStore, Store, StoreError, MAX_QUEUED_PER_HANDLER,
 };
 
 fn version(store: &dyn Store, module: &[u8], config: &str) -> NewVersion {
@@ -40,6 +43,7 @@ pub fn run_suite(fresh: &dyn Fn() -> Box<dyn Store>) {
     async_queue_claims_releases_and_finishes(&*fresh());
     queue_is_bounded(&*fresh());
     tokens_authenticate_until_revoked(&*fresh());
+    batcher_writes_on_flush_and_drop(fresh().into());
 }
 
 fn blobs_are_content_addressed(store: &dyn Store) {
@@ -208,6 +212,8 @@ fn queue_is_bounded(store: &dyn Store) {
 
 fn tokens_authenticate_until_revoked(store: &dyn Store) {
     let (info, secret) = store.create_token("laptop", Scope::Deploy).unwrap();
+    assert!(secret.starts_with("tern_"));
+    assert_eq!(secret.len(), "tern_".len() + 16 + 1 + 64);
     let got = store.authenticate(&secret).unwrap().unwrap();
     assert_eq!(
         (got.id.as_str(), got.scope),
@@ -217,6 +223,10 @@ fn tokens_authenticate_until_revoked(store: &dyn Store) {
     let last = wrong.pop().unwrap();
     wrong.push(if last == '0' { '1' } else { '0' });
     assert!(store.authenticate(&wrong).unwrap().is_none());
+    // An unknown id and garbage: refused alike.
+    let unknown = format!("tern_{}{}", "0".repeat(16), &secret[21..]);
+    assert!(store.authenticate(&unknown).unwrap().is_none());
+    assert!(store.authenticate("").unwrap().is_none());
     assert!(store.authenticate("Bearer xyz").unwrap().is_none());
     assert_eq!(store.list_tokens().unwrap().len(), 1);
     store.revoke_token(&info.id).unwrap();
@@ -226,6 +236,31 @@ fn tokens_authenticate_until_revoked(store: &dyn Store) {
         store.revoke_token(&info.id),
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// Records pushed to the batcher are written on flush (one batch, one callback) and on drop.
+fn batcher_writes_on_flush_and_drop(store: Arc<dyn Store>) {
+    store
+        .create_handler("h", version(&*store, b"m", "{}"))
+        .unwrap();
+    let written = Arc::new(AtomicUsize::new(0));
+    let w = written.clone();
+    let batcher = RecordBatcher::start(
+        store.clone(),
+        Duration::from_secs(3600),
+        Box::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        }),
+    );
+    for i in 0..10 {
+        batcher.push(record(&format!("r{i}"), "h", now_ms()));
+    }
+    batcher.flush();
+    assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 10);
+    assert_eq!(written.load(Ordering::SeqCst), 1);
+    batcher.push(record("last", "h", now_ms()));
+    drop(batcher);
+    assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 11);
 }
 
 #[test]
