@@ -9,9 +9,11 @@ static int dopened(const char *url, int32_t *h) {
     return fail_got("dagger.open, expecting a handle > 2", *h);
 }
 
+/* Declares `h` and opens `url` into it with dagger.open, as WITH does with resource_open. */
+#define DWITH(url, h) int32_t h; TRY(dopened(url, &h))
+
 CASE(98) {
-    int32_t h;
-    TRY(dopened("zero://", &h));
+    DWITH("zero://", h);
     unsigned char buf[8];
     memset(buf, 0xAA, sizeof buf);
     int32_t n = resource_read(h, buf, 8);
@@ -22,9 +24,8 @@ CASE(98) {
 }
 
 CASE(99) {
-    int32_t null, zero;
-    TRY(dopened("null://", &null));
-    TRY(dopened("zero://", &zero));
+    DWITH("null://", null);
+    DWITH("zero://", zero);
     char buf[8];
     int32_t at_end = tern_dagger_read(null, buf, 8), n = tern_dagger_read(zero, buf, 8);
     resource_close(null);
@@ -35,8 +36,7 @@ CASE(99) {
 }
 
 CASE(100) {
-    int32_t h;
-    TRY(dopened("fd://1", &h));
+    DWITH("fd://1", h);
     int32_t n = tern_dagger_write(h, "c100: via dagger\n", 17);
     int32_t closed = tern_dagger_close(h);
     EXPECT_EQ(n, 17, "dagger.write(fd://1)");
@@ -45,18 +45,13 @@ CASE(100) {
 }
 
 CASE(101) {
-    int32_t h;
-    TRY(dopened("null://", &h));
+    DWITH("null://", h);
     int32_t ok = tern_dagger_sync(h), bad = tern_dagger_sync(999);
-    resource_close(h);
-    EXPECT_EQ(ok, 0, "dagger.sync(null://)");
-    EXPECT_EQ(bad, TERN_EINVAL, "dagger.sync(999)");
-    return 0;
+    return close_and_expect2(h, ok, 0, "dagger.sync(null://)", bad, TERN_EINVAL, "dagger.sync(999)");
 }
 
 CASE(102) {
-    int32_t h;
-    TRY(dopened("zero://", &h));
+    DWITH("zero://", h);
     int32_t first = tern_dagger_close(h), second = tern_dagger_close(h);
     char buf[4];
     EXPECT_EQ(first, 0, "dagger.close(h)");
@@ -89,9 +84,8 @@ CASE(104) {
 }
 
 CASE(105) {
-    int32_t zero, null;
-    TRY(dopened("zero://", &zero));
-    TRY(dopened("null://", &null));
+    DWITH("zero://", zero);
+    DWITH("null://", null);
     edge e = edge_grow();
     void *end = (void *)(uintptr_t)edge_near_end(e);
     int32_t r = tern_dagger_read(zero, end, 16), w = tern_dagger_write(null, end, 16);

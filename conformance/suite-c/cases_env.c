@@ -4,6 +4,14 @@
 #define FILL 0xEE
 static const tern_str GREETING = TERN_LIT("hello, conformance");
 
+/* Fails with `what` and the bytes unless the `n` bytes of `buf`, filled with FILL before a call that
+ * found it too small, are untouched. */
+static int small_untouched(const char *buf, int32_t n, const char *what) {
+    if (all_bytes((const unsigned char *)buf, n, FILL)) return 0;
+    detail(bytes_of(buf, n));
+    return fail(what);
+}
+
 CASE(22) {
     char buf[64];
     memset(buf, FILL, sizeof buf);
@@ -29,11 +37,7 @@ CASE(24) {
     char buf[5];
     memset(buf, FILL, sizeof buf);
     EXPECT_EQ(env_get("CONF_GREETING", 13, buf, 5), 18, "env_get(CONF_GREETING, buf, 5)");
-    if (!all_bytes((unsigned char *)buf, 5, FILL)) {
-        detail(bytes_of(buf, 5));
-        return fail("env_get wrote into a too-small buffer");
-    }
-    return 0;
+    return small_untouched(buf, 5, "env_get wrote into a too-small buffer");
 }
 
 CASE(25) {
@@ -130,11 +134,7 @@ CASE(36) {
     char buf[4];
     memset(buf, FILL, sizeof buf);
     EXPECT_EQ(startup_arg_at(3, buf, 4), 9, "startup_arg_at(3, buf, 4)");
-    if (!all_bytes((unsigned char *)buf, 4, FILL)) {
-        detail(bytes_of(buf, 4));
-        return fail("startup_arg_at wrote into a too-small buffer");
-    }
-    return 0;
+    return small_untouched(buf, 4, "startup_arg_at wrote into a too-small buffer");
 }
 
 CASE(37) {

@@ -13,24 +13,33 @@ static int fails_file(const char *rest, int32_t want) {
     return open_fails(url, want);
 }
 
-/* Opens `rest`, writes `bytes` with one write, closes. */
-static int write_file(const char *rest, tern_str bytes) {
-    int32_t h;
-    TRY(open_file(rest, &h));
-    int r = write_whole(h, bytes);
-    resource_close(h);
+/* Opens `rest` into `h` and writes `bytes` with one write; closes `h` again if the write fails. */
+static int open_written(const char *rest, tern_str bytes, int32_t *h) {
+    TRY(open_file(rest, h));
+    int r = write_whole(*h, bytes);
+    if (r) resource_close(*h);
     return r;
 }
 
-/* The whole content of `rest` (a URL tail with its ?mode), with tern_read_url. */
-static int content(const char *rest, tern_str *out) {
-    tern_str url;
+/* Opens `rest`, writes `bytes` with one write, closes. */
+static int write_file(const char *rest, tern_str bytes) {
+    int32_t h;
+    TRY(open_written(rest, bytes, &h));
+    resource_close(h);
+    return 0;
+}
+
+/* Fails unless the whole content of `rest` (a URL tail with its ?mode), read with the SDK's
+ * tern_read_url, is `want`. */
+static int expect_content(const char *rest, tern_str want, const char *what) {
+    tern_str url, all;
     TRY(file_url(rest, &url));
-    int32_t n = tern_read_url(url, 1 << 16, out);
+    int32_t n = tern_read_url(url, 1 << 16, &all);
     if (n < 0) {
         detail(url);
         return fail_eq("tern_read_url", n, 0);
     }
+    EXPECT_BYTES(all, want, what);
     return 0;
 }
 
@@ -46,17 +55,10 @@ CASE(85) {
     EXPECT_BYTES(all, TERN_LIT("hello, file\n"), "hello.txt");
     EXPECT_EQ(again, TERN_EOF, "resource_read at the end, again");
     /* The SDK reads the same bytes. */
-    TRY(content("hello.txt", &all));
-    EXPECT_BYTES(all, TERN_LIT("hello, file\n"), "tern_read_url(hello.txt)");
-    return 0;
+    return expect_content("hello.txt", TERN_LIT("hello, file\n"), "tern_read_url(hello.txt)");
 }
 
-CASE(86) {
-    tern_str all;
-    TRY(content("with%20space.txt?mode=r", &all));
-    EXPECT_BYTES(all, TERN_LIT("spaced out\n"), "with%20space.txt");
-    return 0;
-}
+CASE(86) { return expect_content("with%20space.txt?mode=r", TERN_LIT("spaced out\n"), "with%20space.txt"); }
 
 CASE(87) {
     int32_t h;
@@ -93,27 +95,18 @@ CASE(91) { return write_file("created.txt?mode=w", TERN_LIT("created by c91\n"))
 
 CASE(92) {
     TRY(write_file("truncate.txt?mode=w", TERN_LIT("short\n")));
-    tern_str all;
-    TRY(content("truncate.txt?mode=r", &all));
-    EXPECT_BYTES(all, TERN_LIT("short\n"), "truncate.txt after mode=w");
-    return 0;
+    return expect_content("truncate.txt?mode=r", TERN_LIT("short\n"), "truncate.txt after mode=w");
 }
 
 CASE(93) {
     TRY(write_file("append.txt?mode=a", TERN_LIT("two\n")));
     TRY(write_file("new-append.txt?mode=a", TERN_LIT("fresh\n")));
-    tern_str all;
-    TRY(content("append.txt?mode=r", &all));
-    EXPECT_BYTES(all, TERN_LIT("one\ntwo\n"), "append.txt after mode=a");
-    return 0;
+    return expect_content("append.txt?mode=r", TERN_LIT("one\ntwo\n"), "append.txt after mode=a");
 }
 
 CASE(94) {
     TRY(write_file("rw-new.txt?mode=rw", TERN_LIT("made by mode=rw\n")));
-    tern_str all;
-    TRY(content("rw-new.txt?mode=rw", &all));
-    EXPECT_BYTES(all, TERN_LIT("made by mode=rw\n"), "rw-new.txt read back");
-    return 0;
+    return expect_content("rw-new.txt?mode=rw", TERN_LIT("made by mode=rw\n"), "rw-new.txt read back");
 }
 
 CASE(95) {
@@ -123,23 +116,13 @@ CASE(95) {
 
 CASE(96) {
     int32_t h;
-    TRY(open_file("flushed.txt?mode=w", &h));
-    int r = write_whole(h, TERN_LIT("synced\n"));
-    int32_t f = resource_flush(h);
-    resource_close(h);
-    TRY(r);
-    EXPECT_EQ(f, 0, "resource_flush(file://)");
-    return 0;
+    TRY(open_written("flushed.txt?mode=w", TERN_LIT("synced\n"), &h));
+    return close_and_expect(h, resource_flush(h), 0, "resource_flush(file://)");
 }
 
 CASE(97) {
     int32_t h;
-    TRY(open_file("write-only.txt?mode=w", &h));
-    int r = write_whole(h, TERN_LIT("w\n"));
+    TRY(open_written("write-only.txt?mode=w", TERN_LIT("w\n"), &h));
     char buf[4];
-    int32_t n = resource_read(h, buf, 4);
-    resource_close(h);
-    TRY(r);
-    EXPECT_EQ(n, TERN_EUNSUPPORTED, "resource_read on a mode=w file");
-    return 0;
+    return close_and_expect(h, resource_read(h, buf, 4), TERN_EUNSUPPORTED, "resource_read on a mode=w file");
 }

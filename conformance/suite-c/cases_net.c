@@ -55,6 +55,22 @@ static int expect_response(int32_t h, const char *status, tern_str body, respons
     return 0;
 }
 
+/* One exchange on `h`: writes `request`, flushes (which must return 0; `flush_what` names the flush in
+ * a failure), and reads the response, which must have this status line and body. */
+static int exchange(int32_t h, tern_str request, const char *flush_what, const char *status, tern_str body,
+                    response *r) {
+    TRY(write_whole(h, request));
+    EXPECT_EQ(resource_flush(h), 0, flush_what);
+    return expect_response(h, status, body, r);
+}
+
+/* Fails unless resource_open of scheme://$VAR + path returns `want`. */
+static int open_at_fails(const char *scheme, const char *var, const char *path, int32_t want) {
+    tern_str url;
+    TRY(url_of(scheme, var, path, &url));
+    return open_fails(url, want);
+}
+
 /* Opens `url`, writes `request`, and checks that the flush returns `want`. */
 static int flush_fails(tern_str url, tern_str request, int32_t want) {
     int32_t h;
@@ -68,14 +84,24 @@ static int flush_fails(tern_str url, tern_str request, int32_t want) {
     return 0;
 }
 
-/* Opens http://$NET_HTTP/path, runs the exchange, closes. */
+/* Declares `h` and opens http://$NET_HTTP + path into it. */
 #define HTTP(path, h) int32_t h; TRY(open_at("http://", "NET_HTTP", path, &h))
+/* Evaluates `expr` (a check on `h`), closes `h`, and returns the check's failure if it failed. */
 #define CLOSE_AFTER(h, expr) do { int e_ = (expr); resource_close(h); if (e_) return e_; } while (0)
 
+/* Opens scheme://$VAR + path, reads the response into `r` and closes: fails unless the response has
+ * this status line and body. */
+static int get_response(const char *scheme, const char *var, const char *path, const char *status, tern_str body,
+                        response *r) {
+    int32_t h;
+    TRY(open_at(scheme, var, path, &h));
+    CLOSE_AFTER(h, expect_response(h, status, body, r));
+    return 0;
+}
+
 CASE(116) {
-    HTTP("/pub/hello", h);
     response r;
-    CLOSE_AFTER(h, expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r));
+    TRY(get_response("http://", "NET_HTTP", "/pub/hello", "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r));
     ENSURE(has(&r, "content-length: 12"), "no \"content-length: 12\" header line");
     return 0;
 }
@@ -84,12 +110,8 @@ CASE(117) {
     HTTP("/pub/echo", h);
     response r;
     int e = write_whole(h, TERN_LIT("POST /pub/echo HTTP/1.1\r\nContent-Length: 5\r\n\r\n"));
-    if (!e) e = write_whole(h, TERN_LIT("hello"));
-    int32_t f = e ? 0 : resource_flush(h);
-    if (!e && f == 0) e = expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello"), &r);
-    resource_close(h);
-    TRY(e);
-    EXPECT_EQ(f, 0, "resource_flush");
+    if (!e) e = exchange(h, TERN_LIT("hello"), "resource_flush", "HTTP/1.1 200 OK", TERN_LIT("hello"), &r);
+    CLOSE_AFTER(h, e);
     ENSURE(has(&r, "x-method: POST"), "no \"x-method: POST\" header line");
     return 0;
 }
@@ -101,13 +123,9 @@ CASE(118) {
     TRY(server("NET_HTTP", &addr));
     int32_t h;
     TRY(opened(url, &h));
-    int e = write_whole(h, concat3(TERN_LIT("GET /pub/hello HTTP/1.1\r\nHost: "), addr, TERN_LIT("\r\n\r\n")));
-    int32_t f = e ? 0 : resource_flush(h);
     response r;
-    if (!e && f == 0) e = expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r);
-    resource_close(h);
-    TRY(e);
-    EXPECT_EQ(f, 0, "resource_flush with the opened Host");
+    CLOSE_AFTER(h, exchange(h, concat3(TERN_LIT("GET /pub/hello HTTP/1.1\r\nHost: "), addr, TERN_LIT("\r\n\r\n")),
+                            "resource_flush with the opened Host", "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r));
     return 0;
 }
 
@@ -119,25 +137,22 @@ CASE(119) {
 }
 
 CASE(120) {
-    HTTP("/pub/chunked", h);
     response r;
-    CLOSE_AFTER(h, expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("chunk one\nchunk two\n"), &r));
+    TRY(get_response("http://", "NET_HTTP", "/pub/chunked", "HTTP/1.1 200 OK", TERN_LIT("chunk one\nchunk two\n"),
+                     &r));
     ENSURE(tern_find(r.head, TERN_LIT("\r\ntransfer-encoding")) < 0, "the head still has transfer-encoding");
     return 0;
 }
 
 CASE(121) {
-    HTTP("/pub/missing", h);
     response r;
-    CLOSE_AFTER(h, expect_response(h, "HTTP/1.1 404 Not Found", TERN_LIT("no such page\n"), &r));
-    return 0;
+    return get_response("http://", "NET_HTTP", "/pub/missing", "HTTP/1.1 404 Not Found", TERN_LIT("no such page\n"),
+                        &r);
 }
 
 CASE(122) {
-    HTTP("/pub/redirect", h);
     response r;
-    CLOSE_AFTER(h, expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r));
-    return 0;
+    return get_response("http://", "NET_HTTP", "/pub/redirect", "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r);
 }
 
 CASE(123) {
@@ -176,33 +191,25 @@ static int32_t read_until_error(int32_t h) {
 
 CASE(126) {
     HTTP("/pub/big", h);
-    int32_t e = read_until_error(h);
-    resource_close(h);
-    EXPECT_EQ(e, TERN_ELIMIT, "reading a 4096-byte body under --max-response-size 1K");
-    return 0;
+    return close_and_expect(h, read_until_error(h), TERN_ELIMIT,
+                            "reading a 4096-byte body under --max-response-size 1K");
 }
 
 CASE(127) {
     HTTP("/pub/slow", h);
-    int32_t e = read_until_error(h);
-    resource_close(h);
-    EXPECT_EQ(e, TERN_ETIMEOUT, "reading /pub/slow");
-    return 0;
+    return close_and_expect(h, read_until_error(h), TERN_ETIMEOUT, "reading /pub/slow");
 }
 
 CASE(128) {
     HTTP("/pub/hello", h);
-    for (int i = 0; i < 2; i++) {
-        int e = write_whole(h, TERN_LIT("GET /pub/hello HTTP/1.1\r\n\r\n"));
-        int32_t f = e ? 0 : resource_flush(h);
-        response r;
-        if (!e && f == 0) e = expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r);
-        if (e || f) resource_close(h);
-        TRY(e);
-        EXPECT_EQ(f, 0, "resource_flush of an exchange");
+    response r;
+    int e = 0;
+    for (int i = 0; i < 2 && !e; i++) {
+        e = exchange(h, TERN_LIT("GET /pub/hello HTTP/1.1\r\n\r\n"), "resource_flush of an exchange", "HTTP/1.1 200 OK",
+                     TERN_LIT("hello, http\n"), &r);
     }
     resource_close(h);
-    return 0;
+    return e;
 }
 
 CASE(129) {
@@ -216,18 +223,11 @@ CASE(129) {
     return 0;
 }
 
-CASE(130) {
-    tern_str url;
-    TRY(url_of("http://", "NET_HTTP", "/secret/data", &url));
-    return open_fails(url, TERN_EPERM);
-}
+CASE(130) { return open_at_fails("http://", "NET_HTTP", "/secret/data", TERN_EPERM); }
 
 CASE(131) {
-    int32_t h;
-    TRY(open_at("https://", "NET_HTTPS", "/pub/hello", &h));
     response r;
-    CLOSE_AFTER(h, expect_response(h, "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r));
-    return 0;
+    return get_response("https://", "NET_HTTPS", "/pub/hello", "HTTP/1.1 200 OK", TERN_LIT("hello, http\n"), &r);
 }
 
 /* Writes `message` to an echo connection and reads the same bytes back. */
@@ -263,35 +263,20 @@ CASE(133) {
 
 CASE(134) { return open_fails(TERN_LIT("tls://localhost"), TERN_EINVAL); }
 
-CASE(135) {
-    tern_str url;
-    TRY(url_of("tcp://", "NET_TCP_CLOSED", "", &url));
-    return open_fails(url, TERN_ECONNECT);
-}
+CASE(135) { return open_at_fails("tcp://", "NET_TCP_CLOSED", "", TERN_ECONNECT); }
 
 CASE(136) {
     int32_t h;
     TRY(open_at("tcp://", "NET_TCP_SILENT", "", &h));
     char buf[16];
-    int32_t n = resource_read(h, buf, 16);
-    resource_close(h);
-    EXPECT_EQ(n, TERN_ETIMEOUT, "resource_read(tcp_silent)");
-    return 0;
+    return close_and_expect(h, resource_read(h, buf, 16), TERN_ETIMEOUT, "resource_read(tcp_silent)");
 }
 
-CASE(137) {
-    tern_str url;
-    TRY(url_of("tcp://localhost:", "NET_TCP_ECHO_PORT", "", &url));
-    return open_fails(url, TERN_EPERM);
-}
+CASE(137) { return open_at_fails("tcp://localhost:", "NET_TCP_ECHO_PORT", "", TERN_EPERM); }
 
 CASE(138) { return echo("tls://", "NET_TLS_ECHO", TERN_LIT("ping over tls\n")); }
 
-CASE(139) {
-    tern_str url;
-    TRY(url_of("tls://", "NET_TLS_UNTRUSTED", "", &url));
-    return open_fails(url, TERN_ECONNECT);
-}
+CASE(139) { return open_at_fails("tls://", "NET_TLS_UNTRUSTED", "", TERN_ECONNECT); }
 
 /* Whether `s` is an IPv4 address: four decimal numbers up to 255. */
 static int is_ipv4(tern_str s) {
@@ -322,8 +307,7 @@ static int is_ipv6(tern_str s) {
 }
 
 CASE(140) {
-    int32_t h;
-    TRY(opened(TERN_LIT("dns://localhost"), &h));
+    WITH("dns://localhost", h);
     tern_str text;
     int e = read_to_eof(h, &text);
     int32_t w = resource_write(h, "x", 1);
@@ -352,7 +336,5 @@ CASE(141) { return open_fails(TERN_LIT("dns://conformance-test.invalid"), TERN_E
 CASE(142) {
     TRY(open_fails(TERN_LIT("tcp://127.0.0.1:1"), TERN_EPERM));
     TRY(open_fails(TERN_LIT("dns://example.com"), TERN_EPERM));
-    tern_str url;
-    TRY(url_of("https://", "NET_HTTPS", "/secret/data", &url));
-    return open_fails(url, TERN_EPERM);
+    return open_at_fails("https://", "NET_HTTPS", "/secret/data", TERN_EPERM);
 }

@@ -101,16 +101,14 @@ CASE(62) {
 }
 
 CASE(63) {
-    int32_t h;
-    TRY(opened(TERN_LIT("zero://"), &h));
+    WITH("zero://", h);
     resource_close(h);
     return all_invalid(h);
 }
 
 CASE(64) {
-    int32_t live, dead;
-    TRY(opened(TERN_LIT("zero://"), &live));
-    TRY(opened(TERN_LIT("null://"), &dead));
+    WITH("zero://", live);
+    WITH("null://", dead);
     resource_close(dead);
     resource_close(999);
     resource_close(-1);
@@ -123,10 +121,9 @@ CASE(64) {
 }
 
 CASE(65) {
-    int32_t a, b, c;
-    TRY(opened(TERN_LIT("null://"), &a));
-    TRY(opened(TERN_LIT("null://"), &b));
-    TRY(opened(TERN_LIT("null://"), &c));
+    WITH("null://", a);
+    WITH("null://", b);
+    WITH("null://", c);
     ENSURE(a != b && b != c && a != c, "handles are not distinct");
     resource_close(b);
     resource_close(a);
@@ -141,18 +138,13 @@ CASE(65) {
 }
 
 CASE(66) {
-    int32_t h;
-    TRY(opened(TERN_LIT("zero://"), &h));
+    WITH("zero://", h);
     char buf[1];
-    int32_t n = resource_read(h, buf, 0);
-    resource_close(h);
-    EXPECT_EQ(n, 0, "resource_read(zero://, buf, 0)");
-    return 0;
+    return close_and_expect(h, resource_read(h, buf, 0), 0, "resource_read(zero://, buf, 0)");
 }
 
 CASE(67) {
-    int32_t h;
-    TRY(opened(TERN_LIT("zero://"), &h));
+    WITH("zero://", h);
     edge e = edge_grow();
     int32_t got = raw_resource_read(h, edge_near_end(e), 16);
     int untouched = edge_untouched(e);
@@ -165,8 +157,7 @@ CASE(67) {
 }
 
 CASE(68) {
-    int32_t h;
-    TRY(opened(TERN_LIT("null://"), &h));
+    WITH("null://", h);
     edge e = edge_grow();
     char buf[8] = {0};
     int32_t got = raw_resource_write(h, edge_near_end(e), 16);

@@ -1,17 +1,18 @@
 /* The schemes granted by default: null, zero, random, log and fd. */
 #include "suite.h"
 
-/* Declares `h` and opens `url` into it, failing the case unless that gives a handle > 2. */
-#define WITH(url, h) int32_t h; TRY(opened(TERN_LIT(url), &h))
+/* Fails unless one resource_write of `bytes` on a fresh handle on `url` returns `want`. */
+static int write_once(const char *url, tern_str bytes, int32_t want, const char *what) {
+    int32_t h;
+    TRY(opened(tern_cstr(url), &h));
+    return close_and_expect(h, resource_write(h, bytes.ptr, bytes.len), want, what);
+}
 
 CASE(70) {
     WITH("null://", h);
     char buf[8];
     int32_t a = resource_read(h, buf, 8), b = resource_read(h, buf, 8);
-    resource_close(h);
-    EXPECT_EQ(a, TERN_EOF, "resource_read(null://)");
-    EXPECT_EQ(b, TERN_EOF, "resource_read(null://) again");
-    return 0;
+    return close_and_expect2(h, a, TERN_EOF, "resource_read(null://)", b, TERN_EOF, "resource_read(null://) again");
 }
 
 CASE(71) {
@@ -38,13 +39,7 @@ CASE(72) {
     return 0;
 }
 
-CASE(73) {
-    WITH("zero://", h);
-    int32_t n = resource_write(h, "x", 1);
-    resource_close(h);
-    EXPECT_EQ(n, TERN_EUNSUPPORTED, "resource_write(zero://)");
-    return 0;
-}
+CASE(73) { return write_once("zero://", TERN_LIT("x"), TERN_EUNSUPPORTED, "resource_write(zero://)"); }
 
 CASE(74) {
     WITH("random://", h);
@@ -59,57 +54,37 @@ CASE(74) {
     return 0;
 }
 
-CASE(75) {
-    WITH("random://", h);
-    int32_t n = resource_write(h, "x", 1);
-    resource_close(h);
-    EXPECT_EQ(n, TERN_EUNSUPPORTED, "resource_write(random://)");
-    return 0;
-}
+CASE(75) { return write_once("random://", TERN_LIT("x"), TERN_EUNSUPPORTED, "resource_write(random://)"); }
 
 CASE(76) {
-    WITH("log://?prefix=c76", h);
-    int32_t n = resource_write(h, "first\nsecond\n", 13);
-    resource_close(h);
-    EXPECT_EQ(n, 13, "resource_write(log://, 13 bytes)");
-    return 0;
+    return write_once("log://?prefix=c76", TERN_LIT("first\nsecond\n"), 13, "resource_write(log://, 13 bytes)");
 }
 
 CASE(77) {
     WITH("log://?prefix=c77", h);
     int32_t a = resource_write(h, "par", 3), b = resource_write(h, "tial line\n", 10);
-    resource_close(h);
-    EXPECT_EQ(a, 3, "resource_write(log://, \"par\")");
-    EXPECT_EQ(b, 10, "resource_write(log://, \"tial line\\n\")");
-    return 0;
+    return close_and_expect2(h, a, 3, "resource_write(log://, \"par\")", b, 10,
+                             "resource_write(log://, \"tial line\\n\")");
 }
 
 CASE(78) {
     WITH("log://?prefix=c78", h);
     int32_t n = resource_write(h, "flushed", 7), f = resource_flush(h);
     tern_log(TERN_LOG_INFO, TERN_LIT("c78: after flush"));
-    resource_close(h);
-    EXPECT_EQ(n, 7, "resource_write(log://, \"flushed\")");
-    EXPECT_EQ(f, 0, "resource_flush(log://)");
-    return 0;
+    return close_and_expect2(h, n, 7, "resource_write(log://, \"flushed\")", f, 0, "resource_flush(log://)");
 }
 
 CASE(79) {
     WITH("log://?prefix=c79", h);
-    int32_t n = resource_write(h, "closed", 6);
-    resource_close(h);
+    int verdict = close_and_expect(h, resource_write(h, "closed", 6), 6, "resource_write(log://, \"closed\")");
     tern_log(TERN_LOG_INFO, TERN_LIT("c79: after close"));
-    EXPECT_EQ(n, 6, "resource_write(log://, \"closed\")");
-    return 0;
+    return verdict;
 }
 
 CASE(80) {
     WITH("log://?prefix=c80", h);
     char buf[8];
-    int32_t n = resource_read(h, buf, 8);
-    resource_close(h);
-    EXPECT_EQ(n, TERN_EUNSUPPORTED, "resource_read(log://)");
-    return 0;
+    return close_and_expect(h, resource_read(h, buf, 8), TERN_EUNSUPPORTED, "resource_read(log://)");
 }
 
 CASE(81) {

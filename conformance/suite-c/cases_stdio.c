@@ -28,8 +28,7 @@ CASE(12) {
 }
 
 CASE(13) {
-    int32_t h;
-    TRY(opened(TERN_LIT("fd://0"), &h));
+    WITH("fd://0", h);
     tern_str rest;
     int r = read_to_eof(h, &rest);
     resource_close(h);

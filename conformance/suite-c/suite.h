@@ -21,6 +21,14 @@ void detail(tern_str s);
 
 /* Helpers shared by the cases (util.c). */
 int opened(tern_str url, int32_t *h);       /* fails unless resource_open gives a handle > 2 */
+/* Declares `h` and opens the literal `url` into it, failing the case unless that gives a handle > 2. */
+#define WITH(url, h) int32_t h; TRY(opened(TERN_LIT(url), &h))
+/* Closes `h`, then fails unless `got` (what a call on `h` returned, evaluated before the close) is
+ * `want`: the last step of the many cases that open a handle, make one call and check its result. */
+int close_and_expect(int32_t h, int32_t got, int32_t want, const char *what);
+/* The same for two results, checked in this order. */
+int close_and_expect2(int32_t h, int32_t got_a, int32_t want_a, const char *what_a, int32_t got_b, int32_t want_b,
+                      const char *what_b);
 int open_fails(tern_str url, int32_t want); /* fails unless resource_open returns `want` */
 int write_whole(int32_t h, tern_str bytes); /* one resource_write that must take every byte */
 int read_to_eof(int32_t h, tern_str *out);  /* reads until -5; any other error fails */

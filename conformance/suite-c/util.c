@@ -66,6 +66,20 @@ int opened(tern_str url, int32_t *h) {
     return fail_got("resource_open, expecting a handle > 2", *h);
 }
 
+int close_and_expect(int32_t h, int32_t got, int32_t want, const char *what) {
+    resource_close(h);
+    EXPECT_EQ(got, want, what);
+    return 0;
+}
+
+int close_and_expect2(int32_t h, int32_t got_a, int32_t want_a, const char *what_a, int32_t got_b, int32_t want_b,
+                      const char *what_b) {
+    resource_close(h);
+    EXPECT_EQ(got_a, want_a, what_a);
+    EXPECT_EQ(got_b, want_b, what_b);
+    return 0;
+}
+
 int open_fails(tern_str url, int32_t want) {
     int32_t got = tern_open(url);
     if (got >= 0) resource_close(got);

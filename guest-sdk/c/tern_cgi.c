@@ -126,6 +126,15 @@ static void out(tern_cgi_response *r, tern_str s) {
     if (e < 0) r->error = e;
 }
 
+/* Writes `v` in decimal. */
+static void out_i64(tern_cgi_response *r, int64_t v) {
+    char digits[24];
+    tern_buf b;
+    tern_buf_init(&b, digits, sizeof digits);
+    tern_buf_i64(&b, v);
+    out(r, tern_buf_text(&b));
+}
+
 /* Writes `s` without CR and LF. */
 static void out_clean(tern_cgi_response *r, tern_str s) {
     int32_t start = 0;
@@ -141,13 +150,9 @@ void tern_cgi_begin(tern_cgi_response *r, int32_t code, const char *reason) {
     r->head_done = 0;
     r->has_content_type = 0;
     r->error = 0;
-    char line[32];
-    tern_buf b;
-    tern_buf_init(&b, line, sizeof line);
-    tern_buf_cstr(&b, "Status: ");
-    tern_buf_i64(&b, code);
-    tern_buf_cstr(&b, " ");
-    out(r, tern_buf_text(&b));
+    out(r, TERN_LIT("Status: "));
+    out_i64(r, code);
+    out(r, TERN_LIT(" "));
     out_clean(r, tern_cstr(reason ? reason : reason_of(code)));
     out(r, TERN_LIT("\r\n"));
 }
