@@ -8,6 +8,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 
 /// Every how many ticks leases are renewed and the queue is looked at without a notification
@@ -33,6 +34,9 @@ pub struct Follower {
     revision: Option<i64>,
     /// The LISTEN connection, reopened after the database came back.
     listener: Option<Client>,
+    /// A LISTEN connection being opened (on a thread of its own: a database that hangs keeps that
+    /// thread, not the follower, waiting; one attempt at a time).
+    connecting: Option<Receiver<Result<Client, StoreError>>>,
     /// The database was unreachable at the last tick (this node said not ready).
     lost: bool,
     ticks: u64,
@@ -57,6 +61,7 @@ impl Follower {
             applied,
             revision: None,
             listener: None,
+            connecting: None,
             lost: false,
             ticks: 0,
         };
@@ -80,10 +85,25 @@ impl Follower {
     /// Waits up to a tick for a notification; returns whether a run was queued somewhere.
     fn wait(&mut self) -> bool {
         if self.listener.is_none() {
-            self.listener = self.listen().ok();
-            if self.listener.is_none() {
-                std::thread::sleep(TICK);
-                return false;
+            let connecting = self.connecting.get_or_insert_with(|| {
+                self.store.connect_in_background(|c| {
+                    Ok(c.batch_execute(&format!(
+                        "LISTEN {HANDLERS_CHANNEL}; LISTEN {JOBS_CHANNEL};"
+                    ))?)
+                })
+            });
+            match connecting.recv_timeout(TICK) {
+                Ok(Ok(client)) => {
+                    self.connecting = None;
+                    self.listener = Some(client);
+                }
+                // Tried again after a tick (a refused connection answers at once).
+                Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    self.connecting = None;
+                    std::thread::sleep(TICK);
+                    return false;
+                }
+                Err(RecvTimeoutError::Timeout) => return false,
             }
         }
         let Some(client) = self.listener.as_mut() else {
@@ -117,14 +137,6 @@ impl Follower {
             self.revision = None;
         }
         jobs
-    }
-
-    fn listen(&self) -> Result<Client, StoreError> {
-        let mut client = self.store.connect()?;
-        client.batch_execute(&format!(
-            "LISTEN {HANDLERS_CHANNEL}; LISTEN {JOBS_CHANNEL};"
-        ))?;
-        Ok(client)
     }
 
     fn tick(&mut self, plane: &ControlPlane, jobs_queued: bool) {

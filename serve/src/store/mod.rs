@@ -19,6 +19,8 @@ mod jobs;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
+mod postgres_conn;
+#[cfg(feature = "postgres")]
 mod postgres_schema;
 mod rows;
 mod schema;
