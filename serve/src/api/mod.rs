@@ -62,6 +62,9 @@ const MAX_CONNECTIONS: usize = 64;
 /// How often invocation records are written in one batch.
 const RECORD_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How long the last write of records tries at shutdown when the store is unavailable.
+const FINAL_FLUSH: Duration = Duration::from_secs(5);
+
 /// The control plane: the store, the server it drives, the record writer and the async workers.
 pub struct ControlPlane {
     store: Arc<dyn Store>,
@@ -182,7 +185,9 @@ impl ControlPlane {
         let plane = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
             plane.queue.stop();
-            plane.batcher.flush();
+            plane
+                .batcher
+                .finish(std::time::Instant::now() + FINAL_FLUSH);
         })
         .await;
     }

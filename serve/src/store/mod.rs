@@ -12,6 +12,7 @@
 //! invocation records, none older than [`Retention::DEFAULT_KEEP_DAYS`] (7) days. Queued async runs
 //! are never pruned; at most [`MAX_QUEUED_PER_HANDLER`] wait per handler.
 
+mod backlog;
 mod batch;
 mod blobs;
 mod error;
