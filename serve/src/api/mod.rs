@@ -151,6 +151,12 @@ impl ControlPlane {
         self.queue.wake();
     }
 
+    #[cfg(feature = "postgres")] // the cluster follower
+    /// Wakes the `logs?follow=1` readers: another node wrote records.
+    pub(crate) fn wake_log_followers(&self) {
+        self.records_written.send_modify(|n| *n += 1);
+    }
+
     /// Serves the API on `listener` until `shutdown` completes; then stops the async workers
     /// (a run in progress finishes and is recorded) and writes the pending records.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) {

@@ -29,7 +29,9 @@ mod sqlite;
 mod token;
 
 #[cfg(feature = "postgres")]
-pub use self::postgres::{PostgresStore, HANDLERS_CHANNEL, JOBS_CHANNEL, LEASE_MS};
+pub use self::postgres::{
+    PostgresStore, CONNECT_TIMEOUT, HANDLERS_CHANNEL, JOBS_CHANNEL, LEASE_MS, RUNS_CHANNEL,
+};
 pub use batch::RecordBatcher;
 pub use blobs::{sha256_hex, BlobDir};
 pub use error::StoreError;

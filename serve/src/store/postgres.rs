@@ -2,7 +2,8 @@
 //! (`tern serve --store postgres://user@host/db`). The same tables as [`SqliteStore`]
 //! (super::SqliteStore), module blobs as `bytea` rows (their sha256 checked when loaded), a
 //! `revision` counter bumped — and announced with `NOTIFY tern_handlers` — by every change of a
-//! handler, and leases on running async jobs so a node that dies mid-run loses them to another.
+//! handler, new invocation records announced with `NOTIFY tern_runs`, and leases on running
+//! async jobs so a node that dies mid-run loses them to another.
 //!
 //! One connection per node, on a thread of its own ([`postgres_conn`](super::postgres_conn)),
 //! reopened by itself after the database went away (each call tries once; the caller sees
@@ -32,6 +33,9 @@ use std::time::Duration;
 pub const HANDLERS_CHANNEL: &str = "tern_handlers";
 /// The channel an enqueued async run is announced on.
 pub const JOBS_CHANNEL: &str = "tern_jobs";
+/// The channel new invocation records are announced on (payload: the handler's name), so
+/// `logs?follow=1` on every node shows runs served by any node.
+pub const RUNS_CHANNEL: &str = "tern_runs";
 
 /// How long connecting to the database may take (TCP connect and, through the call deadline,
 /// the start-up exchange).
@@ -180,6 +184,13 @@ fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreE
     Ok(())
 }
 
+/// Tells every node that `handler` has new records (delivered when the transaction commits; one
+/// per handler and transaction, PostgreSQL folds repeats).
+fn announce_runs(tx: &mut Transaction, handler: &str) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_notify($1, $2)", &[&RUNS_CHANNEL, &handler])?;
+    Ok(())
+}
+
 /// Counts a change of the handlers and tells every node (delivered when the transaction commits).
 fn bump_revision(tx: &mut Transaction) -> Result<(), StoreError> {
     let value: i64 = tx
@@ -257,6 +268,7 @@ fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
             };
             insert_run(tx, &failed.record(now))?;
             tx.execute("DELETE FROM jobs WHERE id = $1", &[&id])?;
+            announce_runs(tx, &handler)?;
         } else {
             tx.execute(
                 "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL WHERE id = $1",
@@ -503,6 +515,7 @@ impl Store for PostgresStore {
                     None => Retention::default(),
                 };
                 prune_handler(&mut tx, handler, keep, now)?;
+                announce_runs(&mut tx, handler)?;
             }
             tx.commit()?;
             Ok(())
@@ -633,6 +646,7 @@ impl Store for PostgresStore {
             let mut tx = c.transaction()?;
             insert_run(&mut tx, &record)?;
             tx.execute("DELETE FROM jobs WHERE id = $1", &[&record.id])?;
+            announce_runs(&mut tx, &record.handler)?;
             tx.commit()?;
             Ok(())
         })

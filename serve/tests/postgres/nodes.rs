@@ -295,7 +295,7 @@ fn postgres_async_runs_are_executed_once_across_nodes_while_one_is_killed() {
     for (i, id) in ids.iter().enumerate() {
         let (id, token, done) = (id.clone(), token.clone(), done_tx.clone());
         std::thread::spawn(move || {
-            // Polled: `logs?follow=1` wakes on this node's own record writes only.
+            // Polled: one request per check, whichever node wrote the record.
             let record = loop {
                 let r = api(survivor, "GET", &format!("/v1/runs/{id}"), &token, b"");
                 let v = r.json();
