@@ -61,7 +61,7 @@ impl Backlog {
 
     /// Whether records wait and their pause is over.
     pub(super) fn due(&self, now: Instant) -> bool {
-        self.retry_at().is_some_and(|at| at <= now)
+        !self.records.is_empty() && self.retry_at.is_none_or(|at| at <= now)
     }
 
     /// Keeps `records` after those waiting; drops the oldest beyond the bounds. Returns how many
