@@ -47,10 +47,12 @@ const BLOB_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long opening the store may wait for the schema migration (another node may hold its lock).
 const MIGRATE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Server-side bounds for every session: a statement is cancelled after the longest a caller
-/// waits, and a transaction left open by a node that hung (holding a handler's row lock) is
-/// ended rather than blocking the other nodes' deploys.
-const SESSION_OPTIONS: &str = "-c statement_timeout=60s -c idle_in_transaction_session_timeout=60s";
+/// Server-side bounds for the store's session, set when it connects (with SET rather than the
+/// start-up `options`, which connection poolers refuse): a statement is cancelled after the
+/// longest a caller waits, and a transaction left open by a node that hung (holding a handler's
+/// row lock) is ended rather than blocking the other nodes' deploys.
+const SESSION_SETUP: &str =
+    "SET statement_timeout = '60s'; SET idle_in_transaction_session_timeout = '60s'";
 
 /// How long a node holds a running job without renewing its lease ([`PostgresStore::renew_leases`]).
 pub const LEASE_MS: i64 = 5_000;
@@ -92,14 +94,8 @@ impl PostgresStore {
         config.tcp_user_timeout(Duration::from_secs(10));
         config.keepalives_idle(Duration::from_secs(10));
         config.application_name("tern serve");
-        // The URL's own options come last, so they win.
-        let options = match config.get_options() {
-            Some(theirs) => format!("{SESSION_OPTIONS} {theirs}"),
-            None => SESSION_OPTIONS.to_string(),
-        };
-        config.options(&options);
         let store = PostgresStore {
-            conn: Connection::start(config.clone())?,
+            conn: Connection::start(config.clone(), SESSION_SETUP)?,
             config,
             node: random_hex(8)?,
         };

@@ -39,14 +39,15 @@ pub(super) struct Connection {
 }
 
 impl Connection {
-    /// Starts the connection thread; it connects (again) with `config` when a call needs it.
-    pub(super) fn start(config: Config) -> Result<Self, StoreError> {
+    /// Starts the connection thread; it connects (again) with `config` when a call needs it, and
+    /// runs `setup` (SQL) on each new connection.
+    pub(super) fn start(config: Config, setup: &'static str) -> Result<Self, StoreError> {
         let (calls, incoming) = mpsc::channel();
         let busy_until = Arc::new(Mutex::new(None));
         let busy = busy_until.clone();
         std::thread::Builder::new()
             .name("tern-store-pg".into())
-            .spawn(move || make_calls(&config, incoming, &busy))
+            .spawn(move || make_calls(&config, setup, incoming, &busy))
             .map_err(|e| StoreError::Db(format!("cannot start the database thread: {e}")))?;
         Ok(Connection { calls, busy_until })
     }
@@ -89,7 +90,12 @@ impl Connection {
 pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The connection thread: makes each call in turn until the store is dropped.
-fn make_calls(config: &Config, calls: Receiver<Call>, busy_until: &Mutex<Option<Instant>>) {
+fn make_calls(
+    config: &Config,
+    setup: &str,
+    calls: Receiver<Call>,
+    busy_until: &Mutex<Option<Instant>>,
+) {
     let mut client: Option<Client> = None;
     for call in calls {
         if Instant::now() >= call.deadline {
@@ -98,7 +104,11 @@ fn make_calls(config: &Config, calls: Receiver<Call>, busy_until: &Mutex<Option<
         *lock(busy_until) = Some(call.deadline);
         if client.as_ref().is_none_or(Client::is_closed) {
             client = None;
-            match config.connect(NoTls) {
+            let connected = config.connect(NoTls).and_then(|mut c| {
+                c.batch_execute(setup)?;
+                Ok(c)
+            });
+            match connected {
                 Ok(c) => client = Some(c),
                 Err(e) => {
                     (call.run)(Err(e.into()));
