@@ -16,12 +16,14 @@
 use super::StoreError;
 use crate::records::lock;
 use postgres::{Client, Config, NoTls};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Makes a call (or reports why it could not: no connection) and answers its caller; returns
-/// whether the caller was still there to take the answer.
+/// whether the connection is fit for the next call (the caller was still there to take the answer,
+/// and the call did not panic).
 type Run = Box<dyn FnOnce(Result<&mut Client, StoreError>) -> bool + Send>;
 
 /// A store call on its way to the connection thread.
@@ -68,7 +70,19 @@ impl Connection {
         let (answer, answered) = mpsc::sync_channel(1);
         let call = Call {
             deadline: now + timeout,
-            run: Box::new(move |client| answer.send(client.and_then(f)).is_ok()),
+            run: Box::new(move |client| {
+                // A panicking call (a row of an unexpected type) fails alone: the thread lives on,
+                // and the connection, in an unknown state, is closed.
+                match catch_unwind(AssertUnwindSafe(|| client.and_then(f))) {
+                    Ok(result) => answer.send(result).is_ok(),
+                    Err(_) => {
+                        let _ = answer.send(Err(StoreError::Db(
+                            "a database call failed unexpectedly (it panicked)".into(),
+                        )));
+                        false
+                    }
+                }
+            }),
         };
         if self.calls.send(call).is_err() {
             return Err(StoreError::Db("the database thread has stopped".into()));
@@ -120,11 +134,61 @@ fn make_calls(
         // Not after the caller gave up (a connection that took long is kept for the next call).
         if Instant::now() < call.deadline {
             let c = client.as_mut().expect("connected above");
-            let answered = (call.run)(Ok(c));
-            if !answered || c.is_closed() {
+            let fit = (call.run)(Ok(c));
+            if !fit || c.is_closed() {
                 client = None;
             }
         }
         *lock(busy_until) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A "database" that accepts connections and never answers: the start-up exchange hangs, as
+    /// with a frozen server (its kernel accepts, nothing replies).
+    fn silent_server() -> (TcpListener, Config) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut config: Config = format!(
+            "postgres://tern@127.0.0.1:{}/tern",
+            listener.local_addr().unwrap().port()
+        )
+        .parse()
+        .unwrap();
+        config.connect_timeout(Duration::from_secs(2));
+        (listener, config)
+    }
+
+    #[test]
+    fn a_database_that_does_not_answer_costs_one_deadline_then_fails_at_once() {
+        let (listener, config) = silent_server();
+        let conn = Connection::start(config, "").unwrap();
+        let first = conn.call(Duration::from_millis(300), |c| Ok(c.is_closed()));
+        assert!(
+            matches!(&first, Err(StoreError::Db(m)) if m.contains("did not answer")),
+            "{first:?}"
+        );
+        // The thread still waits on the first connection: the next caller is told at once.
+        let second = conn.call(Duration::from_secs(3600), |c| Ok(c.is_closed()));
+        assert!(
+            matches!(&second, Err(StoreError::Db(m)) if m.contains("does not answer")),
+            "{second:?}"
+        );
+        drop(listener);
+    }
+
+    #[test]
+    fn a_refused_connection_is_an_error_not_a_wait() {
+        let (listener, config) = silent_server();
+        drop(listener); // nothing listens: refused
+        let conn = Connection::start(config, "").unwrap();
+        let r = conn.call(Duration::from_secs(3600), |c| Ok(c.is_closed()));
+        assert!(
+            matches!(&r, Err(StoreError::Db(m)) if !m.contains("answer")),
+            "{r:?}"
+        );
     }
 }
