@@ -62,6 +62,9 @@ const MAX_CONNECTIONS: usize = 64;
 /// How often invocation records are written in one batch.
 const RECORD_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How long the last write of records tries at shutdown when the store is unavailable.
+const FINAL_FLUSH: Duration = Duration::from_secs(5);
+
 /// The control plane: the store, the server it drives, the record writer and the async workers.
 pub struct ControlPlane {
     store: Arc<dyn Store>,
@@ -148,6 +151,12 @@ impl ControlPlane {
         self.queue.wake();
     }
 
+    #[cfg(feature = "postgres")] // the cluster follower
+    /// Wakes the `logs?follow=1` readers: another node wrote records.
+    pub(crate) fn wake_log_followers(&self) {
+        self.records_written.send_modify(|n| *n += 1);
+    }
+
     /// Serves the API on `listener` until `shutdown` completes; then stops the async workers
     /// (a run in progress finishes and is recorded) and writes the pending records.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
@@ -182,7 +191,9 @@ impl ControlPlane {
         let plane = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
             plane.queue.stop();
-            plane.batcher.flush();
+            plane
+                .batcher
+                .finish(std::time::Instant::now() + FINAL_FLUSH);
         })
         .await;
     }

@@ -3,11 +3,14 @@
 use super::TICK;
 use crate::api::{load_one, ControlPlane};
 use crate::server::State;
-use crate::store::{HandlerInfo, PostgresStore, Store, StoreError, HANDLERS_CHANNEL, JOBS_CHANNEL};
+use crate::store::{
+    HandlerInfo, PostgresStore, Store, StoreError, HANDLERS_CHANNEL, JOBS_CHANNEL, RUNS_CHANNEL,
+};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 
 /// Every how many ticks leases are renewed and the queue is looked at without a notification
@@ -22,6 +25,22 @@ fn live_key(h: &HandlerInfo) -> LiveKey {
     (h.live_version, h.created_at, h.updated_at)
 }
 
+/// What a wait for notifications heard.
+#[derive(Default)]
+struct Heard {
+    /// A run was queued somewhere.
+    jobs: bool,
+    /// Records were written somewhere (or may have been, unheard: the LISTEN connection is new).
+    runs: bool,
+}
+
+impl Heard {
+    fn note(&mut self, channel: &str) {
+        self.jobs |= channel == JOBS_CHANNEL;
+        self.runs |= channel == RUNS_CHANNEL;
+    }
+}
+
 /// Follows the shared store for one node.
 pub struct Follower {
     store: Arc<PostgresStore>,
@@ -33,6 +52,9 @@ pub struct Follower {
     revision: Option<i64>,
     /// The LISTEN connection, reopened after the database came back.
     listener: Option<Client>,
+    /// A LISTEN connection being opened (on a thread of its own: a database that hangs keeps that
+    /// thread, not the follower, waiting; one attempt at a time).
+    connecting: Option<Receiver<Result<Client, StoreError>>>,
     /// The database was unreachable at the last tick (this node said not ready).
     lost: bool,
     ticks: u64,
@@ -57,6 +79,7 @@ impl Follower {
             applied,
             revision: None,
             listener: None,
+            connecting: None,
             lost: false,
             ticks: 0,
         };
@@ -68,32 +91,53 @@ impl Follower {
 
     fn run(mut self) {
         loop {
-            let jobs_queued = self.wait();
+            let heard = self.wait();
             // Held weakly: a stopped control plane ends the follower.
             let Some(plane) = self.plane.upgrade() else {
                 return;
             };
-            self.tick(&plane, jobs_queued);
+            // At once, before the tick's store calls: a follow on this node shows another's runs.
+            if heard.runs {
+                plane.wake_log_followers();
+            }
+            self.tick(&plane, heard.jobs);
         }
     }
 
-    /// Waits up to a tick for a notification; returns whether a run was queued somewhere.
-    fn wait(&mut self) -> bool {
+    /// Waits up to a tick for a notification; returns what it heard.
+    fn wait(&mut self) -> Heard {
+        let mut heard = Heard::default();
         if self.listener.is_none() {
-            self.listener = self.listen().ok();
-            if self.listener.is_none() {
-                std::thread::sleep(TICK);
-                return false;
+            let connecting = self.connecting.get_or_insert_with(|| {
+                self.store.connect_in_background(|c| {
+                    Ok(c.batch_execute(&format!(
+                        "LISTEN {HANDLERS_CHANNEL}; LISTEN {JOBS_CHANNEL}; LISTEN {RUNS_CHANNEL};"
+                    ))?)
+                })
+            });
+            match connecting.recv_timeout(TICK) {
+                Ok(Ok(client)) => {
+                    self.connecting = None;
+                    self.listener = Some(client);
+                    // Records written while nobody listened: followers look again.
+                    heard.runs = true;
+                }
+                // Tried again after a tick (a refused connection answers at once).
+                Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    self.connecting = None;
+                    std::thread::sleep(TICK);
+                    return heard;
+                }
+                Err(RecvTimeoutError::Timeout) => return heard,
             }
         }
         let Some(client) = self.listener.as_mut() else {
-            return false;
+            return heard;
         };
-        let mut jobs = false;
         let mut broken = false;
         let mut notifications = client.notifications();
         match notifications.timeout_iter(TICK).next() {
-            Ok(Some(n)) => jobs |= n.channel() == JOBS_CHANNEL,
+            Ok(Some(n)) => heard.note(n.channel()),
             Ok(None) => {}
             Err(_) => broken = true,
         }
@@ -101,7 +145,7 @@ impl Follower {
         let mut pending = notifications.iter();
         loop {
             match pending.next() {
-                Ok(Some(n)) => jobs |= n.channel() == JOBS_CHANNEL,
+                Ok(Some(n)) => heard.note(n.channel()),
                 Ok(None) => break,
                 Err(_) => {
                     broken = true;
@@ -116,15 +160,7 @@ impl Follower {
             // Changes made while we were not listening are found by the revision check.
             self.revision = None;
         }
-        jobs
-    }
-
-    fn listen(&self) -> Result<Client, StoreError> {
-        let mut client = self.store.connect()?;
-        client.batch_execute(&format!(
-            "LISTEN {HANDLERS_CHANNEL}; LISTEN {JOBS_CHANNEL};"
-        ))?;
-        Ok(client)
+        heard
     }
 
     fn tick(&mut self, plane: &ControlPlane, jobs_queued: bool) {

@@ -5,7 +5,8 @@
 //! sha256) and its routing table (swapped whole). A [`Follower`] thread per node keeps them current:
 //! it listens for the store's change notifications and also compares the store's revision every
 //! [`TICK`] (a notification missed while disconnected is caught there), renews the leases of the
-//! async runs the node holds, wakes the async workers when another node queued a run, and marks
+//! async runs the node holds, wakes the async workers when another node queued a run and the
+//! `logs?follow=1` readers when another node wrote records (`NOTIFY tern_runs`), and marks
 //! the node not ready on `/readyz` while the database is unreachable (it keeps serving the routes
 //! it has, and reconnects by itself).
 

@@ -12,12 +12,15 @@
 //! invocation records, none older than [`Retention::DEFAULT_KEEP_DAYS`] (7) days. Queued async runs
 //! are never pruned; at most [`MAX_QUEUED_PER_HANDLER`] wait per handler.
 
+mod backlog;
 mod batch;
 mod blobs;
 mod error;
 mod jobs;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_conn;
 #[cfg(feature = "postgres")]
 mod postgres_schema;
 mod rows;
@@ -26,7 +29,9 @@ mod sqlite;
 mod token;
 
 #[cfg(feature = "postgres")]
-pub use self::postgres::{PostgresStore, HANDLERS_CHANNEL, JOBS_CHANNEL, LEASE_MS};
+pub use self::postgres::{
+    PostgresStore, CONNECT_TIMEOUT, HANDLERS_CHANNEL, JOBS_CHANNEL, LEASE_MS, RUNS_CHANNEL,
+};
 pub use batch::RecordBatcher;
 pub use blobs::{sha256_hex, BlobDir};
 pub use error::StoreError;

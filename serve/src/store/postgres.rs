@@ -2,11 +2,16 @@
 //! (`tern serve --store postgres://user@host/db`). The same tables as [`SqliteStore`]
 //! (super::SqliteStore), module blobs as `bytea` rows (their sha256 checked when loaded), a
 //! `revision` counter bumped — and announced with `NOTIFY tern_handlers` — by every change of a
-//! handler, and leases on running async jobs so a node that dies mid-run loses them to another.
+//! handler, new invocation records announced with `NOTIFY tern_runs`, and leases on running
+//! async jobs so a node that dies mid-run loses them to another.
 //!
-//! One connection per node, reopened by itself after the database went away (each call tries
-//! once; the caller sees [`StoreError::Db`] while it is down).
+//! One connection per node, on a thread of its own ([`postgres_conn`](super::postgres_conn)),
+//! reopened by itself after the database went away (each call tries once; the caller sees
+//! [`StoreError::Db`] while it is down). Every call is bounded: connecting by
+//! [`CONNECT_TIMEOUT`], a call by its caller's deadline (5 s; blobs 30 s) even when the database
+//! hangs without closing the connection, and each statement on the server by `statement_timeout`.
 
+use super::postgres_conn::{Connection, CALL_TIMEOUT};
 use super::postgres_schema;
 use super::rows::{
     handler_info, handlers_of, job, job_state, oldest_kept, retention, run_record, stored_version,
@@ -21,13 +26,33 @@ use super::{
 };
 use postgres::error::SqlState;
 use postgres::{Client, Config, GenericClient, NoTls, Transaction};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc;
 use std::time::Duration;
 
 /// The channel a handler change is announced on (payload: the new revision).
 pub const HANDLERS_CHANNEL: &str = "tern_handlers";
 /// The channel an enqueued async run is announced on.
 pub const JOBS_CHANNEL: &str = "tern_jobs";
+/// The channel new invocation records are announced on (payload: the handler's name), so
+/// `logs?follow=1` on every node shows runs served by any node.
+pub const RUNS_CHANNEL: &str = "tern_runs";
+
+/// How long connecting to the database may take (TCP connect and, through the call deadline,
+/// the start-up exchange).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a call moving a module blob may take (a 32 MiB module at about 1 MB/s).
+const BLOB_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long opening the store may wait for the schema migration (another node may hold its lock).
+const MIGRATE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Server-side bounds for the store's session, set when it connects (with SET rather than the
+/// start-up `options`, which connection poolers refuse): a statement is cancelled after the
+/// longest a caller waits, and a transaction left open by a node that hung (holding a handler's
+/// row lock) is ended rather than blocking the other nodes' deploys.
+const SESSION_SETUP: &str =
+    "SET statement_timeout = '60s'; SET idle_in_transaction_session_timeout = '60s'";
 
 /// How long a node holds a running job without renewing its lease ([`PostgresStore::renew_leases`]).
 pub const LEASE_MS: i64 = 5_000;
@@ -38,7 +63,7 @@ const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /// A [`Store`] on a PostgreSQL database shared by every node.
 pub struct PostgresStore {
     config: Config,
-    conn: Mutex<Option<Client>>,
+    conn: Connection,
     /// This process's name in job leases.
     node: String,
 }
@@ -64,23 +89,44 @@ impl PostgresStore {
             .parse()
             .map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
         // A node must notice a dead database quickly (readiness) rather than hang on connect.
-        config.connect_timeout(Duration::from_secs(2));
+        config.connect_timeout(CONNECT_TIMEOUT);
         // …nor wait forever on a database host that vanished without closing the connection.
         config.tcp_user_timeout(Duration::from_secs(10));
         config.keepalives_idle(Duration::from_secs(10));
         config.application_name("tern serve");
         let store = PostgresStore {
+            conn: Connection::start(config.clone(), SESSION_SETUP)?,
             config,
-            conn: Mutex::new(None),
             node: random_hex(8)?,
         };
-        store.with(postgres_schema::migrate)?;
+        store.conn.call(MIGRATE_TIMEOUT, postgres_schema::migrate)?;
         Ok(store)
     }
 
-    /// A new connection of its own (the cluster's LISTEN connection).
-    pub fn connect(&self) -> Result<Client, StoreError> {
-        Ok(self.config.connect(NoTls)?)
+    /// A new connection of its own (the cluster's LISTEN connection), opened on a thread of its
+    /// own and prepared with `prepare`; the receiver gets it. A database that hangs keeps that
+    /// thread waiting, not the caller: look at the receiver again later rather than asking for
+    /// another connection.
+    pub fn connect_in_background(
+        &self,
+        prepare: impl FnOnce(&mut Client) -> Result<(), StoreError> + Send + 'static,
+    ) -> mpsc::Receiver<Result<Client, StoreError>> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let config = self.config.clone();
+        let connecting = std::thread::Builder::new()
+            .name("tern-pg-connect".into())
+            .spawn(move || {
+                let connected = config.connect(NoTls).map_err(StoreError::from);
+                let _ = tx.send(connected.and_then(|mut c| prepare(&mut c).map(|()| c)));
+            });
+        if let Err(e) = connecting {
+            let (tx, rx) = mpsc::sync_channel(1);
+            let _ = tx.send(Err(StoreError::Db(format!(
+                "cannot start a connecting thread: {e}"
+            ))));
+            return rx;
+        }
+        rx
     }
 
     /// This node's name in job leases.
@@ -98,30 +144,16 @@ impl PostgresStore {
         let sql = format!(
             "UPDATE jobs SET lease_until = {DB_NOW} + $2 WHERE owner = $1 AND state = 'running'"
         );
-        self.with(|c| Ok(c.execute(sql.as_str(), &[&self.node, &LEASE_MS])?))
+        let node = self.node.clone();
+        self.with(move |c| Ok(c.execute(sql.as_str(), &[&node, &LEASE_MS])?))
     }
 
-    /// Runs `f` on the connection, opening it first if there is none (or it broke).
-    fn with<T>(
+    /// Runs `f` on the connection within [`CALL_TIMEOUT`] (see [`Connection::call`]).
+    fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let mut guard = self.lock();
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            *guard = None;
-            *guard = Some(self.connect()?);
-        }
-        let client = guard.as_mut().expect("connected above");
-        let result = f(client);
-        if client.is_closed() {
-            *guard = None;
-        }
-        result
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Client>> {
-        // A panic while holding the lock leaves no half transaction (dropped ones roll back).
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        self.conn.call(CALL_TIMEOUT, f)
     }
 }
 
@@ -145,6 +177,13 @@ fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreE
             &rec.detail.to_string(),
         ],
     )?;
+    Ok(())
+}
+
+/// Tells every node that `handler` has new records (delivered when the transaction commits; one
+/// per handler and transaction, PostgreSQL folds repeats).
+fn announce_runs(tx: &mut Transaction, handler: &str) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_notify($1, $2)", &[&RUNS_CHANNEL, &handler])?;
     Ok(())
 }
 
@@ -225,6 +264,7 @@ fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
             };
             insert_run(tx, &failed.record(now))?;
             tx.execute("DELETE FROM jobs WHERE id = $1", &[&id])?;
+            announce_runs(tx, &handler)?;
         } else {
             tx.execute(
                 "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL WHERE id = $1",
@@ -238,11 +278,12 @@ fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
 impl Store for PostgresStore {
     fn put_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let sha = sha256_hex(bytes);
-        self.with(|c| {
+        let (key, bytes) = (sha.clone(), bytes.to_vec());
+        self.conn.call(BLOB_TIMEOUT, move |c| {
             c.execute(
                 "INSERT INTO blobs (sha256, bytes, created_at) VALUES ($1, $2, $3)
                  ON CONFLICT (sha256) DO NOTHING",
-                &[&sha, &bytes, &now_ms()],
+                &[&key, &bytes, &now_ms()],
             )?;
             Ok(())
         })?;
@@ -259,8 +300,12 @@ impl Store for PostgresStore {
                 "blob address {sha256:?}: not a sha256"
             )));
         }
+        let key = sha256.to_string();
         let bytes: Vec<u8> = self
-            .with(|c| Ok(c.query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&sha256])?))?
+            .conn
+            .call(BLOB_TIMEOUT, move |c| {
+                Ok(c.query_opt("SELECT bytes FROM blobs WHERE sha256 = $1", &[&key])?)
+            })?
             .ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?
             .try_get(0)?;
         if sha256_hex(&bytes) != sha256 {
@@ -291,7 +336,8 @@ impl Store for PostgresStore {
         validate_name(name)?;
         let now = now_ms();
         let keep = v.retention.unwrap_or_default();
-        self.with(|c| {
+        let (name, sha, config) = (name.to_string(), v.module_sha256.clone(), v.config.clone());
+        self.with(move |c| {
             let mut tx = c.transaction()?;
             // Two nodes creating one name at once: the second insert fails on the primary key.
             let inserted = tx.execute(
@@ -300,12 +346,12 @@ impl Store for PostgresStore {
                 &[&name, &i64::from(keep.keep_runs), &i64::from(keep.keep_days), &now],
             )?;
             if inserted == 0 {
-                return Err(StoreError::handler_exists(name));
+                return Err(StoreError::handler_exists(&name));
             }
             tx.execute(
                 "INSERT INTO versions (handler, version, module_sha256, config, created_at)
                  VALUES ($1, 1, $2, $3, $4)",
-                &[&name, &v.module_sha256, &v.config, &now],
+                &[&name, &sha, &config, &now],
             )?;
             bump_revision(&mut tx)?;
             tx.commit()?;
@@ -316,9 +362,15 @@ impl Store for PostgresStore {
 
     fn add_version(&self, name: &str, v: NewVersion) -> Result<VersionInfo, StoreError> {
         let now = now_ms();
-        let version = self.with(|c| {
+        let (name, sha, config, retention) = (
+            name.to_string(),
+            v.module_sha256.clone(),
+            v.config.clone(),
+            v.retention,
+        );
+        let version = self.with(move |c| {
             let mut tx = c.transaction()?;
-            lock_handler(&mut tx, name)?;
+            lock_handler(&mut tx, &name)?;
             let newest: i64 = tx
                 .query_one(
                     "SELECT COALESCE(MAX(version), 0) FROM versions WHERE handler = $1",
@@ -329,13 +381,13 @@ impl Store for PostgresStore {
             tx.execute(
                 "INSERT INTO versions (handler, version, module_sha256, config, created_at)
                  VALUES ($1, $2, $3, $4, $5)",
-                &[&name, &version, &v.module_sha256, &v.config, &now],
+                &[&name, &version, &sha, &config, &now],
             )?;
             tx.execute(
                 "UPDATE handlers SET live_version = $2, updated_at = $3 WHERE name = $1",
                 &[&name, &version, &now],
             )?;
-            if let Some(keep) = v.retention {
+            if let Some(keep) = retention {
                 tx.execute(
                     "UPDATE handlers SET keep_runs = $2, keep_days = $3 WHERE name = $1",
                     &[
@@ -353,15 +405,16 @@ impl Store for PostgresStore {
     }
 
     fn set_live(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
-        self.with(|c| {
+        let name = name.to_string();
+        self.with(move |c| {
             let mut tx = c.transaction()?;
-            lock_handler(&mut tx, name)?;
+            lock_handler(&mut tx, &name)?;
             let sql = format!(
                 "SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 AND version = $2"
             );
             let info = tx
                 .query_opt(sql.as_str(), &[&name, &version])?
-                .ok_or_else(|| StoreError::version_not_found(name, version))
+                .ok_or_else(|| StoreError::version_not_found(&name, version))
                 .and_then(|r| version_info(&r))?;
             tx.execute(
                 "UPDATE handlers SET live_version = $2, updated_at = $3 WHERE name = $1",
@@ -374,10 +427,11 @@ impl Store for PostgresStore {
     }
 
     fn delete_handler(&self, name: &str) -> Result<(), StoreError> {
-        self.with(|c| {
+        let name = name.to_string();
+        self.with(move |c| {
             let mut tx = c.transaction()?;
             if tx.execute("DELETE FROM handlers WHERE name = $1", &[&name])? == 0 {
-                return Err(StoreError::handler_not_found(name));
+                return Err(StoreError::handler_not_found(&name));
             }
             tx.execute("DELETE FROM versions WHERE handler = $1", &[&name])?;
             tx.execute("DELETE FROM runs WHERE handler = $1", &[&name])?;
@@ -390,7 +444,7 @@ impl Store for PostgresStore {
 
     fn list_handlers(&self) -> Result<Vec<HandlerInfo>, StoreError> {
         let sql = format!("SELECT {HANDLER_COLUMNS} FROM handlers ORDER BY name");
-        self.with(|c| {
+        self.with(move |c| {
             c.query(sql.as_str(), &[])?
                 .iter()
                 .map(handler_info)
@@ -400,17 +454,19 @@ impl Store for PostgresStore {
 
     fn handler(&self, name: &str) -> Result<HandlerInfo, StoreError> {
         let sql = format!("SELECT {HANDLER_COLUMNS} FROM handlers WHERE name = $1");
-        self.with(|c| match c.query_opt(sql.as_str(), &[&name])? {
+        let name = name.to_string();
+        self.with(move |c| match c.query_opt(sql.as_str(), &[&name])? {
             Some(r) => handler_info(&r),
-            None => Err(StoreError::handler_not_found(name)),
+            None => Err(StoreError::handler_not_found(&name)),
         })
     }
 
     fn versions(&self, name: &str) -> Result<Vec<VersionInfo>, StoreError> {
         let sql =
             format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 ORDER BY version");
-        let rows: Vec<VersionInfo> = self.with(|c| {
-            c.query(sql.as_str(), &[&name])?
+        let handler = name.to_string();
+        let rows: Vec<VersionInfo> = self.with(move |c| {
+            c.query(sql.as_str(), &[&handler])?
                 .iter()
                 .map(version_info)
                 .collect()
@@ -424,21 +480,28 @@ impl Store for PostgresStore {
     fn version(&self, name: &str, version: i64) -> Result<VersionInfo, StoreError> {
         let sql =
             format!("SELECT {VERSION_COLUMNS} FROM versions WHERE handler = $1 AND version = $2");
-        self.with(|c| match c.query_opt(sql.as_str(), &[&name, &version])? {
-            Some(r) => version_info(&r),
-            None => Err(StoreError::version_not_found(name, version)),
-        })
+        let name = name.to_string();
+        self.with(
+            move |c| match c.query_opt(sql.as_str(), &[&name, &version])? {
+                Some(r) => version_info(&r),
+                None => Err(StoreError::version_not_found(&name, version)),
+            },
+        )
     }
 
     fn append_runs(&self, records: &[RunRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
-        let touched = handlers_of(records);
+        let touched: Vec<String> = handlers_of(records)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         let sql = format!("SELECT {RETENTION_COLUMNS} FROM handlers WHERE name = $1");
-        self.with(|c| {
+        let records = records.to_vec();
+        self.with(move |c| {
             let mut tx = c.transaction()?;
-            for rec in records {
+            for rec in &records {
                 insert_run(&mut tx, rec)?;
             }
             let now = now_ms();
@@ -448,6 +511,7 @@ impl Store for PostgresStore {
                     None => Retention::default(),
                 };
                 prune_handler(&mut tx, handler, keep, now)?;
+                announce_runs(&mut tx, handler)?;
             }
             tx.commit()?;
             Ok(())
@@ -466,7 +530,8 @@ impl Store for PostgresStore {
              AND ($3::text IS NULL OR id = $3) ORDER BY seq LIMIT $4"
         );
         let limit = limit.min(i64::MAX as usize) as i64;
-        self.with(|c| {
+        let (handler, run) = (handler.to_string(), run.map(str::to_string));
+        self.with(move |c| {
             c.query(sql.as_str(), &[&handler, &since_seq, &run, &limit])?
                 .iter()
                 .map(run_record)
@@ -478,7 +543,8 @@ impl Store for PostgresStore {
         let sql =
             format!("SELECT {RUN_COLUMNS} FROM runs WHERE handler = $1 ORDER BY seq DESC LIMIT $2");
         let n = n.min(i64::MAX as usize) as i64;
-        self.with(|c| {
+        let handler = handler.to_string();
+        self.with(move |c| {
             c.query(sql.as_str(), &[&handler, &n])?
                 .iter()
                 .map(run_record)
@@ -488,21 +554,22 @@ impl Store for PostgresStore {
 
     fn run_state(&self, id: &str) -> Result<RunState, StoreError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
-        self.with(|c| {
+        let id = id.to_string();
+        self.with(move |c| {
             if let Some(row) = c.query_opt(sql.as_str(), &[&id])? {
                 return Ok(RunState::Finished(Box::new(run_record(&row)?)));
             }
             let sql = format!("SELECT {JOB_STATE_COLUMNS} FROM jobs WHERE id = $1");
             match c.query_opt(sql.as_str(), &[&id])? {
                 Some(row) => job_state(&row),
-                None => Err(StoreError::run_not_found(id)),
+                None => Err(StoreError::run_not_found(&id)),
             }
         })
     }
 
     fn prune_runs(&self, now: Millis) -> Result<usize, StoreError> {
         let handlers = self.list_handlers()?;
-        self.with(|c| {
+        self.with(move |c| {
             let mut tx = c.transaction()?;
             let mut gone = 0;
             for h in &handlers {
@@ -524,18 +591,24 @@ impl Store for PostgresStore {
         content_type: Option<&str>,
     ) -> Result<String, StoreError> {
         let id = new_run_id()?;
-        self.with(|c| {
+        let (run, handler, input, content_type) = (
+            id.clone(),
+            handler.to_string(),
+            input.to_vec(),
+            content_type.map(str::to_string),
+        );
+        self.with(move |c| {
             let mut tx = c.transaction()?;
             // Holding the handler's row keeps a concurrent delete (and the count) consistent.
-            lock_handler(&mut tx, handler)?;
+            lock_handler(&mut tx, &handler)?;
             let waiting: i64 = tx
                 .query_one("SELECT COUNT(*) FROM jobs WHERE handler = $1", &[&handler])?
                 .get(0);
-            check_queue_room(handler, waiting)?;
+            check_queue_room(&handler, waiting)?;
             tx.execute(
                 "INSERT INTO jobs (id, handler, input, content_type, state, attempts, created_at)
                  VALUES ($1, $2, $3, $4, 'queued', 0, $5)",
-                &[&id, &handler, &input, &content_type, &now_ms()],
+                &[&run, &handler, &input, &content_type, &now_ms()],
             )?;
             tx.execute("SELECT pg_notify($1, '')", &[&JOBS_CHANNEL])?;
             tx.commit()?;
@@ -553,32 +626,36 @@ impl Store for PostgresStore {
                          FOR UPDATE SKIP LOCKED)
              RETURNING {JOB_COLUMNS}"
         );
-        self.with(|c| {
+        let node = self.node.clone();
+        self.with(move |c| {
             let mut tx = c.transaction()?;
             reap_expired(&mut tx)?;
-            let row = tx.query_opt(sql.as_str(), &[&self.node, &LEASE_MS])?;
+            let row = tx.query_opt(sql.as_str(), &[&node, &LEASE_MS])?;
             tx.commit()?;
             row.map(|r| job(&r)).transpose()
         })
     }
 
     fn finish_job(&self, record: &RunRecord) -> Result<(), StoreError> {
-        self.with(|c| {
+        let record = record.clone();
+        self.with(move |c| {
             let mut tx = c.transaction()?;
-            insert_run(&mut tx, record)?;
+            insert_run(&mut tx, &record)?;
             tx.execute("DELETE FROM jobs WHERE id = $1", &[&record.id])?;
+            announce_runs(&mut tx, &record.handler)?;
             tx.commit()?;
             Ok(())
         })
     }
 
     fn release_job(&self, id: &str) -> Result<(), StoreError> {
-        self.with(|c| {
+        let (id, node) = (id.to_string(), self.node.clone());
+        self.with(move |c| {
             c.execute(
                 "UPDATE jobs SET state = 'queued', attempts = attempts - 1, owner = NULL,
                                  lease_until = NULL
                  WHERE id = $1 AND state = 'running' AND owner = $2",
-                &[&id, &self.node],
+                &[&id, &node],
             )?;
             Ok(())
         })
@@ -598,11 +675,12 @@ impl Store for PostgresStore {
     fn create_token(&self, name: &str, scope: Scope) -> Result<(TokenInfo, String), StoreError> {
         let new = token::generate()?;
         let now = now_ms();
-        self.with(|c| {
+        let (id, owner, hash) = (new.id.clone(), name.to_string(), new.hash.clone());
+        self.with(move |c| {
             c.execute(
                 "INSERT INTO tokens (id, name, scope, secret_sha256, created_at, revoked_at)
                  VALUES ($1, $2, $3, $4, $5, NULL)",
-                &[&new.id, &name, &scope.as_str(), &new.hash, &now],
+                &[&id, &owner, &scope.as_str(), &hash, &now],
             )?;
             Ok(())
         })?;
@@ -611,7 +689,7 @@ impl Store for PostgresStore {
 
     fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id");
-        self.with(|c| {
+        self.with(move |c| {
             c.query(sql.as_str(), &[])?
                 .iter()
                 .map(|r| token_and_hash(r).map(|(info, _)| info))
@@ -620,10 +698,11 @@ impl Store for PostgresStore {
     }
 
     fn revoke_token(&self, id: &str) -> Result<(), StoreError> {
-        let n = self.with(|c| {
+        let token = id.to_string();
+        let n = self.with(move |c| {
             Ok(c.execute(
                 "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[&id, &now_ms()],
+                &[&token, &now_ms()],
             )?)
         })?;
         if n == 0 {
@@ -635,7 +714,8 @@ impl Store for PostgresStore {
     fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1");
         token::authenticate(presented, |id| {
-            self.with(|c| {
+            let id = id.to_string();
+            self.with(move |c| {
                 c.query_opt(sql.as_str(), &[&id])?
                     .map(|r| token_and_hash(&r))
                     .transpose()

@@ -2,7 +2,8 @@
 # and bench.sh): installs Debian's postgresql if it is missing, starts a cluster in a temp
 # directory as a non-root user on 127.0.0.1 and an ephemeral port (its unix socket in the temp
 # directory too), exports its URL as TERN_TEST_POSTGRES_URL (and TERN_TEST_PG_STOP/START, the
-# commands that stop and start it), and stops it when the shell exits.
+# commands that stop and start it, and TERN_TEST_PG_FREEZE/THAW, which make it hang and answer
+# again), and stops it when the shell exits.
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 if [ -z "$(pg_bin)" ]; then
@@ -49,5 +50,11 @@ export TERN_TEST_POSTGRES_URL="postgres://tern@127.0.0.1:$port/postgres"
 # The database-loss test stops and restarts this cluster.
 printf -v TERN_TEST_PG_STOP '%q ' "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w stop
 printf -v TERN_TEST_PG_START '%q ' "${as_user[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -o "$opts" -l "$tmp/server.log" -w -t 30 start
-export TERN_TEST_PG_STOP TERN_TEST_PG_START
+# The hung-database test freezes it instead: SIGSTOP to the postmaster (first, so it forks no new
+# backend) and to its backends. Connections stay open and new ones are accepted by the kernel, but
+# nothing answers — what a node sees of a database host that hangs or a network that drops packets.
+pm_pid="\$(head -n 1 $tmp/data/postmaster.pid)"
+TERN_TEST_PG_FREEZE="pm=$pm_pid; kill -STOP \$pm \$(ps -o pid= --ppid \$pm)"
+TERN_TEST_PG_THAW="pm=$pm_pid; kill -CONT \$(ps -o pid= --ppid \$pm) \$pm"
+export TERN_TEST_PG_STOP TERN_TEST_PG_START TERN_TEST_PG_FREEZE TERN_TEST_PG_THAW
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp/data)"

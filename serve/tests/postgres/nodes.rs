@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 use tern_serve::store::{PostgresStore, Scope, Store};
 
@@ -32,6 +32,8 @@ struct TernNode {
     api: SocketAddr,
     /// Its name in job leases.
     id: String,
+    /// What it wrote on stderr after it started.
+    log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -73,9 +75,12 @@ impl TernNode {
         }
         // Keep draining stderr so the node never blocks on a full pipe; shown with --nocapture.
         let shown = http.unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 eprintln!("[node {shown}] {line}");
+                kept.lock().unwrap().push(line);
             }
         });
         TernNode {
@@ -83,8 +88,34 @@ impl TernNode {
             http: http.unwrap(),
             api: api.unwrap(),
             id: id.unwrap(),
+            log,
             _dir: dir,
         }
+    }
+
+    /// The first line of its stderr containing `text`.
+    fn logged(&self, text: &str) -> Option<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains(text))
+            .cloned()
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the node to exit; returns how long it took, or
+    /// `None` if it was still running (it is killed then).
+    fn terminate(&mut self, limit: Duration) -> Option<Duration> {
+        shell(&format!("kill -TERM {}", self.child.id()));
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.child.try_wait().unwrap().is_some() {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+        None
     }
 
     fn kill(&mut self) {
@@ -101,6 +132,11 @@ impl Drop for TernNode {
 
 /// A fresh database, an admin token on it, and three nodes.
 fn cluster() -> Option<(String, String, Vec<TernNode>)> {
+    cluster_of(3)
+}
+
+/// A fresh database, an admin token on it, and `n` nodes.
+fn cluster_of(n: usize) -> Option<(String, String, Vec<TernNode>)> {
     let url = super::postgres_url()?;
     let db = super::fresh_database(&url);
     let (_, token) = PostgresStore::open(&db)
@@ -108,7 +144,7 @@ fn cluster() -> Option<(String, String, Vec<TernNode>)> {
         .create_token("test", Scope::Admin)
         .unwrap();
     // Started together: they race for the schema migration too.
-    let starting: Vec<_> = (0..3)
+    let starting: Vec<_> = (0..n)
         .map(|_| {
             let db = db.clone();
             std::thread::spawn(move || TernNode::start(&db))
@@ -259,7 +295,7 @@ fn postgres_async_runs_are_executed_once_across_nodes_while_one_is_killed() {
     for (i, id) in ids.iter().enumerate() {
         let (id, token, done) = (id.clone(), token.clone(), done_tx.clone());
         std::thread::spawn(move || {
-            // Polled: `logs?follow=1` wakes on this node's own record writes only.
+            // Polled: one request per check, whichever node wrote the record.
             let record = loop {
                 let r = api(survivor, "GET", &format!("/v1/runs/{id}"), &token, b"");
                 let v = r.json();
@@ -384,5 +420,207 @@ fn scopeguard(command: String) -> Restart {
 impl Drop for Restart {
     fn drop(&mut self) {
         let _ = Command::new("sh").arg("-c").arg(&self.0).status();
+    }
+}
+
+/// The commands that stop, start, freeze and thaw the test cluster (serve/tests/pg/cluster.sh).
+struct PgControl {
+    stop: String,
+    start: String,
+    freeze: String,
+    thaw: String,
+}
+
+fn pg_control() -> Option<PgControl> {
+    let var = |name: &str| std::env::var(name).ok();
+    let control = PgControl {
+        stop: var("TERN_TEST_PG_STOP")?,
+        start: var("TERN_TEST_PG_START")?,
+        freeze: var("TERN_TEST_PG_FREEZE")?,
+        thaw: var("TERN_TEST_PG_THAW")?,
+    };
+    Some(control)
+}
+
+fn skipped_without_pg_control() {
+    eprintln!(
+        "skipped: TERN_TEST_PG_STOP/START/FREEZE/THAW not set (serve/tests/pg/run.sh sets them)"
+    );
+}
+
+/// Waits until `node` answers /readyz with `status`.
+fn until_ready_is(node: &TernNode, status: u16, limit: Duration) {
+    let t = Instant::now();
+    while readyz(node) != status {
+        assert!(
+            t.elapsed() < limit,
+            "node {} does not answer /readyz {status} after {limit:?}",
+            node.http
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The number in a node's "N invocation record(s) not stored" line.
+fn not_stored(node: &TernNode) -> Option<u64> {
+    let line = node.logged("not stored")?;
+    let (_, rest) = line.split_once("shutting down: ")?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// The default shutdown grace of `tern serve` (no --config here).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// SIGTERM while the database is down, then while it hangs: the node ends within its shutdown
+/// grace, in-flight work done, and says how many records it could not store.
+#[test]
+fn postgres_sigterm_without_the_database_ends_within_the_grace() {
+    let Some(pg) = pg_control() else {
+        return skipped_without_pg_control();
+    };
+    let Some((_db, token, mut nodes)) = cluster_of(2) else {
+        return;
+    };
+    let r = deploy(nodes[0].api, &token, "hello", &responder("v1"), None);
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    served_everywhere(
+        &nodes.iter().collect::<Vec<_>>(),
+        "/hello/x",
+        "v1",
+        Duration::from_secs(5),
+    );
+
+    // Stopped: connections are refused.
+    shell(&pg.stop);
+    let restart = scopeguard(pg.start.clone());
+    until_ready_is(&nodes[0], 503, Duration::from_secs(10));
+    for _ in 0..5 {
+        assert_eq!(get(nodes[0].http, "/hello/x").status, 200);
+    }
+    let took = nodes[0].terminate(SHUTDOWN_GRACE + Duration::from_secs(5));
+    eprintln!("SIGTERM with the database stopped: exited after {took:?}");
+    assert!(took.is_some(), "the node did not end after SIGTERM");
+    let lost = not_stored(&nodes[0]).expect("a line saying how many records were not stored");
+    assert!(
+        lost >= 5,
+        "{lost} records not stored, expected the 5 served meanwhile"
+    );
+    drop(restart);
+
+    // Frozen: connections stay open and nothing answers.
+    until_ready_is(&nodes[1], 200, Duration::from_secs(20));
+    shell(&pg.freeze);
+    let _thaw = scopeguard(pg.thaw.clone());
+    for _ in 0..3 {
+        assert_eq!(get(nodes[1].http, "/hello/x").status, 200);
+    }
+    until_ready_is(&nodes[1], 503, Duration::from_secs(20));
+    let took = nodes[1].terminate(SHUTDOWN_GRACE + Duration::from_secs(5));
+    eprintln!("SIGTERM with the database frozen: exited after {took:?}");
+    assert!(
+        took.is_some(),
+        "the node hung after SIGTERM on a frozen database"
+    );
+    let lost = not_stored(&nodes[1]).expect("a line saying how many records were not stored");
+    assert!(
+        lost >= 3,
+        "{lost} records not stored, expected the 3 served meanwhile"
+    );
+}
+
+/// Requests served while the database is down are recorded once it is back.
+#[test]
+fn postgres_records_made_without_the_database_are_stored_when_it_is_back() {
+    let Some(pg) = pg_control() else {
+        return skipped_without_pg_control();
+    };
+    let Some((db, token, nodes)) = cluster_of(1) else {
+        return;
+    };
+    let node = &nodes[0];
+    let r = deploy(node.api, &token, "hello", &responder("v1"), None);
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    served_everywhere(&[node], "/hello/x", "v1", Duration::from_secs(5));
+
+    shell(&pg.stop);
+    let restart = scopeguard(pg.start.clone());
+    until_ready_is(node, 503, Duration::from_secs(10));
+    let ids: Vec<String> = (0..20)
+        .map(|_| {
+            let r = get(node.http, "/hello/x");
+            assert_eq!(r.status, 200);
+            r.run_id.expect("X-Tern-Run-Id")
+        })
+        .collect();
+    drop(restart); // starts PostgreSQL again
+    until_ready_is(node, 200, Duration::from_secs(20));
+
+    let mut db_client = ::postgres::Client::connect(&db, ::postgres::NoTls).unwrap();
+    let t = Instant::now();
+    loop {
+        let stored: i64 = db_client
+            .query_one("SELECT COUNT(*) FROM runs WHERE id = ANY($1)", &[&ids])
+            .unwrap()
+            .get(0);
+        if stored == ids.len() as i64 {
+            eprintln!(
+                "records stored {:?} after the database came back",
+                t.elapsed()
+            );
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{stored} of {} records served without the database were stored",
+            ids.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `logs?follow=1` on one node shows the runs served by another.
+#[test]
+fn postgres_a_follow_on_one_node_shows_runs_on_another() {
+    let Some((_db, token, nodes)) = cluster_of(2) else {
+        return;
+    };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let r = deploy(a.api, &token, "hello", &responder("v1"), None);
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    // Only B serves requests: A writes no records of its own that could wake its followers.
+    served_everywhere(&[b], "/hello/x", "v1", Duration::from_secs(5));
+
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let url = format!("http://{}/v1/handlers/hello/logs?follow=1", a.api);
+    let follow = crate::control::agent()
+        .get(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("logs?follow=1");
+    assert_eq!(follow.status(), 200);
+    std::thread::spawn(move || {
+        let reader = BufReader::new(follow.into_body().into_reader());
+        for line in reader.lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    for i in 0..3 {
+        let r = get(b.http, "/hello/x");
+        assert_eq!(r.status, 200);
+        let id = r.run_id.expect("X-Tern-Run-Id");
+        let t = Instant::now();
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(10).saturating_sub(t.elapsed()))
+                .unwrap_or_else(|_| {
+                    panic!("run {i} ({id}) on node B not shown by a follow on node A")
+                });
+            if line.contains(&id) {
+                eprintln!("run {i} on B shown on A's follow after {:?}", t.elapsed());
+                break;
+            }
+        }
     }
 }

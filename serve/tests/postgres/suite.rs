@@ -3,7 +3,7 @@
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tern_serve::store::{
     now_ms, sha256_hex, NewVersion, RecordBatcher, Retention, RunKind, RunRecord, RunState, Scope,
     SqliteStore, Store, StoreError, MAX_QUEUED_PER_HANDLER,
@@ -238,7 +238,8 @@ fn tokens_authenticate_until_revoked(store: &dyn Store) {
     ));
 }
 
-/// Records pushed to the batcher are written on flush (one batch, one callback) and on drop.
+/// Records pushed to the batcher are written on flush (one batch, one callback), on the last
+/// flush (`finish`: nothing left unstored) and on drop.
 fn batcher_writes_on_flush_and_drop(store: Arc<dyn Store>) {
     store
         .create_handler("h", version(&*store, b"m", "{}"))
@@ -258,9 +259,12 @@ fn batcher_writes_on_flush_and_drop(store: Arc<dyn Store>) {
     batcher.flush();
     assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 10);
     assert_eq!(written.load(Ordering::SeqCst), 1);
+    batcher.push(record("finished", "h", now_ms()));
+    assert_eq!(batcher.finish(Instant::now() + Duration::from_secs(5)), 0);
+    assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 11);
     batcher.push(record("last", "h", now_ms()));
     drop(batcher);
-    assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 11);
+    assert_eq!(store.runs("h", 0, None, 100).unwrap().len(), 12);
 }
 
 #[test]
