@@ -30,6 +30,7 @@ echo "tern example" | ./target/release/tern run examples/cat.wat | grep -q "tern
 if ./target/release/tern run examples/denied.wat 2>/dev/null; then echo "denied.wat was not denied"; exit 1; fi
 # 2.4 million failed memory.grow/table.grow calls end as a guest error, not a host stack overflow.
 runtime/tests/release/grow-loop.sh ./target/release/tern
+runtime/tests/release/stack-bound.sh ./target/release/tern
 echo "examples ok"
 
 # --- WASI preview1 (issue 4): the wasm32-wasip1 test programs (their integration tests,

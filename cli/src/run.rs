@@ -190,9 +190,20 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     }
 
     let watchdog = timeout.map(|limit| watchdog(&name, limit));
-    let outcome = match runtime.run(&module, process) {
-        Ok(outcome) => outcome,
-        Err(e) => bail!("{name}: {e}"),
+    // Guest code runs on a thread with the stack it needs (tern::GUEST_STACK_SIZE), more than a
+    // main thread may have.
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("guest".into())
+            .stack_size(tern::GUEST_STACK_SIZE)
+            .spawn_scoped(scope, || runtime.run(&module, process))
+            .map(|guest| guest.join())
+    });
+    let outcome = match outcome {
+        Ok(Ok(Ok(outcome))) => outcome,
+        Ok(Ok(Err(e))) => bail!("{name}: {e}"),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => bail!("{name}: cannot start the guest's thread: {e}"),
     };
     drop(watchdog);
     let code = outcome.termination.exit_code();

@@ -38,6 +38,8 @@ pub enum Error {
     Entry(String),
     /// The module could not be instantiated.
     Instantiate(String),
+    /// A function of the module could keep too many host stack frames within one fuel slice.
+    StackBound(crate::engine::StackBoundExceeded),
 }
 
 impl Error {
@@ -56,7 +58,8 @@ impl Error {
             Error::InvalidModule(_)
             | Error::UnknownImport(_)
             | Error::Entry(_)
-            | Error::Instantiate(_) => errno::INVALID_ARGUMENT,
+            | Error::Instantiate(_)
+            | Error::StackBound(_) => errno::INVALID_ARGUMENT,
         }
     }
 
@@ -82,6 +85,7 @@ impl Error {
             Error::UnknownImport(m) => Error::UnknownImport(add(m)),
             Error::Entry(m) => Error::Entry(add(m)),
             Error::Instantiate(m) => Error::Instantiate(add(m)),
+            Error::StackBound(e) => Error::StackBound(e),
         }
     }
 
@@ -101,6 +105,7 @@ impl fmt::Display for Error {
             | Error::UnknownImport(m)
             | Error::Entry(m)
             | Error::Instantiate(m) => f.write_str(m),
+            Error::StackBound(e) => write!(f, "{e}"),
             Error::InvalidArgument(m)
             | Error::PermissionDenied(m)
             | Error::NotFound(m)

@@ -112,6 +112,16 @@
 //! # }
 //! ```
 //!
+//! # Threads and their stack
+//!
+//! Run guest code on a thread with at least [`GUEST_STACK_SIZE`] bytes of stack (48 MiB of address
+//! space, of which a guest touches only what it uses), e.g. from
+//! `std::thread::Builder::new().stack_size(tern::GUEST_STACK_SIZE)`. wasmi's fast dispatch keeps a
+//! host stack frame for some instructions until the fuel slice ends; slices are bounded and
+//! [`Runtime::compile`] refuses a module that could keep more than the bound
+//! ([`Error::StackBound`]), so that stack is always enough. Rust's spawned threads default to
+//! 2 MiB, and a main thread usually has 8: enough for most guests, not for every one.
+//!
 //! # Features
 //!
 //! - `wat` (default): [`Runtime::compile`] also accepts WebAssembly text.
@@ -132,7 +142,9 @@ mod process;
 mod scheme;
 mod trap;
 
-pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
+pub use engine::{
+    Outcome, RefusedGrowth, Runtime, StackBoundExceeded, Termination, GUEST_STACK_SIZE, MAX_PREPAID,
+};
 pub use error::{Error, Result};
 pub use interrupt::Interrupt;
 pub use module::Module;

@@ -103,6 +103,8 @@ impl Pool {
                 let shared = shared.clone();
                 std::thread::Builder::new()
                     .name(format!("tern-worker-{i}"))
+                    // Workers run guest code: it needs this much stack (address space).
+                    .stack_size(tern::GUEST_STACK_SIZE)
                     .spawn(move || work(&shared))
             })
             .collect::<std::io::Result<Vec<_>>>()?;

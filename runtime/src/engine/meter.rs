@@ -3,9 +3,9 @@
 //!
 //! wasmi can resume a call after it runs out of fuel, so a slice ends the interpretation for a moment
 //! without ending the call. Slices are sized by how long they take: a slice that ran well under
-//! [`SLICE_TARGET`] doubles, one well over it halves. An interrupt or a deadline is therefore seen
-//! within a few milliseconds on any machine and in any build profile, and the check costs nothing
-//! measurable on a fast one.
+//! [`SLICE_TARGET`] doubles, one well over it halves, within [`MIN_SLICE`]..[`MAX_SLICE`]. An
+//! interrupt or a deadline is therefore seen within a few milliseconds on any machine and in any
+//! build profile. [`MAX_SLICE`] also bounds the host stack a slice can take (stack_bound.rs).
 
 use std::time::{Duration, Instant};
 
@@ -18,11 +18,16 @@ use crate::Termination;
 
 /// How long a slice should take.
 const SLICE_TARGET: Duration = Duration::from_millis(1);
-/// Fuel of the first slice: about a millisecond of an unoptimised build.
-const FIRST_SLICE: u64 = 100_000;
-/// Slice bounds: small enough to stay responsive, large enough that slicing costs nothing.
+/// Fuel of the first slice.
+const FIRST_SLICE: u64 = MAX_SLICE;
+/// Slice bounds: small enough to stay responsive, large enough that slicing costs little.
 const MIN_SLICE: u64 = 10_000;
-const MAX_SLICE: u64 = 50_000_000;
+/// The most fuel a slice is given, unless one charge alone needs more. Not for responsiveness (an
+/// optimised build runs it in well under a millisecond) but for the host stack: under wasmi's
+/// tail-call dispatch every `memory.grow`, `table.grow` and `call_indirect` paid in a slice may keep
+/// a host stack frame until the slice ends, so this bounds them (see stack_bound.rs, which bounds
+/// the rest, and `GUEST_STACK_SIZE`). Slicing this finely costs about 1% (BENCHMARKS.md).
+pub(super) const MAX_SLICE: u64 = 32_768;
 
 /// Accounts fuel across slices against the budget.
 pub(super) struct FuelMeter {
@@ -91,7 +96,8 @@ impl FuelMeter {
             if remaining < needed {
                 return Some(self.out_of_fuel());
             }
-            // A cost larger than a slice (a big memory.copy) gets what it needs in one go.
+            // A cost larger than a slice (a big memory.copy, a block of more than MAX_SLICE
+            // instructions) gets what it needs in one go, and that charge then takes all of it.
             let given = remaining.min(self.slice.max(needed));
             if let Err(e) = store.set_fuel(given) {
                 return Some(Termination::Trapped(Trap::Other(format!("fuel: {e}"))));

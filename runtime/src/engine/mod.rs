@@ -21,11 +21,13 @@ use crate::{abi, Error, Policy};
 mod limiter;
 mod meter;
 mod outcome;
+mod stack_bound;
 
 use limiter::MemoryLimiter;
 pub use limiter::RefusedGrowth;
 use meter::FuelMeter;
 pub use outcome::{Outcome, Termination};
+pub use stack_bound::{StackBoundExceeded, GUEST_STACK_SIZE, MAX_PREPAID};
 
 /// What the wasmi store holds for one run: the process and what the engine needs beside it.
 pub struct HostState {
@@ -50,6 +52,8 @@ impl Runtime {
     pub fn new() -> Self {
         let mut config = Config::default();
         config.consume_fuel(true);
+        // The host stack bound counts on this depth (stack_bound.rs); it is wasmi's default.
+        config.set_max_recursion_depth(stack_bound::MAX_CALL_DEPTH);
         // wasmi translates a function on its first call and, by default, charges that to the guest's
         // fuel. Such a charge cannot be resumed: when it exceeds the fuel of a slice (a 300 KB
         // function costs ~2.7M) the call fails as "out of fuel" with nothing used. Fuel measures the
@@ -77,6 +81,8 @@ impl Runtime {
 
     /// Compiles a module from WebAssembly binary bytes (or text, with the `wat` feature), checks its
     /// imports and resolves its entry point: the first of `_start`, `cwa_main`, `main` it exports.
+    /// A module with a function that could keep more host stack frames than
+    /// [`GUEST_STACK_SIZE`] allows is refused with [`Error::StackBound`] (see [`MAX_PREPAID`]).
     pub fn compile(&self, bytes: &[u8]) -> Result<Module, Error> {
         self.compile_entry(bytes, None)
     }
@@ -92,6 +98,12 @@ impl Runtime {
         let has_start = rewritten.is_some();
         let wasm = wasmi::Module::new(&self.engine, rewritten.as_deref().unwrap_or(&binary))
             .map_err(|e| Error::InvalidModule(format!("invalid module: {e}")))?;
+        stack_bound::check(&binary).map_err(|refusal| match refusal {
+            stack_bound::Refusal::Exceeded(e) => Error::StackBound(e),
+            stack_bound::Refusal::Malformed(e) => {
+                Error::InvalidModule(format!("invalid module: {e}"))
+            }
+        })?;
         self.check_imports(&wasm)?;
         Module::new(wasm, entry, has_start)
     }
