@@ -95,15 +95,19 @@ pub(crate) fn capped<T>(buf: &mut [T]) -> &mut [T] {
 /// [`Interrupted`](crate::trap::Interrupted) if the run's interrupt is triggered.
 pub(crate) fn sleep(caller: &mut Caller<'_, HostState>, ms: u64) -> Result<(), wasmi::Error> {
     let wanted = std::time::Duration::from_millis(ms);
-    let state = caller.data();
-    let left = state
-        .process
+    let process = &caller.data().process;
+    let left = process
         .deadline()
         .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
-    if state
-        .interrupt
-        .sleep(left.map_or(wanted, |left| wanted.min(left)))
-    {
+    let wait = left.map_or(wanted, |left| wanted.min(left));
+    let interrupted = match process.interrupt() {
+        Some(interrupt) => interrupt.sleep(wait),
+        None => {
+            std::thread::sleep(wait);
+            false
+        }
+    };
+    if interrupted {
         return Err(wasmi::Error::host(crate::trap::Interrupted));
     }
     if left.is_some_and(|left| wanted >= left) {

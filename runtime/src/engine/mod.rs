@@ -33,8 +33,6 @@ pub struct HostState {
     pub process: Process,
     /// The guest's exported `memory`, once instantiated (before its start function runs).
     pub(crate) memory: Option<Memory>,
-    /// The run's interrupt: blocking host calls wait on it.
-    pub(crate) interrupt: Interrupt,
     limiter: MemoryLimiter,
 }
 
@@ -105,7 +103,6 @@ impl Runtime {
             HostState {
                 process,
                 memory: None,
-                interrupt: Interrupt::new(),
                 limiter: MemoryLimiter::probe(),
             },
         );
@@ -156,11 +153,11 @@ impl Runtime {
         let limits = process.limits().clone();
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
-        process.set_deadline(limits.timeout.and_then(|t| started.checked_add(t)));
+        let deadline = limits.timeout.and_then(|t| started.checked_add(t));
+        process.start(started, deadline, interrupt.clone());
         let state = HostState {
             process,
             memory: None,
-            interrupt: interrupt.clone(),
             limiter: MemoryLimiter::new(limits.max_memory_pages),
         };
         let mut store = Store::new(&self.engine, state);
@@ -231,8 +228,12 @@ fn finish(
     let state = store.into_data();
     let mut process = state.process;
     process.close_all();
-    // A guest whose wait was cut short by the deadline ran out of time, whatever it did next.
+    // A guest whose wait was cut short by the interrupt or the deadline was stopped, whatever it
+    // did with the error it got.
     let termination = match termination {
+        Termination::Exited(_) | Termination::Trapped(_) if process.was_interrupted() => {
+            Termination::Interrupted
+        }
         Termination::Exited(_) if process.ran_out_of_time() => timed_out(&process),
         other => other,
     };

@@ -4,6 +4,7 @@
 //! dispatches on the URL's scheme; it is called only by [`crate::Process::open`], after the policy check.
 
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use url::Url;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::interrupt::{Interrupt, WAIT_STEP};
 use crate::process::Authoriser;
 use crate::{Error, Limits, Result};
 
@@ -27,7 +29,7 @@ pub(crate) mod net;
 mod null;
 mod random;
 mod resolve;
-mod stdio;
+pub(crate) mod stdio;
 #[cfg(feature = "net")]
 mod tcp;
 #[cfg(feature = "net")]
@@ -64,6 +66,45 @@ pub trait Resource: Send {
     fn node(&mut self) -> Option<dir::Node<'_>> {
         None
     }
+
+    /// A descriptor that becomes readable when [`Resource::read`] has data, for a stream whose
+    /// read can block: the process then waits for it in steps that see the run's interrupt and
+    /// deadline, and reads only once it is readable. `None` (the default): the read is made at once.
+    fn readable_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+}
+
+/// Waits until `fd` is readable (or at its end, or failed: the read that follows says which), in
+/// steps of at most [`WAIT_STEP`]: fails with [`Error::Interrupted`] once `interrupt` is
+/// triggered and with [`Error::Timeout`] once `deadline` passes.
+pub(crate) fn wait_readable(
+    fd: BorrowedFd<'_>,
+    interrupt: Option<&Interrupt>,
+    deadline: Option<Instant>,
+) -> Result<()> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    loop {
+        if interrupt.is_some_and(Interrupt::is_triggered) {
+            return Err(Error::Interrupted);
+        }
+        let step = match deadline.map(|d| d.saturating_duration_since(Instant::now())) {
+            Some(left) if left.is_zero() => {
+                return Err(Error::Timeout(
+                    "the run's timeout came while reading".into(),
+                ))
+            }
+            Some(left) => left.min(WAIT_STEP),
+            None => WAIT_STEP,
+        };
+        let timeout = Timespec::try_from(step).ok();
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(std::io::Error::from(e).into()),
+        }
+    }
 }
 
 /// A stream shared between handles (the guest's stdout is handle 1 and every `fd://1` it opens).
@@ -87,17 +128,57 @@ pub struct Stdio {
     pub stderr: Shared<Box<dyn Write + Send>>,
     /// Where guest log lines (`log_write`, `log://`) and the host's diagnostics about this guest go.
     pub log: Shared<Box<dyn Write + Send>>,
+    /// A descriptor for `stdin` that polls readable when it has data, if it can block (see
+    /// [`Stdio::stdin_fd`]).
+    stdin_fd: Option<Arc<OwnedFd>>,
 }
 
 impl Stdio {
-    /// The streams of the host process itself (what `tern run` uses).
+    /// The streams of the host process itself (what `tern run` uses). Its stdin can block, and is
+    /// waited on as [`Stdio::stdin_fd`] says.
     pub fn inherit() -> Self {
-        Stdio::new(
+        let stdio = Stdio::new(
             Box::new(std::io::stdin()),
             Box::new(std::io::stdout()),
             Box::new(std::io::stderr()),
             Box::new(std::io::stderr()),
-        )
+        );
+        // Read unbuffered, through a descriptor of its own: std's Stdin buffers, and data in its
+        // buffer would not show on the descriptor polled. Without one (stdin closed), reads are
+        // made directly.
+        let own = std::io::stdin().as_fd().try_clone_to_owned();
+        match own.map(std::fs::File::from) {
+            Ok(file) => stdio.clone().stdin_fd(file).unwrap_or(stdio),
+            Err(_) => stdio,
+        }
+    }
+
+    /// Replaces stdin with a stream that can block — a pipe, a socket, a terminal — so that a
+    /// guest waiting on it still sees the run's interrupt and timeout: a read first polls the
+    /// descriptor in steps that check them, and reads once it has data (or is at its end).
+    /// `stdin` must not buffer (a buffered reader could hold data the descriptor no longer shows).
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let (reader, _writer) = std::io::pipe()?;
+    /// let stdio = tern::Stdio::null().stdin_fd(reader)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stdin_fd<R: Read + AsFd + Send + 'static>(self, stdin: R) -> std::io::Result<Self> {
+        let fd = stdin.as_fd().try_clone_to_owned()?;
+        let stdio = Stdio {
+            stdin: Arc::new(Mutex::new(Box::new(stdin))),
+            ..self
+        };
+        Ok(stdio.with_stdin_fd(fd))
+    }
+
+    fn with_stdin_fd(self, fd: OwnedFd) -> Self {
+        Stdio {
+            stdin_fd: Some(Arc::new(fd)),
+            ..self
+        }
     }
 
     /// Streams from the given reader and writers.
@@ -112,6 +193,7 @@ impl Stdio {
             stdout: Arc::new(Mutex::new(stdout)),
             stderr: Arc::new(Mutex::new(stderr)),
             log: Arc::new(Mutex::new(log)),
+            stdin_fd: None,
         }
     }
 
@@ -199,12 +281,25 @@ pub struct Context<'a> {
     pub auth: &'a Authoriser,
     /// When the run ends, if it has a timeout.
     pub deadline: Option<Instant>,
+    /// The run's interrupt, if the process is running: every blocking wait must end when it is
+    /// triggered (see [`crate::Interrupt`]).
+    pub interrupt: Option<&'a Interrupt>,
     /// The run's limits.
     pub limits: &'a Limits,
     /// The host memory all of the process's unsent HTTP requests may hold together.
     pub request_budget: &'a Arc<Budget>,
     /// The guest log bytes the process has left, shared by `log_write` and `log://` handles.
     pub log_budget: &'a Arc<Budget>,
+    /// What the process's handles share.
+    pub(crate) shared: &'a ProcessShared,
+}
+
+/// What a process's handles of one scheme share, made at the first open that needs it.
+#[derive(Default)]
+pub(crate) struct ProcessShared {
+    /// The HTTP client of every `http:` and `https:` handle.
+    #[cfg(feature = "net")]
+    http: std::sync::OnceLock<Arc<http::Client>>,
 }
 
 /// A number of bytes of host memory shared by a process's handles: taken as a buffer grows, given
@@ -269,7 +364,10 @@ pub fn open(url: &Url, cx: &Context<'_>) -> Result<Box<dyn Resource>> {
     use tern_abi::scheme as s;
     let stdio = cx.stdio;
     #[cfg(feature = "net")]
-    let (auth, waits) = (cx.auth, net::Waits::new(cx.auth.network(), cx.deadline));
+    let (auth, waits) = (
+        cx.auth,
+        net::Waits::new(cx.auth.network(), cx.deadline, cx.interrupt),
+    );
     match url.scheme() {
         s::LOG => {
             let budget = Arc::clone(cx.log_budget);
@@ -282,7 +380,9 @@ pub fn open(url: &Url, cx: &Context<'_>) -> Result<Box<dyn Resource>> {
         s::FD => stdio::open(url, stdio),
         // Process::open resolves file: URLs and opens them itself (file::open).
         #[cfg(feature = "net")]
-        s::HTTP | s::HTTPS => http::open(url, stdio, auth, waits, cx.request_budget),
+        s::HTTP | s::HTTPS => {
+            http::open(url, stdio, auth, waits, cx.request_budget, &cx.shared.http)
+        }
         #[cfg(feature = "net")]
         s::TCP => tcp::open(url, stdio, auth, waits),
         #[cfg(feature = "net")]
@@ -299,8 +399,46 @@ pub fn random_fill(buf: &mut [u8]) -> Result<()> {
 }
 
 /// Opens the guest's stdin, stdout and stderr: handles 0, 1 and 2 of every process.
-pub fn standard_streams(stdio: &Stdio) -> [Box<dyn Resource>; 3] {
-    stdio::standard_streams(stdio)
+pub fn standard_streams(stdio: &Stdio) -> [Handle; 3] {
+    let (stdin, stdout, stderr) = stdio::streams(stdio);
+    [
+        Handle::Input(stdin),
+        Handle::Output(stdout),
+        Handle::Output(stderr),
+    ]
+}
+
+/// An open resource in a process's handle table. The standard streams, which every process has,
+/// are held inline: starting a process allocates nothing for them.
+pub enum Handle {
+    /// The guest's stdin.
+    Input(stdio::Input),
+    /// The guest's stdout or stderr.
+    Output(stdio::Output),
+    /// Any other resource.
+    Boxed(Box<dyn Resource>),
+}
+
+impl std::ops::Deref for Handle {
+    type Target = dyn Resource;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Handle::Input(r) => r,
+            Handle::Output(r) => r,
+            Handle::Boxed(r) => r.as_ref(),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Handle {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Handle::Input(r) => r,
+            Handle::Output(r) => r,
+            Handle::Boxed(r) => r.as_mut(),
+        }
+    }
 }
 
 #[cfg(test)]

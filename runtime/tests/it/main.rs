@@ -6,6 +6,7 @@ mod net_support;
 
 mod cwa;
 mod dagger;
+mod interrupt;
 mod limits;
 mod net_http;
 mod net_stream;
