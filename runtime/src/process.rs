@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::normalize::normalize;
 use crate::policy::{Access, Denial, DirectScheme};
-use crate::scheme::{self, LogLevel, Resource, Stdio};
+use crate::scheme::{self, LogLevel, Resource, Schemes, Stdio};
 use crate::{Error, Interrupt, Limits, Policy, Result};
 
 mod authoriser;
@@ -81,6 +81,8 @@ pub struct Process {
     log_budget: Option<Arc<scheme::Budget>>,
     /// Bytes written to stdout and stderr, for [`Limits::max_stdout_bytes`] and `max_stderr_bytes`.
     output_written: [u64; 2],
+    /// The schemes the guest can open (the policy still decides whether it may).
+    schemes: Arc<Schemes>,
     /// What the process's handles share (the HTTP client).
     shared: scheme::ProcessShared,
     /// Whether a `log_write` under a denied `log:` was reported already.
@@ -130,8 +132,15 @@ impl Process {
             output_written: [0; 2],
             log_denial_reported: false,
             shared: scheme::ProcessShared::default(),
+            schemes: Schemes::builtin(),
             stats: Stats::default(),
         }
+    }
+
+    /// Sets the schemes the guest can open, tern's own and an embedder's (see [`Schemes`]); by
+    /// default, tern's own.
+    pub fn set_schemes(&mut self, schemes: Arc<Schemes>) {
+        self.schemes = schemes;
     }
 
     /// Sets an environment variable the guest can read.
@@ -318,12 +327,13 @@ impl Process {
         } else {
             None
         };
-        if !scheme::is_known(url.scheme()) {
+        let schemes = Arc::clone(&self.schemes);
+        let Some(scheme) = schemes.get(url.scheme()) else {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",
                 url.scheme()
             )));
-        }
+        };
         let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
@@ -346,7 +356,7 @@ impl Process {
                     log_budget: &log_budget,
                     shared: &self.shared,
                 };
-                scheme::open(&url, &cx)
+                scheme.open(&url, &cx)
             }
         };
         self.sync_denials();

@@ -46,6 +46,8 @@ pub struct Guest {
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
     pub entry: Option<String>,
+    /// The schemes the guest can open, if not tern's own.
+    pub schemes: Option<Arc<tern::Schemes>>,
 }
 
 impl Guest {
@@ -60,6 +62,7 @@ impl Guest {
             env: Vec::new(),
             stdin: Vec::new(),
             entry: None,
+            schemes: None,
         }
     }
 
@@ -100,6 +103,11 @@ impl Guest {
         self
     }
 
+    pub fn schemes(mut self, schemes: Arc<tern::Schemes>) -> Self {
+        self.schemes = Some(schemes);
+        self
+    }
+
     pub fn limits(mut self, f: impl FnOnce(&mut tern::Limits)) -> Self {
         f(&mut self.limits);
         self
@@ -121,6 +129,9 @@ impl Guest {
         );
         let mut process = Process::new("guest", self.args, Arc::new(self.policy), stdio);
         process.set_limits(self.limits);
+        if let Some(schemes) = self.schemes {
+            process.set_schemes(schemes);
+        }
         for (host, guest) in &self.preopens {
             process
                 .preopen(host, guest)
