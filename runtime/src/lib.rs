@@ -124,6 +124,7 @@
 mod abi;
 mod engine;
 mod error;
+mod host;
 mod interrupt;
 mod memory;
 mod module;

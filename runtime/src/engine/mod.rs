@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmi::errors::ErrorKind;
-use wasmi::{Config, CustomFuelCosts, Engine, Linker, Memory, Store, Val};
+use wasmi::{Config, CustomFuelCosts, Engine, Linker, Store, Val};
 
 use crate::interrupt::Interrupt;
 use crate::module::{self, Module, START_EXPORT};
@@ -18,23 +18,13 @@ use crate::scheme::Stdio;
 use crate::trap::Trap;
 use crate::{abi, Error, Policy};
 
-mod limiter;
 mod meter;
 mod outcome;
 
-use limiter::MemoryLimiter;
-pub use limiter::RefusedGrowth;
+pub use crate::host::RefusedGrowth;
+use crate::host::{HostState, MemoryLimiter};
 use meter::FuelMeter;
 pub use outcome::{Outcome, Termination};
-
-/// What the wasmi store holds for one run: the process and what the engine needs beside it.
-pub struct HostState {
-    /// The guest's process.
-    pub process: Process,
-    /// The guest's exported `memory`, once instantiated (before its start function runs).
-    pub(crate) memory: Option<Memory>,
-    limiter: MemoryLimiter,
-}
 
 /// The engine and linker, shared by every run: set up once, then compile and run from any thread.
 pub struct Runtime {

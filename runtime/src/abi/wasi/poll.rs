@@ -11,10 +11,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::clock::{MONOTONIC, REALTIME};
 use super::fd::node;
 use super::{bytes, check, errno, get_u32, get_u64, put, put_u32, Errno, Imports, C, R};
-use crate::abi::{with_memory, Deadline};
+use crate::abi::with_memory;
 use crate::process::Process;
 use crate::scheme::dir::Node;
-use crate::trap::Interrupted;
+use crate::trap::{Deadline, Interrupted};
 
 /// Bytes in a `subscription` and an `event`.
 const SUBSCRIPTION: u32 = 48;
