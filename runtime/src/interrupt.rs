@@ -81,6 +81,7 @@ impl Interrupt {
 
     /// Registers `waker` to be woken by a trigger (at once if the trigger came already). The
     /// interrupt holds it weakly: dropping the object unregisters it.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))] // only sockets have wakers
     pub(crate) fn on_trigger(&self, waker: Weak<dyn Wake>) {
         let mut wakers = self.0.wakers.lock().unwrap_or_else(PoisonError::into_inner);
         if self.is_triggered() {

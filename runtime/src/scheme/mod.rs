@@ -394,7 +394,7 @@ impl Schemes {
     /// tern's own schemes.
     pub fn new() -> Self {
         use tern_abi::scheme as s;
-        let mut builtins: Vec<(&str, Builtin)> = vec![
+        let local = [
             (s::LOG, Builtin(open_log)),
             (s::NULL, Builtin(|_, _| Ok(Box::new(null::Null)))),
             (s::ZERO, Builtin(|_, _| Ok(Box::new(zero::Zero)))),
@@ -408,7 +408,7 @@ impl Schemes {
             ),
         ];
         #[cfg(feature = "net")]
-        builtins.extend([
+        let network = [
             (s::HTTP, Builtin(open_http)),
             (s::HTTPS, Builtin(open_http)),
             (
@@ -423,9 +423,12 @@ impl Schemes {
                 s::DNS,
                 Builtin(|url, cx| dns::open(url, cx.stdio, waits(cx))),
             ),
-        ]);
-        let by_name = builtins
+        ];
+        #[cfg(not(feature = "net"))]
+        let network: [(&str, Builtin); 0] = [];
+        let by_name = local
             .into_iter()
+            .chain(network)
             .map(|(name, open)| (name.to_owned(), Arc::new(open) as Arc<dyn Scheme>))
             .collect();
         Schemes { by_name }

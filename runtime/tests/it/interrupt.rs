@@ -4,7 +4,7 @@
 //! timeout, so only the interrupt can end them; the 10 s bound is a guard against a hang, not a
 //! timing assertion.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,9 +40,8 @@ fn interrupted(
     waiting: Option<mpsc::Receiver<()>>,
 ) -> (Outcome, String) {
     let runtime = Runtime::new();
-    let module = runtime
-        .compile(wat.as_bytes())
-        .expect("test module compiles");
+    let wasm = wat::parse_str(wat).expect("test module is valid text");
+    let module = runtime.compile(&wasm).expect("test module compiles");
     let (wrote, wrote_rx) = mpsc::channel();
     let waiting = waiting.unwrap_or(wrote_rx);
     let log = Capture::new();
@@ -98,7 +97,10 @@ fn waiting_reader(url: Option<&str>) -> String {
 }
 
 #[test]
+#[cfg(feature = "net")]
 fn a_tcp_read_from_a_silent_server_ends_when_interrupted() {
+    use std::io::Read;
+
     let (got, pinged) = mpsc::channel();
     let port = tern_loopback::listen(move |mut stream| {
         let mut buf = [0u8; 4];
@@ -118,6 +120,7 @@ fn a_tcp_read_from_a_silent_server_ends_when_interrupted() {
 }
 
 #[test]
+#[cfg(feature = "net")]
 fn an_http_exchange_with_a_silent_server_ends_when_interrupted() {
     let (got, requested) = mpsc::channel();
     let port = tern_loopback::http_server(move |_, _| {
@@ -162,7 +165,7 @@ fn a_stdin_pipe_is_read_when_data_comes() {
     drop(writer);
     let runtime = Runtime::new();
     let module = runtime
-        .compile(waiting_reader(None).as_bytes())
+        .compile(&wat::parse_str(waiting_reader(None)).unwrap())
         .expect("test module compiles");
     let process = Process::new("guest", vec![], Arc::new(Policy::new()), stdin);
     let outcome = runtime.run(&module, process).unwrap();
@@ -170,6 +173,7 @@ fn a_stdin_pipe_is_read_when_data_comes() {
 }
 
 #[test]
+#[cfg(feature = "wasi")]
 fn a_long_poll_oneoff_ends_when_interrupted() {
     // After writing "waiting\n" (iovec at 0 → 100), one relative monotonic clock subscription of
     // an hour at 200, events at 300, the count at 400.

@@ -16,4 +16,5 @@ mod policy;
 mod proptests;
 mod schemes;
 mod spec;
+#[cfg(feature = "wasi")]
 mod wasi;

@@ -115,9 +115,11 @@ impl Guest {
 
     pub fn run(self) -> Run {
         let runtime = Runtime::new();
+        // Text is made binary here, so the tests run in builds without the `wat` feature too.
+        let wasm = wat::parse_str(&self.wat).expect("test module is valid text");
         let module = match &self.entry {
-            Some(entry) => runtime.compile_with_entry(self.wat.as_bytes(), entry),
-            None => runtime.compile(self.wat.as_bytes()),
+            Some(entry) => runtime.compile_with_entry(&wasm, entry),
+            None => runtime.compile(&wasm),
         }
         .expect("test module compiles");
         let (stdout, stderr, log) = (Capture::new(), Capture::new(), Capture::new());
@@ -132,6 +134,7 @@ impl Guest {
         if let Some(schemes) = self.schemes {
             process.set_schemes(schemes);
         }
+        #[cfg(feature = "wasi")]
         for (host, guest) in &self.preopens {
             process
                 .preopen(host, guest)
