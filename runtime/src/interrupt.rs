@@ -95,6 +95,14 @@ impl Interrupt {
         wakers.push(waker);
     }
 
+    /// An interrupt that is never triggered, for runs the embedder gave none: shared, so such a
+    /// run allocates nothing for it. Only the engine's meter sees it (processes get `None`, so no
+    /// waker is ever registered with it), and nothing in the crate triggers it.
+    pub(crate) fn never() -> &'static Interrupt {
+        static NEVER: std::sync::OnceLock<Interrupt> = std::sync::OnceLock::new();
+        NEVER.get_or_init(Interrupt::new)
+    }
+
     /// Whether [`Interrupt::trigger`] was called.
     pub fn is_triggered(&self) -> bool {
         self.0.triggered.load(Ordering::Relaxed)

@@ -242,16 +242,17 @@ impl Process {
         self.deadline
     }
 
-    /// Starts the run: the engine does, at `started`, with its deadline and its interrupt.
+    /// Starts the run: the engine does, at `started`, with its deadline and its interrupt (if the
+    /// embedder gave one).
     pub(crate) fn start(
         &mut self,
         started: Instant,
         deadline: Option<Instant>,
-        interrupt: Interrupt,
+        interrupt: Option<Interrupt>,
     ) {
         self.started = Some(started);
         self.deadline = deadline;
-        self.interrupt = Some(interrupt);
+        self.interrupt = interrupt;
     }
 
     /// Whether a host call gave up waiting because the run's deadline came: the run then ends as

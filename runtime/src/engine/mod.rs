@@ -123,7 +123,7 @@ impl Runtime {
 
     /// Runs `module` in a fresh instance: its start function if it has one, then its entry point.
     pub fn run(&self, module: &Module, process: Process) -> Result<Outcome, Error> {
-        self.run_with(module, process, &Interrupt::new())
+        self.run_inner(module, process, None)
     }
 
     /// Like [`Runtime::run`]; triggering `interrupt` (from any thread) ends the run within a few
@@ -131,8 +131,19 @@ impl Runtime {
     pub fn run_with(
         &self,
         module: &Module,
-        mut process: Process,
+        process: Process,
         interrupt: &Interrupt,
+    ) -> Result<Outcome, Error> {
+        self.run_inner(module, process, Some(interrupt))
+    }
+
+    /// Runs with the embedder's interrupt, if any. Without one the process has none (a run
+    /// allocates nothing for it) and the meter checks [`Interrupt::never`].
+    fn run_inner(
+        &self,
+        module: &Module,
+        mut process: Process,
+        interrupt: Option<&Interrupt>,
     ) -> Result<Outcome, Error> {
         // wasmi panics on a module of another engine; an embedder's mix-up is an error instead.
         if !Engine::same(module.wasmi().engine(), &self.engine) {
@@ -144,7 +155,11 @@ impl Runtime {
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
         let deadline = limits.timeout.and_then(|t| started.checked_add(t));
-        process.start(started, deadline, interrupt.clone());
+        process.start(started, deadline, interrupt.cloned());
+        let interrupt: &Interrupt = match interrupt {
+            Some(interrupt) => interrupt,
+            None => Interrupt::never(),
+        };
         let state = HostState {
             process,
             memory: None,
