@@ -135,8 +135,8 @@ pub struct Stdio {
 }
 
 impl Stdio {
-    /// The streams of the host process itself (what `tern run` uses). Its stdin can block, and is
-    /// waited on as [`Stdio::stdin_fd`] says.
+    /// The streams of the host process itself (what `tern run` uses). Its stdin, unless it is a
+    /// regular file, can block, and is waited on as [`Stdio::stdin_fd`] says.
     pub fn inherit() -> Self {
         let stdio = Stdio::new(
             Box::new(std::io::stdin()),
@@ -144,13 +144,15 @@ impl Stdio {
             Box::new(std::io::stderr()),
             Box::new(std::io::stderr()),
         );
-        // Read unbuffered, through a descriptor of its own: std's Stdin buffers, and data in its
-        // buffer would not show on the descriptor polled. Without one (stdin closed), reads are
-        // made directly.
+        // A stdin that can block is read unbuffered, through a descriptor of its own: std's Stdin
+        // buffers, and data in its buffer would not show on the descriptor polled. A regular file
+        // never blocks, and keeps std's buffered reads; so does a closed stdin.
         let own = std::io::stdin().as_fd().try_clone_to_owned();
         match own.map(std::fs::File::from) {
-            Ok(file) => stdio.clone().stdin_fd(file).unwrap_or(stdio),
-            Err(_) => stdio,
+            Ok(file) if !file.metadata().is_ok_and(|m| m.is_file()) => {
+                stdio.clone().stdin_fd(file).unwrap_or(stdio)
+            }
+            _ => stdio,
         }
     }
 
