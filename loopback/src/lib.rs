@@ -10,6 +10,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -42,6 +43,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body, as long as its Content-Length said (empty without one).
     pub body: Vec<u8>,
+    /// Which of the server's connections it came on, counting from 1 (requests on one kept-alive
+    /// connection share the number).
+    pub connection: u64,
 }
 
 impl Request {
@@ -54,8 +58,9 @@ impl Request {
     }
 }
 
-/// Reads one request; `None` where the connection ends before a complete head.
-fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
+/// Reads one request that came on connection number `connection`; `None` where the connection ends
+/// before a complete head.
+fn read_request(reader: &mut impl BufRead, connection: u64) -> io::Result<Option<Request>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
@@ -82,6 +87,7 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
         target,
         headers,
         body: Vec::new(),
+        connection,
     };
     let length: u64 = request
         .header("content-length")
@@ -117,9 +123,9 @@ type Handler = dyn Fn(&Request, &mut dyn Write) -> io::Result<()> + Send + Sync;
 
 /// Serves requests on one connection (keep-alive) until it ends, a request asks to close it, or
 /// the handler fails.
-fn serve_http<S: Read + Write>(stream: S, handler: &Handler) {
+fn serve_http<S: Read + Write>(stream: S, connection: u64, handler: &Handler) {
     let mut reader = BufReader::new(stream);
-    while let Ok(Some(request)) = read_request(&mut reader) {
+    while let Ok(Some(request)) = read_request(&mut reader, connection) {
         let close = request.header("connection") == Some("close");
         if handler(&request, reader.get_mut()).is_err() || close {
             break;
@@ -131,7 +137,11 @@ fn serve_http<S: Read + Write>(stream: S, handler: &Handler) {
 pub fn http_server(
     handler: impl Fn(&Request, &mut dyn Write) -> io::Result<()> + Send + Sync + 'static,
 ) -> io::Result<u16> {
-    listen(move |stream| serve_http(stream, &handler))
+    let connections = AtomicU64::new(0);
+    listen(move |stream| {
+        let connection = connections.fetch_add(1, Ordering::Relaxed) + 1;
+        serve_http(stream, connection, &handler)
+    })
 }
 
 /// Starts an [`http_server`] that speaks TLS and presents the certificate `leaf`; returns the port.
@@ -140,9 +150,11 @@ pub fn https_server(
     handler: impl Fn(&Request, &mut dyn Write) -> io::Result<()> + Send + Sync + 'static,
 ) -> io::Result<u16> {
     let config = Arc::clone(&leaf.config);
+    let connections = AtomicU64::new(0);
     listen(move |stream| {
+        let connection = connections.fetch_add(1, Ordering::Relaxed) + 1;
         if let Ok(conn) = ServerConnection::new(Arc::clone(&config)) {
-            serve_http(StreamOwned::new(conn, stream), &handler);
+            serve_http(StreamOwned::new(conn, stream), connection, &handler);
         }
     })
 }

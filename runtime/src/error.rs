@@ -26,6 +26,9 @@ pub enum Error {
     LimitExceeded(String),
     /// The operation did not finish in time.
     Timeout(String),
+    /// The run's [`Interrupt`](crate::Interrupt) was triggered while the operation waited; the run
+    /// ends as interrupted whatever the guest does next (the guest sees a timeout, `-8`).
+    Interrupted,
     /// The remote end could not be reached or went away.
     ConnectionFailed(String),
     /// Anything else (an I/O error with no better mapping).
@@ -52,7 +55,7 @@ impl Error {
             Error::Eof => errno::EOF,
             Error::Unsupported(_) => errno::UNSUPPORTED,
             Error::LimitExceeded(_) => errno::LIMIT_EXCEEDED,
-            Error::Timeout(_) => errno::TIMEOUT,
+            Error::Timeout(_) | Error::Interrupted => errno::TIMEOUT,
             Error::ConnectionFailed(_) => errno::CONNECTION_FAILED,
             Error::Unknown(_) => errno::UNKNOWN,
             Error::InvalidModule(_)
@@ -76,6 +79,7 @@ impl Error {
             Error::PermissionDenied(m) => Error::PermissionDenied(add(m)),
             Error::NotFound(m) => Error::NotFound(add(m)),
             Error::Eof => Error::Eof,
+            Error::Interrupted => Error::Interrupted,
             Error::Unsupported(m) => Error::Unsupported(add(m)),
             Error::LimitExceeded(m) => Error::LimitExceeded(add(m)),
             Error::Timeout(m) => Error::Timeout(add(m)),
@@ -100,6 +104,7 @@ impl fmt::Display for Error {
         let name = errno::name(self.code()).unwrap_or("error");
         match self {
             Error::Eof => f.write_str(name),
+            Error::Interrupted => f.write_str("interrupted: the run is being stopped"),
             // These messages say what they are ("invalid module: …", "no entry point: …").
             Error::InvalidModule(m)
             | Error::UnknownImport(m)

@@ -73,8 +73,9 @@
 //!   is shared by every run in an `Arc`. [`Policy::add_olin`] merges an Olin policy file and
 //!   returns the [`OlinSettings`] (limits, CA files) it names. A refused URL is a [`Denial`].
 //! - Compiling, starting and host operations fail with an [`Error`] ([`Result`]).
-//! - [`Resource`] is what a scheme's open handle implements; [`Shared`] is a stream shared between
-//!   handles; [`LogLevel`] is a guest log line's severity.
+//! - [`Schemes`] are the URL schemes a process can open: tern's own and an embedder's, each a
+//!   [`Scheme`] whose open gets a [`Context`] and returns a [`Resource`], the handle's behaviour;
+//!   [`Shared`] is a stream shared between handles; [`LogLevel`] is a guest log line's severity.
 //!
 //! # Limits and cancellation
 //!
@@ -133,6 +134,7 @@
 mod abi;
 mod engine;
 mod error;
+mod host;
 mod interrupt;
 mod memory;
 mod module;
@@ -150,5 +152,7 @@ pub use interrupt::Interrupt;
 pub use module::Module;
 pub use policy::{Access, AddrRange, Denial, Limits, Network, OlinSettings, Policy};
 pub use process::{Process, Stats};
-pub use scheme::{Capture, LogLevel, Resource, Shared, Stdio};
+pub use scheme::{Capture, Context, LogLevel, Resource, Scheme, Schemes, Shared, Stdio};
 pub use trap::Trap;
+/// The URL type of [`Scheme::open`] and [`Policy::check`]: the `url` crate's.
+pub use url::Url;

@@ -3,15 +3,16 @@
 //! [`Process::open`] is the only place a handle to the outside world is created: parse → normalise →
 //! [`Policy::check`] → scheme. Every ABI front-end (CWA, Dagger, WASI) goes through it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::normalize::normalize;
-use crate::policy::{Access, Denial};
-use crate::scheme::{self, LogLevel, Resource, Stdio};
-use crate::{Error, Limits, Policy, Result};
+use crate::policy::{Access, Denial, DirectScheme};
+use crate::scheme::{self, LogLevel, Resource, Schemes, Stdio};
+use crate::{Error, Interrupt, Limits, Policy, Result};
 
 mod authoriser;
 #[cfg(feature = "wasi")]
@@ -46,8 +47,10 @@ pub struct Stats {
 }
 
 struct Entry {
-    url: Arc<str>,
-    resource: Box<dyn Resource>,
+    /// The normalised URL (static for the standard streams: a process starts without allocating
+    /// for them).
+    url: Cow<'static, str>,
+    resource: scheme::Handle,
 }
 
 /// A guest's process state: what the ABI front-ends operate on.
@@ -60,21 +63,28 @@ pub struct Process {
     stdio: Stdio,
     handles: Vec<Option<Entry>>,
     open_count: usize,
-    started: Instant,
+    /// When the run started; `None` before (reading the clock costs, and a process may never run).
+    started: Option<Instant>,
     deadline: Option<Instant>,
     out_of_time: bool,
+    /// The run's interrupt, once the engine runs the process: blocking host calls wait on it.
+    interrupt: Option<Interrupt>,
+    /// Whether a host call was cut short by the interrupt.
+    interrupted: bool,
     /// Where every denial is reported and counted, shared with the schemes' [`Authoriser`]s.
-    denial_log: Arc<DenialLog>,
+    /// This and the two budgets are made when first needed: most runs need none of them, and a
+    /// process should cost little to start.
+    denial_log: Option<Arc<DenialLog>>,
     /// The host memory the guest's unsent HTTP requests may hold together.
-    request_budget: Arc<scheme::Budget>,
+    request_budget: Option<Arc<scheme::Budget>>,
     /// The guest log bytes left ([`Limits::max_log_bytes`]), shared with its `log://` handles.
-    log_budget: Arc<scheme::Budget>,
+    log_budget: Option<Arc<scheme::Budget>>,
     /// Bytes written to stdout and stderr, for [`Limits::max_stdout_bytes`] and `max_stderr_bytes`.
     output_written: [u64; 2],
-    /// Whether the policy denies `random:` and `log:`, which direct calls (`random_*`, WASI
-    /// `random_get`, `log_write`) use without a handle; decided once, the policy being fixed.
-    random_denied: Option<Denial>,
-    log_denied: Option<Denial>,
+    /// The schemes the guest can open (the policy still decides whether it may).
+    schemes: Arc<Schemes>,
+    /// What the process's handles share (the HTTP client).
+    shared: scheme::ProcessShared,
     /// Whether a `log_write` under a denied `log:` was reported already.
     log_denial_reported: bool,
     /// Counters for `--stats`; front-ends count host calls here.
@@ -95,22 +105,13 @@ impl Process {
             .zip(["fd://0", "fd://1", "fd://2"])
             .map(|(resource, url)| {
                 Some(Entry {
-                    url: url.into(),
+                    url: Cow::Borrowed(url),
                     resource,
                 })
             })
             .collect();
         let name = name.into();
         let limits = Limits::default();
-        let denial_log = Arc::new(DenialLog::new(&name, &stdio, limits.max_denials_recorded));
-        let default_denied = |raw: &str| {
-            let url = normalize(raw).expect("a default scheme URL parses");
-            policy.check(&url).err()
-        };
-        let request_budget = Arc::new(scheme::Budget::new(limits.max_request_buffer_bytes));
-        let log_budget = Arc::new(scheme::Budget::new(log_bytes(&limits)));
-        let random_denied = default_denied("random://");
-        let log_denied = default_denied("log://");
         Process {
             name,
             args,
@@ -120,18 +121,26 @@ impl Process {
             stdio,
             handles,
             open_count: 3,
-            started: Instant::now(),
+            started: None,
             deadline: None,
             out_of_time: false,
-            denial_log,
-            request_budget,
-            log_budget,
+            interrupt: None,
+            interrupted: false,
+            denial_log: None,
+            request_budget: None,
+            log_budget: None,
             output_written: [0; 2],
-            random_denied,
-            log_denied,
             log_denial_reported: false,
+            shared: scheme::ProcessShared::default(),
+            schemes: Schemes::builtin(),
             stats: Stats::default(),
         }
+    }
+
+    /// Sets the schemes the guest can open, tern's own and an embedder's (see [`Schemes`]); by
+    /// default, tern's own.
+    pub fn set_schemes(&mut self, schemes: Arc<Schemes>) {
+        self.schemes = schemes;
     }
 
     /// Sets an environment variable the guest can read.
@@ -161,22 +170,55 @@ impl Process {
 
     /// Sets the limits the run is held to.
     pub fn set_limits(&mut self, limits: Limits) {
-        self.denial_log
-            .set_max_recorded(limits.max_denials_recorded);
-        self.request_budget.set_max(limits.max_request_buffer_bytes);
-        self.log_budget.set_max(log_bytes(&limits));
+        if let Some(log) = &self.denial_log {
+            log.set_max_recorded(limits.max_denials_recorded);
+        }
+        if let Some(budget) = &self.request_budget {
+            budget.set_max(limits.max_request_buffer_bytes);
+        }
+        if let Some(budget) = &self.log_budget {
+            budget.set_max(log_bytes(&limits));
+        }
         self.limits = limits;
     }
 
+    /// The process's denial log, made at first use.
+    fn denial_log(&mut self) -> &Arc<DenialLog> {
+        let (name, stdio) = (&self.name, &self.stdio);
+        let max = self.limits.max_denials_recorded;
+        self.denial_log
+            .get_or_insert_with(|| Arc::new(DenialLog::new(name, stdio, max)))
+    }
+
+    /// The budget of unsent HTTP request bytes, made at first use.
+    fn request_budget(&mut self) -> Arc<scheme::Budget> {
+        let max = self.limits.max_request_buffer_bytes;
+        let budget = self
+            .request_budget
+            .get_or_insert_with(|| Arc::new(scheme::Budget::new(max)));
+        Arc::clone(budget)
+    }
+
+    /// The budget of guest log bytes, made at first use.
+    fn log_budget(&mut self) -> &Arc<scheme::Budget> {
+        let max = log_bytes(&self.limits);
+        self.log_budget
+            .get_or_insert_with(|| Arc::new(scheme::Budget::new(max)))
+    }
+
     /// The narrow view of the policy a scheme gets (see [`Authoriser`]).
-    pub(crate) fn authoriser(&self) -> Authoriser {
-        Authoriser::new(Arc::clone(&self.policy), Arc::clone(&self.denial_log))
+    pub(crate) fn authoriser(&mut self) -> Authoriser {
+        let log = Arc::clone(self.denial_log());
+        Authoriser::new(Arc::clone(&self.policy), log)
     }
 
     /// Brings [`Stats::denied`] and [`Stats::denials`] up to date with what the schemes recorded.
+    /// Called after every host operation, so it is one plain load when nothing was denied.
     fn sync_denials(&mut self) {
-        if let Some(total) = self.denial_log.drain(&mut self.stats.denied) {
-            self.stats.denials = total;
+        if let Some(log) = &self.denial_log {
+            if let Some(total) = log.drain(&mut self.stats.denied) {
+                self.stats.denials = total;
+            }
         }
     }
 
@@ -190,9 +232,9 @@ impl Process {
         &self.stdio
     }
 
-    /// When the process was created (the origin of monotonic time).
+    /// When the run started, the origin of the guest's monotonic clock (before the run: now).
     pub fn started(&self) -> Instant {
-        self.started
+        self.started.unwrap_or_else(Instant::now)
     }
 
     /// When the run must stop, if it has a timeout; host calls that block wait no longer than this.
@@ -200,9 +242,17 @@ impl Process {
         self.deadline
     }
 
-    /// Sets the run's deadline: the engine does, when the run starts.
-    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+    /// Starts the run: the engine does, at `started`, with its deadline and its interrupt (if the
+    /// embedder gave one).
+    pub(crate) fn start(
+        &mut self,
+        started: Instant,
+        deadline: Option<Instant>,
+        interrupt: Option<Interrupt>,
+    ) {
+        self.started = Some(started);
         self.deadline = deadline;
+        self.interrupt = interrupt;
     }
 
     /// Whether a host call gave up waiting because the run's deadline came: the run then ends as
@@ -211,8 +261,25 @@ impl Process {
         self.out_of_time
     }
 
-    /// Passes `result` through, noting a timeout that came with the run's deadline.
-    fn note_deadline<T>(&mut self, result: Result<T>) -> Result<T> {
+    /// The run's interrupt, if the process is running.
+    pub(crate) fn interrupt(&self) -> Option<&Interrupt> {
+        self.interrupt.as_ref()
+    }
+
+    /// Whether a host call was cut short by the run's [`Interrupt`]: the run then ends as
+    /// interrupted, whatever the guest does with the error it got.
+    pub fn was_interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Passes the result of an operation that may have waited through, noting a timeout that came
+    /// with the run's deadline; once the run's interrupt is triggered, the result is
+    /// [`Error::Interrupted`] whatever it was (a socket shut down by the trigger reads as closed).
+    fn note_wait<T>(&mut self, result: Result<T>) -> Result<T> {
+        if self.interrupt.as_ref().is_some_and(Interrupt::is_triggered) {
+            self.interrupted = true;
+            return Err(Error::Interrupted);
+        }
         if matches!(result, Err(Error::Timeout(_)))
             && self.deadline.is_some_and(|d| Instant::now() >= d)
         {
@@ -224,18 +291,19 @@ impl Process {
     /// Writes a guest log line (`log_write`): the `log:` grant decides. Under a denial the line is
     /// dropped; the first one is reported, all are counted.
     pub fn log(&mut self, level: LogLevel, message: &[u8]) {
-        let Some(denial) = &self.log_denied else {
-            if self.log_budget.take(message.len()) {
+        let Some(denial) = self.policy.direct_denial(DirectScheme::Log) else {
+            if self.log_budget().take(message.len()) {
                 let max = self.limits.max_log_line_bytes;
                 self.stdio.guest_log_line(level, message, max);
             }
             return;
         };
         if self.log_denial_reported {
-            self.denial_log.count();
+            self.denial_log().count();
         } else {
             self.log_denial_reported = true;
-            self.denial_log.record(denial.url.as_str(), denial);
+            let denial = denial.clone();
+            self.denial_log().record(denial.url.as_str(), &denial);
         }
         self.sync_denials();
     }
@@ -243,9 +311,10 @@ impl Process {
     /// Fills `buf` with random bytes for a direct call (`random_i32/i64/fill`, WASI `random_get`):
     /// the `random:` grant decides, as for `random://` handles.
     pub fn random_fill(&mut self, buf: &mut [u8]) -> Result<()> {
-        if let Some(denial) = self.random_denied.clone() {
+        if let Some(denial) = self.policy.direct_denial(DirectScheme::Random) {
+            let denial = denial.clone();
             let url = url::Url::parse(&denial.url).map_err(|e| Error::invalid(e.to_string()))?;
-            self.judged(&url, Err(denial.clone()))?;
+            self.judged(&url, Err(denial))?;
         }
         scheme::random_fill(buf)
     }
@@ -259,12 +328,13 @@ impl Process {
         } else {
             None
         };
-        if !scheme::is_known(url.scheme()) {
+        let schemes = Arc::clone(&self.schemes);
+        let Some(scheme) = schemes.get(url.scheme()) else {
             return Err(Error::NotFound(format!(
                 "{url}: unknown scheme {:?}",
                 url.scheme()
             )));
-        }
+        };
         let max = self.limits.max_handles;
         if self.open_count >= max {
             return Err(Error::LimitExceeded(format!(
@@ -275,19 +345,23 @@ impl Process {
             Some((real, may_write)) => scheme::file::open(real, *may_write),
             None => {
                 let auth = self.authoriser();
+                let request_budget = self.request_budget();
+                let log_budget = Arc::clone(self.log_budget());
                 let cx = scheme::Context {
                     stdio: &self.stdio,
                     auth: &auth,
                     deadline: self.deadline,
+                    interrupt: self.interrupt.as_ref(),
                     limits: &self.limits,
-                    request_budget: &self.request_budget,
-                    log_budget: &self.log_budget,
+                    request_budget: &request_budget,
+                    log_budget: &log_budget,
+                    shared: &self.shared,
                 };
-                scheme::open(&url, &cx)
+                scheme.open(&url, &cx)
             }
         };
         self.sync_denials();
-        let resource = self.note_deadline(opened)?;
+        let resource = self.note_wait(opened)?;
         self.insert(url.as_str(), resource)
     }
 
@@ -335,7 +409,7 @@ impl Process {
         verdict: std::result::Result<(), Denial>,
     ) -> std::result::Result<(), Denial> {
         if let Err(denial) = verdict {
-            self.denial_log.record(url.as_str(), &denial);
+            self.denial_log().record(url.as_str(), &denial);
             self.sync_denials();
             return Err(denial);
         }
@@ -351,8 +425,8 @@ impl Process {
             )));
         }
         let entry = Entry {
-            url: url.into(),
-            resource,
+            url: Cow::Owned(url.to_owned()),
+            resource: scheme::Handle::Boxed(resource),
         };
         let slot = self.handles.iter().position(Option::is_none);
         let handle = match slot {
@@ -371,11 +445,7 @@ impl Process {
     }
 
     fn entry(&mut self, handle: i32) -> Result<&mut Entry> {
-        usize::try_from(handle)
-            .ok()
-            .and_then(|i| self.handles.get_mut(i))
-            .and_then(Option::as_mut)
-            .ok_or_else(|| Error::invalid(format!("bad handle {handle}")))
+        slot(&mut self.handles, handle)
     }
 
     /// The normalised URL a handle was opened with.
@@ -386,14 +456,22 @@ impl Process {
 
     /// The resource behind a handle, for front-ends that need more than the stream calls.
     pub fn resource(&mut self, handle: i32) -> Result<&mut dyn Resource> {
-        Ok(self.entry(handle)?.resource.as_mut())
+        Ok(&mut *self.entry(handle)?.resource)
     }
 
     /// Reads into `buf`; `Ok(0)` with a non-empty `buf` is the end of the stream.
     pub fn read(&mut self, handle: i32, buf: &mut [u8]) -> Result<usize> {
-        let read = self.entry(handle)?.resource.read(buf);
+        let resource = &mut slot(&mut self.handles, handle)?.resource;
+        let read = match resource.readable_fd() {
+            // A stream that can block: wait for data where the interrupt and deadline are seen.
+            Some(fd) if !buf.is_empty() => {
+                scheme::wait_readable(fd, self.interrupt.as_ref(), self.deadline)
+                    .and_then(|()| resource.read(buf))
+            }
+            _ => resource.read(buf),
+        };
         self.sync_denials();
-        let n = self.note_deadline(read)?;
+        let n = self.note_wait(read)?;
         self.stats.bytes_read += n as u64;
         Ok(n)
     }
@@ -414,7 +492,7 @@ impl Process {
         };
         let written = self.entry(handle)?.resource.write(buf);
         self.sync_denials();
-        let n = self.note_deadline(written)?;
+        let n = self.note_wait(written)?;
         self.stats.bytes_written += n as u64;
         if let Some((stream, _)) = limited {
             self.output_written[stream] += n as u64;
@@ -441,7 +519,7 @@ impl Process {
     pub fn flush(&mut self, handle: i32) -> Result<()> {
         let flushed = self.entry(handle)?.resource.flush();
         self.sync_denials();
-        self.note_deadline(flushed)
+        self.note_wait(flushed)
     }
 
     /// Closes a handle; its number becomes free for the next open.
@@ -470,4 +548,13 @@ impl Process {
         let _ = scheme::lock(&self.stdio.stderr).flush();
         self.sync_denials();
     }
+}
+
+/// The open handle `handle` in `handles`.
+fn slot(handles: &mut [Option<Entry>], handle: i32) -> Result<&mut Entry> {
+    usize::try_from(handle)
+        .ok()
+        .and_then(|i| handles.get_mut(i))
+        .and_then(Option::as_mut)
+        .ok_or_else(|| Error::invalid(format!("bad handle {handle}")))
 }

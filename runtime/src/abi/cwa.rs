@@ -6,7 +6,7 @@ use tern_abi::{errno, func, handle};
 use wasmi::Caller;
 
 use super::{capped, code, count, process, sleep, with_memory, Imports};
-use crate::engine::HostState;
+use crate::host::HostState;
 use crate::memory;
 use crate::scheme::LogLevel;
 use crate::Error;

@@ -3,7 +3,7 @@
 use wasmi::Caller;
 
 use super::{code, process, with_memory, Imports};
-use crate::engine::HostState;
+use crate::host::HostState;
 use crate::{memory, Error};
 
 type C<'a> = Caller<'a, HostState>;

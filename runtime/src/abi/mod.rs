@@ -3,15 +3,13 @@
 
 use wasmi::{Caller, IntoFunc, Linker};
 
-use crate::engine::HostState;
+use crate::host::HostState;
 use crate::process::Process;
 
 mod cwa;
 mod dagger;
 #[cfg(feature = "wasi")]
 mod wasi;
-
-pub use crate::trap::Deadline;
 
 /// Defines every front-end's functions in `linker`; returns the `(module, name)` of each.
 pub(crate) fn link(linker: &mut Linker<HostState>) -> Vec<(&'static str, &'static str)> {
@@ -91,23 +89,27 @@ pub(crate) fn capped<T>(buf: &mut [T]) -> &mut [T] {
     &mut buf[..n]
 }
 
-/// Sleeps `ms` milliseconds, or traps with [`Deadline`] if the run's deadline comes first, or with
+/// Sleeps `ms` milliseconds, or traps with [`Deadline`](crate::trap::Deadline) if the run's deadline comes first, or with
 /// [`Interrupted`](crate::trap::Interrupted) if the run's interrupt is triggered.
 pub(crate) fn sleep(caller: &mut Caller<'_, HostState>, ms: u64) -> Result<(), wasmi::Error> {
     let wanted = std::time::Duration::from_millis(ms);
-    let state = caller.data();
-    let left = state
-        .process
+    let process = &caller.data().process;
+    let left = process
         .deadline()
         .map(|deadline| deadline.saturating_duration_since(std::time::Instant::now()));
-    if state
-        .interrupt
-        .sleep(left.map_or(wanted, |left| wanted.min(left)))
-    {
+    let wait = left.map_or(wanted, |left| wanted.min(left));
+    let interrupted = match process.interrupt() {
+        Some(interrupt) => interrupt.sleep(wait),
+        None => {
+            std::thread::sleep(wait);
+            false
+        }
+    };
+    if interrupted {
         return Err(wasmi::Error::host(crate::trap::Interrupted));
     }
     if left.is_some_and(|left| wanted >= left) {
-        return Err(wasmi::Error::host(Deadline));
+        return Err(wasmi::Error::host(crate::trap::Deadline));
     }
     Ok(())
 }

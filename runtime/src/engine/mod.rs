@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmi::errors::ErrorKind;
-use wasmi::{Config, CustomFuelCosts, Engine, Linker, Memory, Store, Val};
+use wasmi::{Config, CustomFuelCosts, Engine, Linker, Store, Val};
 
 use crate::interrupt::Interrupt;
 use crate::module::{self, Module, START_EXPORT};
@@ -18,27 +18,15 @@ use crate::scheme::Stdio;
 use crate::trap::Trap;
 use crate::{abi, Error, Policy};
 
-mod limiter;
 mod meter;
 mod outcome;
 mod stack_bound;
 
-use limiter::MemoryLimiter;
-pub use limiter::RefusedGrowth;
+pub use crate::host::RefusedGrowth;
+use crate::host::{HostState, MemoryLimiter};
 use meter::FuelMeter;
 pub use outcome::{Outcome, Termination};
 pub use stack_bound::{StackBoundExceeded, GUEST_STACK_SIZE, MAX_PREPAID};
-
-/// What the wasmi store holds for one run: the process and what the engine needs beside it.
-pub struct HostState {
-    /// The guest's process.
-    pub process: Process,
-    /// The guest's exported `memory`, once instantiated (before its start function runs).
-    pub(crate) memory: Option<Memory>,
-    /// The run's interrupt: blocking host calls wait on it.
-    pub(crate) interrupt: Interrupt,
-    limiter: MemoryLimiter,
-}
 
 /// The engine and linker, shared by every run: set up once, then compile and run from any thread.
 pub struct Runtime {
@@ -117,7 +105,6 @@ impl Runtime {
             HostState {
                 process,
                 memory: None,
-                interrupt: Interrupt::new(),
                 limiter: MemoryLimiter::probe(),
             },
         );
@@ -148,7 +135,7 @@ impl Runtime {
 
     /// Runs `module` in a fresh instance: its start function if it has one, then its entry point.
     pub fn run(&self, module: &Module, process: Process) -> Result<Outcome, Error> {
-        self.run_with(module, process, &Interrupt::new())
+        self.run_inner(module, process, None)
     }
 
     /// Like [`Runtime::run`]; triggering `interrupt` (from any thread) ends the run within a few
@@ -156,8 +143,19 @@ impl Runtime {
     pub fn run_with(
         &self,
         module: &Module,
-        mut process: Process,
+        process: Process,
         interrupt: &Interrupt,
+    ) -> Result<Outcome, Error> {
+        self.run_inner(module, process, Some(interrupt))
+    }
+
+    /// Runs with the embedder's interrupt, if any. Without one the process has none (a run
+    /// allocates nothing for it) and the meter checks [`Interrupt::never`].
+    fn run_inner(
+        &self,
+        module: &Module,
+        mut process: Process,
+        interrupt: Option<&Interrupt>,
     ) -> Result<Outcome, Error> {
         // wasmi panics on a module of another engine; an embedder's mix-up is an error instead.
         if !Engine::same(module.wasmi().engine(), &self.engine) {
@@ -168,11 +166,15 @@ impl Runtime {
         let limits = process.limits().clone();
         let started = Instant::now();
         // A timeout too large for the clock (`--timeout 10000000000000000000`) is no deadline at all.
-        process.set_deadline(limits.timeout.and_then(|t| started.checked_add(t)));
+        let deadline = limits.timeout.and_then(|t| started.checked_add(t));
+        process.start(started, deadline, interrupt.cloned());
+        let interrupt: &Interrupt = match interrupt {
+            Some(interrupt) => interrupt,
+            None => Interrupt::never(),
+        };
         let state = HostState {
             process,
             memory: None,
-            interrupt: interrupt.clone(),
             limiter: MemoryLimiter::new(limits.max_memory_pages),
         };
         let mut store = Store::new(&self.engine, state);
@@ -243,8 +245,12 @@ fn finish(
     let state = store.into_data();
     let mut process = state.process;
     process.close_all();
-    // A guest whose wait was cut short by the deadline ran out of time, whatever it did next.
+    // A guest whose wait was cut short by the interrupt or the deadline was stopped, whatever it
+    // did with the error it got.
     let termination = match termination {
+        Termination::Exited(_) | Termination::Trapped(_) if process.was_interrupted() => {
+            Termination::Interrupted
+        }
         Termination::Exited(_) if process.ran_out_of_time() => timed_out(&process),
         other => other,
     };

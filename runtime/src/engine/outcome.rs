@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::limiter::RefusedGrowth;
+use crate::host::RefusedGrowth;
 use crate::process::Process;
 use crate::trap::Trap;
 

@@ -99,6 +99,29 @@ pub struct Policy {
     denies: Vec<Rule>,
     /// Network settings: timeouts, size limits, trusted CAs, granted special address ranges.
     pub network: Network,
+    /// The verdicts on `random:` and `log:`, which every process needs for its direct calls
+    /// (`random_*`, `log_write`): worked out whenever the rules change, so that starting a process
+    /// asks nothing of the rules.
+    defaults: DefaultVerdicts,
+    /// The TLS client configuration built from `network`, shared by every run under the policy.
+    #[cfg(feature = "net")]
+    pub(crate) tls: crate::scheme::net::TlsCache,
+}
+
+/// [`Policy`]'s cached verdicts on the schemes guests use without a handle.
+#[derive(Debug, Clone, Default)]
+struct DefaultVerdicts {
+    random: Option<Denial>,
+    log: Option<Denial>,
+}
+
+/// A scheme a guest uses through direct calls as well as through handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirectScheme {
+    /// `random:` (`random_i32/i64/fill`, WASI `random_get`).
+    Random,
+    /// `log:` (`log_write`).
+    Log,
 }
 
 impl Default for Policy {
@@ -118,10 +141,35 @@ impl Policy {
                 access: Access::ReadWrite,
             })
             .collect();
-        Policy {
+        let mut policy = Policy {
             allows,
             denies: Vec::new(),
             network: Network::default(),
+            defaults: DefaultVerdicts::default(),
+            #[cfg(feature = "net")]
+            tls: Default::default(),
+        };
+        policy.rules_changed();
+        policy
+    }
+
+    /// Works out the cached verdicts again; every method that changes the rules calls it.
+    fn rules_changed(&mut self) {
+        let verdict = |raw: &str| match normalize(raw) {
+            Ok(url) => self.check(&url).err(),
+            Err(e) => unreachable!("{raw} is a valid URL: {e}"),
+        };
+        self.defaults = DefaultVerdicts {
+            random: verdict("random://"),
+            log: verdict("log://"),
+        };
+    }
+
+    /// Why the policy denies `scheme`'s direct calls, if it does (cached: see [`DirectScheme`]).
+    pub(crate) fn direct_denial(&self, scheme: DirectScheme) -> Option<&Denial> {
+        match scheme {
+            DirectScheme::Random => self.defaults.random.as_ref(),
+            DirectScheme::Log => self.defaults.log.as_ref(),
         }
     }
 
@@ -159,6 +207,7 @@ impl Policy {
             source: Source::Flag,
             access,
         });
+        self.rules_changed();
         Ok(())
     }
 
@@ -170,6 +219,7 @@ impl Policy {
             source: Source::Flag,
             access: Access::ReadWrite,
         });
+        self.rules_changed();
         Ok(())
     }
 
@@ -219,6 +269,7 @@ impl Policy {
         self.allows.extend(olin.allows);
         self.denies.extend(olin.denies);
         self.network.private_ranges.extend(olin.private_ranges);
+        self.rules_changed();
         Ok(olin.settings)
     }
 

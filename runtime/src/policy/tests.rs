@@ -136,6 +136,9 @@ fn scheme_only_grants_cover_the_scheme() {
             allows: Vec::new(),
             denies: Vec::new(),
             network: Network::default(),
+            defaults: Default::default(),
+            #[cfg(feature = "net")]
+            tls: Default::default(),
         };
         p.allow(grant).unwrap();
         granted(&p, "null://");

@@ -42,8 +42,14 @@ impl Authoriser {
     /// An authoriser for `policy` that belongs to no process (for unit tests of schemes).
     #[cfg(test)]
     pub(crate) fn detached(policy: Policy) -> Self {
+        Authoriser::detached_shared(Arc::new(policy))
+    }
+
+    /// [`Authoriser::detached`] for a shared policy.
+    #[cfg(test)]
+    pub(crate) fn detached_shared(policy: Arc<Policy>) -> Self {
         let log = DenialLog::new("test", &Stdio::null(), usize::MAX);
-        Authoriser::new(Arc::new(policy), Arc::new(log))
+        Authoriser::new(policy, Arc::new(log))
     }
 
     /// Checks a URL the scheme is about to use for the guest (an HTTP request target, a redirect):
@@ -77,6 +83,12 @@ impl Authoriser {
     /// The network settings that come with the policy: timeouts, sizes, trusted CAs.
     pub fn network(&self) -> &Network {
         &self.policy.network
+    }
+
+    /// The policy's TLS client configuration (one per policy, built at first use).
+    #[cfg(feature = "net")]
+    pub fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        self.policy.tls.get(&self.policy.network)
     }
 }
 
@@ -146,7 +158,8 @@ impl DenialLog {
     /// Moves what was recorded since the last drain into `denied` and returns the total so far, or
     /// `None` if nothing happened.
     pub(super) fn drain(&self, denied: &mut Vec<String>) -> Option<u64> {
-        if !self.pending.swap(false, Ordering::Acquire) {
+        // A plain load first: the swap is a locked instruction, and this runs after every call.
+        if !self.pending.load(Ordering::Relaxed) || !self.pending.swap(false, Ordering::Acquire) {
             return None;
         }
         let mut recorded = lock(&self.inner);

@@ -25,7 +25,7 @@ pub(super) fn open(url: &Url, stdio: &Stdio, waits: net::Waits) -> Result<Box<dy
         let host = url
             .host()
             .ok_or_else(|| Error::invalid("dns: needs a name (dns://example.com)"))?;
-        let addrs = net::resolve(&host, 0, waits.connect()?)?;
+        let addrs = net::resolve(&host, 0, waits.connect()?, waits.interrupt())?;
         // getaddrinfo repeats an address once per socket type; each is listed once, in order.
         let mut seen = BTreeSet::<IpAddr>::new();
         let mut text = String::new();

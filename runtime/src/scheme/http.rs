@@ -6,20 +6,31 @@
 //! opened URL. ureq speaks HTTP; this module decides what may be sent: every request must stay on
 //! the opened URL's origin and be granted by the policy, every redirect is re-checked before it is
 //! followed, and every address is checked by [`CheckedResolver`] before ureq connects to it.
+//!
+//! A process's handles share one [`Client`] (one ureq agent, so one connection pool: a second
+//! request to an origin reuses the first one's connection), made at the first `http:` open. It is
+//! the process's own: its resolver checks and reports through the process's [`Authoriser`], and
+//! the run's interrupt shuts it down with its connections. TLS uses the policy's one client
+//! configuration ([`Authoriser::tls_config`]), through [`PolicyTls`].
 
-use std::io::{self, Read};
-use std::sync::Arc;
+use std::io::{self, Read, Write};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 use ureq::config::Config;
 use ureq::http::{self, header, HeaderName, HeaderValue, Method, StatusCode};
-use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{Connector, NextTimeout, RustlsConnector, TcpConnector};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, TcpConnector,
+    Transport, TransportAdapter,
+};
 use ureq::{Agent, AsSendBody, Body, BodyReader};
 use url::{Position, Url};
 
 use super::{net, Budget, Resource, Stdio};
+use crate::interrupt::{Interrupt, Wake};
 use crate::normalize::normalize;
 use crate::process::Authoriser;
 use crate::{Error, Result};
@@ -60,8 +71,8 @@ pub struct Http {
     stdio: Stdio,
     /// How long each phase of an exchange may wait; an exchange also ends at the run's deadline.
     waits: net::Waits,
-    /// The client, made at the first exchange (opening a handle costs nothing).
-    agent: Option<Agent>,
+    /// The process's client.
+    client: Arc<Client>,
     /// Request bytes written since the last exchange.
     request: Vec<u8>,
     /// What the process's handles may hold of unsent requests together; `request` is taken from it.
@@ -150,13 +161,10 @@ impl Http {
 
     /// Sends `request`, following redirects the policy grants.
     fn exchange(&mut self, mut request: Request) -> Result<Reply> {
-        let agent = self
-            .agent
-            .get_or_insert_with(|| new_agent(&self.auth))
-            .clone();
+        let agent = &self.client.agent;
         let settings = self.auth.network();
         for hop in 0..=MAX_REDIRECTS {
-            let response = send(&agent, &request, self.waits)?;
+            let response = send(agent, &request, &self.waits)?;
             let location = response
                 .headers()
                 .get(header::LOCATION)
@@ -203,21 +211,24 @@ impl Http {
     }
 }
 
-/// Opens an `http:` or `https:` URL; nothing is sent until the first flush or read.
+/// Opens an `http:` or `https:` URL with the process's client (made at its first open, in
+/// `client`); nothing is sent until the first flush or read.
 pub(super) fn open(
     url: &Url,
     stdio: &Stdio,
     auth: &Authoriser,
     waits: net::Waits,
     budget: &Arc<Budget>,
+    client: &OnceLock<Arc<Client>>,
 ) -> Result<Box<dyn Resource>> {
+    let client = Arc::clone(client.get_or_init(|| Client::new(auth, waits.interrupt())));
     Ok(Box::new(Http {
         url: url.clone(),
         auth: auth.clone(),
         budget: Arc::clone(budget),
         stdio: stdio.clone(),
         waits,
-        agent: None,
+        client,
         request: Vec::new(),
         reply: None,
         failed: None,
@@ -408,7 +419,7 @@ fn check_host(value: &[u8], origin: &Url) -> Result<()> {
 }
 
 /// Sends one request and waits for the response head.
-fn send(agent: &Agent, request: &Request, waits: net::Waits) -> Result<http::Response<Body>> {
+fn send(agent: &Agent, request: &Request, waits: &net::Waits) -> Result<http::Response<Body>> {
     let left = waits.left()?;
     let mut builder = http::Request::builder()
         .method(request.method.clone())
@@ -427,7 +438,7 @@ fn send(agent: &Agent, request: &Request, waits: net::Waits) -> Result<http::Res
 }
 
 /// In a run with a deadline, makes the whole exchange (response body included) end when the run
-/// does. Only then: ureq's end-to-end timeout costs ~65 µs a request (see [`new_agent`]).
+/// does. Only then: ureq's end-to-end timeout costs ~65 µs a request (see [`Client::new`]).
 fn until<S: AsSendBody>(
     agent: &Agent,
     request: http::Request<S>,
@@ -467,19 +478,36 @@ fn ureq_error(e: ureq::Error) -> Error {
     }
 }
 
-/// Builds the client for one handle: no proxy from the environment, no automatic redirects (they
-/// are checked here), HTTP errors delivered as responses, addresses checked by the policy.
-fn new_agent(auth: &Authoriser) -> Agent {
+/// A process's HTTP client: one agent for all of its handles (see the module documentation).
+pub(crate) struct Client {
+    agent: Agent,
+}
+
+impl Wake for Client {
+    fn wake(&self) {
+        // Ends every exchange in flight (its socket is shut down) and refuses new ones.
+        self.agent.clone().shutdown();
+    }
+}
+
+impl Client {
+    /// Builds the client: no proxy from the environment, no automatic redirects (they are checked
+    /// here), HTTP errors delivered as responses, addresses checked by the policy, TLS with the
+    /// policy's configuration; registered with the run's `interrupt`, which shuts it down.
+    fn new(auth: &Authoriser, interrupt: Option<&Interrupt>) -> Arc<Client> {
+        let client = Arc::new(Client {
+            agent: new_agent(auth, interrupt),
+        });
+        if let Some(interrupt) = interrupt {
+            let waker: Arc<dyn Wake> = client.clone();
+            interrupt.on_trigger(Arc::downgrade(&waker));
+        }
+        client
+    }
+}
+
+fn new_agent(auth: &Authoriser, interrupt: Option<&Interrupt>) -> Agent {
     let settings = auth.network();
-    let roots: Vec<Certificate<'static>> = net::root_certs(settings)
-        .iter()
-        .map(|der| Certificate::from_der(der).to_owned())
-        .collect();
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .unversioned_rustls_crypto_provider(net::crypto_provider())
-        .build();
     let config = Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
@@ -494,11 +522,106 @@ fn new_agent(auth: &Authoriser) -> Agent {
         .timeout_send_body(Some(settings.timeout))
         .timeout_recv_response(Some(settings.timeout))
         .timeout_recv_body(Some(settings.timeout))
-        .tls_config(tls)
         .build();
-    let connector = ().chain(TcpConnector::default()).chain(RustlsConnector::default());
-    let resolver = CheckedResolver { auth: auth.clone() };
+    let tls = PolicyTls { auth: auth.clone() };
+    let connector = ().chain(TcpConnector::default()).chain(tls);
+    let resolver = CheckedResolver {
+        auth: auth.clone(),
+        interrupt: interrupt.cloned(),
+    };
     Agent::with_parts(config, connector, resolver)
+}
+
+/// Puts ureq's connections to `https` origins in TLS with the policy's client configuration
+/// (the certificate and the host name verified against the built-in roots and the policy's CAs).
+#[derive(Debug)]
+struct PolicyTls {
+    /// The process's authoriser, which has the policy's configuration.
+    auth: Authoriser,
+}
+
+impl<In: Transport> Connector<In> for PolicyTls {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let tls_error = |e: Error| ureq::Error::Io(io::Error::other(e.to_string()));
+        let config = self.auth.tls_config().map_err(tls_error)?;
+        // An address is verified against the certificate's IP addresses, a name against its names.
+        let host = details.uri.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+            tls_error(Error::invalid(format!(
+                "{host}: not a TLS server name: {e}"
+            )))
+        })?;
+        let mut conn = ClientConnection::new(config, name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        conn.complete_io(&mut sock)?;
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(Either::B(TlsTransport {
+            buffers,
+            stream: StreamOwned::new(conn, sock),
+        })))
+    }
+}
+
+/// A connection in TLS, as ureq's exchanges use it.
+struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport").finish_non_exhaustive()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        self.stream.sock.set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.stream.sock.set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let n = self.stream.read(input)?;
+        self.buffers.input_appended(n);
+        Ok(n > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.sock.get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
 }
 
 /// Resolves with the host's resolver and hands ureq only the addresses the policy allows, so
@@ -507,6 +630,8 @@ fn new_agent(auth: &Authoriser) -> Agent {
 struct CheckedResolver {
     /// The process's authoriser, to check each address with.
     auth: Authoriser,
+    /// The run's interrupt, which ends a lookup.
+    interrupt: Option<Interrupt>,
 }
 
 impl Resolver for CheckedResolver {
@@ -532,7 +657,8 @@ impl Resolver for CheckedResolver {
         let url = normalize(&uri.to_string()).map_err(to_ureq)?;
         let port = net::port_of(&url).map_err(to_ureq)?;
         let wait = self.auth.network().connect_timeout.min(*timeout.after);
-        let addrs = net::checked_addrs(&self.auth, &url, port, wait).map_err(to_ureq)?;
+        let interrupt = self.interrupt.as_ref();
+        let addrs = net::checked_addrs(&self.auth, &url, port, wait, interrupt).map_err(to_ureq)?;
         let mut out = self.empty();
         for addr in addrs.into_iter().take(net::MAX_ADDRS) {
             out.push(addr);

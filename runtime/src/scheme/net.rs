@@ -17,6 +17,7 @@ use rustls::{ClientConfig, RootCertStore};
 use url::{Host, Url};
 
 use super::Stdio;
+use crate::interrupt::{Interrupt, Wake, WAIT_STEP};
 use crate::policy::Network;
 use crate::process::Authoriser;
 use crate::{Error, Result};
@@ -25,8 +26,9 @@ use crate::{Error, Result};
 pub(crate) const MAX_ADDRS: usize = 16;
 
 /// How long one network operation may wait: the policy's limit, cut to what is left of the run
-/// when the run has a deadline, so a guest blocked on the network cannot outlast `--timeout`.
-#[derive(Clone, Copy, Debug)]
+/// when the run has a deadline, so a guest blocked on the network cannot outlast `--timeout`; and
+/// the run's interrupt, which ends any wait at once (see [`crate::Interrupt`]).
+#[derive(Clone, Debug)]
 pub(crate) struct Waits {
     /// The policy's limit for resolving and connecting (TCP and the TLS handshake).
     connect: Duration,
@@ -34,16 +36,39 @@ pub(crate) struct Waits {
     io: Duration,
     /// When the run must stop, if it has a timeout.
     deadline: Option<Instant>,
+    /// The run's interrupt, if the process is running.
+    interrupt: Option<Interrupt>,
 }
 
 impl Waits {
-    /// The waits `policy` allows in a run that ends at `deadline`.
-    pub(crate) fn new(network: &Network, deadline: Option<Instant>) -> Self {
+    /// The waits `policy` allows in a run that ends at `deadline` or when `interrupt` is triggered.
+    pub(crate) fn new(
+        network: &Network,
+        deadline: Option<Instant>,
+        interrupt: Option<&Interrupt>,
+    ) -> Self {
         Waits {
             connect: network.connect_timeout,
             io: network.timeout,
             deadline,
+            interrupt: interrupt.cloned(),
         }
+    }
+
+    /// The run's interrupt, if the process is running.
+    pub(crate) fn interrupt(&self) -> Option<&Interrupt> {
+        self.interrupt.as_ref()
+    }
+
+    /// Has the run's interrupt shut `stream` down when it is triggered, for as long as the
+    /// returned handle is kept: a read or write blocked on it then ends at once.
+    pub(crate) fn watch(&self, stream: &TcpStream) -> Result<Option<Arc<dyn Wake>>> {
+        let Some(interrupt) = &self.interrupt else {
+            return Ok(None);
+        };
+        let waker: Arc<dyn Wake> = Arc::new(SocketWaker(stream.try_clone()?));
+        interrupt.on_trigger(Arc::downgrade(&waker));
+        Ok(Some(waker))
     }
 
     /// What is left of the run; [`Error::Timeout`] once its deadline has passed.
@@ -86,10 +111,25 @@ impl Waits {
     }
 }
 
-/// Looks `host` up with the host's resolver, giving up after `timeout`; IP literals need no lookup.
+/// A clone of a socket, shut down by the run's interrupt.
+struct SocketWaker(TcpStream);
+
+impl Wake for SocketWaker {
+    fn wake(&self) {
+        let _ = self.0.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Looks `host` up with the host's resolver, giving up after `timeout`, or at once when `interrupt`
+/// is triggered; IP literals need no lookup.
 ///
 /// An unknown name is [`Error::NotFound`]; a lookup that takes too long is [`Error::Timeout`].
-pub(crate) fn resolve(host: &Host<&str>, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>> {
+pub(crate) fn resolve(
+    host: &Host<&str>,
+    port: u16,
+    timeout: Duration,
+    interrupt: Option<&Interrupt>,
+) -> Result<Vec<SocketAddr>> {
     let name = match host {
         Host::Ipv4(a) => return Ok(vec![SocketAddr::new(IpAddr::V4(*a), port)]),
         Host::Ipv6(a) => return Ok(vec![SocketAddr::new(IpAddr::V6(*a), port)]),
@@ -112,7 +152,19 @@ pub(crate) fn resolve(host: &Host<&str>, port: u16, timeout: Duration) -> Result
             let _ = tx.send(result);
         })
         .map_err(|e| Error::Unknown(format!("cannot start a resolver thread: {e}")))?;
-    let addrs = match rx.recv_timeout(timeout) {
+    // Waited for in steps that see the interrupt (a lookup has nothing to shut down).
+    let until = Instant::now() + timeout;
+    let answer = loop {
+        if interrupt.is_some_and(Interrupt::is_triggered) {
+            return Err(Error::Interrupted);
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(WAIT_STEP)) {
+            Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => continue,
+            other => break other,
+        }
+    };
+    let addrs = match answer {
         Ok(Ok(addrs)) => addrs,
         Ok(Err(e)) => return Err(Error::NotFound(format!("cannot resolve {name}: {e}"))),
         Err(_) => {
@@ -136,13 +188,14 @@ pub(crate) fn checked_addrs(
     url: &Url,
     port: u16,
     timeout: Duration,
+    interrupt: Option<&Interrupt>,
 ) -> Result<Vec<SocketAddr>> {
     let host = url
         .host()
         .ok_or_else(|| Error::invalid(format!("{url}: no host")))?;
     let mut first_denial = None;
     let mut allowed = Vec::new();
-    for addr in resolve(&host, port, timeout)? {
+    for addr in resolve(&host, port, timeout, interrupt)? {
         match auth.address(url, addr.ip()) {
             Ok(()) => allowed.push(addr),
             Err(denial) => {
@@ -158,10 +211,10 @@ pub(crate) fn checked_addrs(
 
 /// Connects to one of `url`'s checked addresses within the connect wait, trying them in the
 /// resolver's order; reads and writes then wait at most the network timeout (both cut by `waits`).
-pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: Waits) -> Result<TcpStream> {
+pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: &Waits) -> Result<TcpStream> {
     let start = Instant::now();
     let budget = waits.connect()?;
-    let addrs = checked_addrs(auth, url, port, budget)?;
+    let addrs = checked_addrs(auth, url, port, budget, waits.interrupt())?;
     let mut last = None;
     for addr in addrs {
         let left = budget.saturating_sub(start.elapsed());
@@ -199,19 +252,6 @@ pub(crate) fn io_error(e: io::Error, doing: &str) -> Error {
     }
 }
 
-/// The trusted roots: Mozilla's (built in) and the policy's extra CA certificates, as DER.
-pub(crate) fn root_certs(network: &Network) -> Vec<CertificateDer<'static>> {
-    let extra = network
-        .ca_certs
-        .iter()
-        .map(|der| CertificateDer::from(der.clone()));
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .cloned()
-        .chain(extra)
-        .collect()
-}
-
 /// The crypto provider every TLS connection uses (ring: it builds for every board tern targets).
 pub(crate) fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
@@ -228,6 +268,48 @@ fn web_roots() -> &'static RootCertStore {
         store.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
         store
     })
+}
+
+/// A policy's TLS client configuration, built at its first use and then shared by every TLS
+/// connection made under the policy, `tls:` and `https:` alike, in every run: parsing the ~150
+/// built-in roots is the costly part, and one configuration also means one session cache (a
+/// second connection to a server resumes the first one's session).
+#[derive(Default)]
+pub(crate) struct TlsCache(OnceLock<(Vec<Vec<u8>>, Arc<ClientConfig>)>);
+
+impl TlsCache {
+    /// The configuration for `network`: the cached one if it was built for the same CAs (a policy
+    /// changed after its first use gets a fresh one, uncached).
+    pub(crate) fn get(&self, network: &Network) -> Result<Arc<ClientConfig>> {
+        if let Some((cas, config)) = self.0.get() {
+            return if *cas == network.ca_certs {
+                Ok(Arc::clone(config))
+            } else {
+                tls_config(network)
+            };
+        }
+        let config = tls_config(network)?;
+        // Two first uses at once may both build; one of them is kept.
+        let (_, kept) = self.0.get_or_init(|| (network.ca_certs.clone(), config));
+        Ok(Arc::clone(kept))
+    }
+}
+
+impl Clone for TlsCache {
+    /// A copy of a policy may be changed: it builds its own configuration.
+    fn clone(&self) -> Self {
+        TlsCache::default()
+    }
+}
+
+impl std::fmt::Debug for TlsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "TlsCache(built)"
+        } else {
+            "TlsCache(empty)"
+        })
+    }
 }
 
 /// A TLS client configuration verifying certificates and host names against the built-in roots
@@ -302,9 +384,10 @@ mod tests {
             let u = url(raw);
             let port = port_of(&u).unwrap();
             let auth = Authoriser::detached(policy.clone());
-            let e = checked_addrs(&auth, &u, port, Duration::from_secs(1)).unwrap_err();
+            let e = checked_addrs(&auth, &u, port, Duration::from_secs(1), None).unwrap_err();
             assert!(matches!(e, Error::PermissionDenied(_)), "{raw}: {e}");
-            let e = connect(&auth, &u, port, Waits::new(&policy.network, None)).unwrap_err();
+            let waits = Waits::new(&policy.network, None, None);
+            let e = connect(&auth, &u, port, &waits).unwrap_err();
             assert!(e.to_string().contains("--allow-private"), "{raw}: {e}");
         }
     }
@@ -315,19 +398,19 @@ mod tests {
         policy.allow("tcp://localhost").unwrap();
         let u = url("tcp://localhost:9");
         let auth = Authoriser::detached(policy.clone());
-        let e = checked_addrs(&auth, &u, 9, Duration::from_secs(5)).unwrap_err();
+        let e = checked_addrs(&auth, &u, 9, Duration::from_secs(5), None).unwrap_err();
         assert!(e.to_string().contains("resolves to"), "{e}");
         policy.allow_private("127.0.0.0/8").unwrap();
         policy.allow_private("::1").unwrap();
         let auth = Authoriser::detached(policy);
-        let addrs = checked_addrs(&auth, &u, 9, Duration::from_secs(5)).unwrap();
+        let addrs = checked_addrs(&auth, &u, 9, Duration::from_secs(5), None).unwrap();
         assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 
     #[test]
     fn unknown_names_are_not_found() {
         let host = Host::Domain("no-such-host.invalid");
-        let e = resolve(&host, 80, Duration::from_secs(10)).unwrap_err();
+        let e = resolve(&host, 80, Duration::from_secs(10), None).unwrap_err();
         assert!(matches!(e, Error::NotFound(_) | Error::Timeout(_)), "{e}");
     }
 
@@ -342,8 +425,21 @@ mod tests {
     fn tls_config_takes_extra_roots() {
         let mut policy = Policy::new();
         assert!(tls_config(&policy.network).is_ok());
-        assert!(root_certs(&policy.network).len() > 100);
         policy.network.ca_certs.push(b"not a certificate".to_vec());
         assert!(tls_config(&policy.network).is_err());
+    }
+
+    #[test]
+    fn a_policy_builds_one_tls_config_for_all_its_runs() {
+        let policy = Arc::new(Policy::new());
+        let first = Authoriser::detached_shared(Arc::clone(&policy));
+        let second = Authoriser::detached_shared(Arc::clone(&policy));
+        let a = first.tls_config().unwrap();
+        assert!(Arc::ptr_eq(&a, &second.tls_config().unwrap()));
+        // A changed copy of the policy has its own.
+        let mut copy = (*policy).clone();
+        copy.network.ca_certs.push(b"not a certificate".to_vec());
+        assert!(Authoriser::detached(copy).tls_config().is_err());
+        assert!(Arc::ptr_eq(&a, &first.tls_config().unwrap()));
     }
 }

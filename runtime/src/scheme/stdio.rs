@@ -1,14 +1,16 @@
 //! `fd://0`, `fd://1`, `fd://2`: the guest's own stdin, stdout and stderr — never other host descriptors.
 
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use url::Url;
 
 use super::{lock, Resource, Shared, Stdio};
 use crate::{Error, Result};
 
-/// The guest's stdin.
-pub struct Input(Shared<Box<dyn Read + Send>>);
+/// The guest's stdin, and a descriptor to wait on if it can block.
+pub struct Input(Shared<Box<dyn Read + Send>>, Option<Arc<OwnedFd>>);
 
 /// The guest's stdout or stderr.
 pub struct Output(Shared<Box<dyn Write + Send>>);
@@ -21,6 +23,10 @@ impl Resource for Input {
                 other => return other.map_err(Error::from),
             }
         }
+    }
+
+    fn readable_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.1.as_deref().map(AsFd::as_fd)
     }
 }
 
@@ -46,22 +52,22 @@ pub(super) fn open(url: &Url, stdio: &Stdio) -> Result<Box<dyn Resource>> {
             "{url}: fd:// takes only 0, 1 or 2"
         )));
     }
-    let [stdin, stdout, stderr] = standard_streams(stdio);
+    let (stdin, stdout, stderr) = streams(stdio);
     match n {
-        "0" => Ok(stdin),
-        "1" => Ok(stdout),
-        "2" => Ok(stderr),
+        "0" => Ok(Box::new(stdin)),
+        "1" => Ok(Box::new(stdout)),
+        "2" => Ok(Box::new(stderr)),
         _ => Err(Error::NotFound(format!(
             "{url}: fd:// takes only 0, 1 or 2"
         ))),
     }
 }
 
-/// Handles 0, 1 and 2 of a new process.
-pub(super) fn standard_streams(stdio: &Stdio) -> [Box<dyn Resource>; 3] {
-    [
-        Box::new(Input(stdio.stdin.clone())),
-        Box::new(Output(stdio.stdout.clone())),
-        Box::new(Output(stdio.stderr.clone())),
-    ]
+/// The guest's stdin, stdout and stderr.
+pub(super) fn streams(stdio: &Stdio) -> (Input, Output, Output) {
+    (
+        Input(stdio.stdin.clone(), stdio.stdin_fd.clone()),
+        Output(stdio.stdout.clone()),
+        Output(stdio.stderr.clone()),
+    )
 }

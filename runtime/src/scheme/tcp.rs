@@ -2,9 +2,12 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+
 use url::Url;
 
 use super::{net, Resource, Stdio};
+use crate::interrupt::Wake;
 use crate::process::Authoriser;
 use crate::Result;
 
@@ -18,6 +21,8 @@ pub struct Tcp {
     url: Url,
     /// Where failures are reported.
     stdio: Stdio,
+    /// Registers the connection with the run's interrupt, which shuts it down (while kept).
+    _interrupt_watch: Option<Arc<dyn Wake>>,
 }
 
 impl Resource for Tcp {
@@ -54,12 +59,16 @@ pub(super) fn open(
     auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<Box<dyn Resource>> {
-    let result = net::port_of(url).and_then(|port| net::connect(auth, url, port, waits));
-    let stream = net::report(stdio, url, result)?;
+    let result = net::port_of(url).and_then(|port| {
+        let stream = net::connect(auth, url, port, &waits)?;
+        Ok((waits.watch(&stream)?, stream))
+    });
+    let (watch, stream) = net::report(stdio, url, result)?;
     Ok(Box::new(Tcp {
         stream,
         waits,
         url: url.clone(),
         stdio: stdio.clone(),
+        _interrupt_watch: watch,
     }))
 }

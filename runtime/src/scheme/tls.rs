@@ -3,12 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use url::{Host, Url};
 
 use super::{net, Resource, Stdio};
+use crate::interrupt::Wake;
 use crate::policy::host_address;
 use crate::process::Authoriser;
 use crate::{Error, Result};
@@ -23,6 +25,8 @@ pub struct Tls {
     url: Url,
     /// Where failures are reported.
     stdio: Stdio,
+    /// Registers the connection with the run's interrupt, which shuts it down (while kept).
+    _interrupt_watch: Option<Arc<dyn Wake>>,
 }
 
 impl Resource for Tls {
@@ -64,21 +68,27 @@ pub(super) fn open(
     auth: &Authoriser,
     waits: net::Waits,
 ) -> Result<Box<dyn Resource>> {
-    let stream = net::report(stdio, url, handshake(url, auth, waits))?;
+    let (watch, stream) = net::report(stdio, url, handshake(url, auth, &waits))?;
     Ok(Box::new(Tls {
         stream,
         waits,
         url: url.clone(),
         stdio: stdio.clone(),
+        _interrupt_watch: watch,
     }))
 }
 
-/// Connects and verifies the server within the connect wait.
+/// Connects and verifies the server within the connect wait; the socket is watched by the run's
+/// interrupt from the connect on, so the handshake is cut short by it too.
+#[allow(clippy::type_complexity)]
 fn handshake(
     url: &Url,
     auth: &Authoriser,
-    waits: net::Waits,
-) -> Result<StreamOwned<ClientConnection, TcpStream>> {
+    waits: &net::Waits,
+) -> Result<(
+    Option<Arc<dyn Wake>>,
+    StreamOwned<ClientConnection, TcpStream>,
+)> {
     // An address is verified against the certificate's IP addresses, a name against its names.
     let name = match (host_address(url), url.host()) {
         (Some(ip), _) => ServerName::from(ip),
@@ -88,10 +98,11 @@ fn handshake(
     };
     let port = net::port_of(url)?;
     let mut sock = net::connect(auth, url, port, waits)?;
+    let watch = waits.watch(&sock)?;
     let connect_wait = Some(waits.connect()?).filter(|t| !t.is_zero());
     sock.set_read_timeout(connect_wait)?;
     sock.set_write_timeout(connect_wait)?;
-    let mut conn = ClientConnection::new(net::tls_config(auth.network())?, name)
+    let mut conn = ClientConnection::new(auth.tls_config()?, name)
         .map_err(|e| Error::ConnectionFailed(format!("TLS: {e}")))?;
     while conn.is_handshaking() {
         conn.complete_io(&mut sock).map_err(|e| match e.kind() {
@@ -104,5 +115,5 @@ fn handshake(
     let wait = waits.io()?;
     sock.set_read_timeout(wait)?;
     sock.set_write_timeout(wait)?;
-    Ok(StreamOwned::new(conn, sock))
+    Ok((watch, StreamOwned::new(conn, sock)))
 }

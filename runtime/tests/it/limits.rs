@@ -214,7 +214,8 @@ impl std::io::Write for TriggerOnWrite {
 /// Runs `wat` with an interrupt that its first stdout write triggers.
 fn run_interrupted_on_write(wat: &str) -> tern::Outcome {
     let runtime = tern::Runtime::new();
-    let module = runtime.compile(wat.as_bytes()).expect("compiles");
+    let wasm = wat::parse_str(wat).expect("valid text");
+    let module = runtime.compile(&wasm).expect("compiles");
     let interrupt = tern::Interrupt::new();
     let stdio = tern::Stdio::new(
         Box::new(std::io::empty()),
@@ -393,7 +394,7 @@ fn failed_grows_in_a_loop_do_not_overflow_the_host_stack() {
 #[test]
 fn a_module_from_another_runtime_is_an_error_not_a_panic() {
     let module = tern::Runtime::new()
-        .compile(br#"(module (func (export "_start")))"#)
+        .compile(&wat::parse_str(r#"(module (func (export "_start")))"#).unwrap())
         .unwrap();
     let process = tern::Process::new("m", vec![], Default::default(), tern::Stdio::null());
     let Err(error) = tern::Runtime::new().run(&module, process) else {

@@ -6,6 +6,7 @@ mod net_support;
 
 mod cwa;
 mod dagger;
+mod interrupt;
 mod limits;
 mod net_http;
 mod net_stream;
@@ -15,4 +16,5 @@ mod policy;
 mod proptests;
 mod schemes;
 mod spec;
+#[cfg(feature = "wasi")]
 mod wasi;

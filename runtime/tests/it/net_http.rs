@@ -443,3 +443,40 @@ fn unsent_requests_of_all_handles_share_one_bound() {
         run.log
     );
 }
+
+#[test]
+fn handles_of_one_run_share_one_client_and_its_connections() {
+    // Each response's body is the number of the server connection the request came on.
+    let port = http_server(|req: &Request, out: &mut dyn Write| {
+        respond(out, "200 OK", &[], req.connection.to_string().as_bytes())
+    })
+    .unwrap();
+    let url = format!("http://127.0.0.1:{port}/n");
+    // Two handles on the URL, one after the other, each read to its end (so its connection goes
+    // back to the pool) and copied to stdout.
+    let copy = "(loop $copy
+          (local.set $n (call $resource_read (local.get $h) (i32.const 1024) (i32.const 4096)))
+          (if (i32.gt_s (local.get $n) (i32.const 0))
+            (then (drop (call $resource_write (i32.const 1) (i32.const 1024) (local.get $n)))
+                  (br $copy))))
+        (drop (call $resource_write (i32.const 1) (i32.const 900) (i32.const 1)))";
+    let open = format!(
+        "(local.set $h (call $resource_open (i32.const 0) (i32.const {})))
+         (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.const 1))))",
+        url.len()
+    );
+    let run = common::Guest::main(
+        &format!("{open} {copy} {open} {copy} (i32.const 0)"),
+        &[(0, &url), (900, "|")],
+    )
+    .allow(&format!("http://127.0.0.1:{port}"))
+    .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    let bodies: Vec<&str> = run
+        .stdout
+        .split('|')
+        .filter(|r| !r.is_empty())
+        .map(|r| split_response(r).1)
+        .collect();
+    assert_eq!(bodies, ["1", "1"], "{}", run.stdout);
+}

@@ -214,6 +214,7 @@ fn a_read_only_grant_refuses_file_writes_through_the_stream_abi() {
 }
 
 #[test]
+#[cfg(feature = "wasi")]
 fn deny_random_stops_the_direct_calls_too() {
     // random_fill has room for an error number.
     let run = Guest::main("(call $random_fill (i32.const 0) (i32.const 16))", &[])
@@ -261,6 +262,7 @@ fn deny_log_silences_log_write_and_reports_once() {
 }
 
 #[test]
+#[cfg(feature = "net")]
 fn network_denials_are_counted_and_name_the_flag() {
     // The name is granted; the loopback address it resolves to is not.
     let (code, run) = open_result("tcp://localhost:9", &["tcp://localhost:9"], &[]);

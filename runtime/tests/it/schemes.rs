@@ -259,3 +259,101 @@ fn file_modes_refuse_the_other_direction() {
         "data"
     );
 }
+
+/// An embedder's scheme: `kv://store/KEY` handles on an in-memory key-value store; a write
+/// appends to the key's value, a read reads it from the start.
+mod kv {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use tern::{Context, Resource, Scheme, Url};
+
+    #[derive(Clone, Default)]
+    pub struct Kv(pub Arc<Mutex<HashMap<String, Vec<u8>>>>);
+
+    struct Entry {
+        store: Kv,
+        key: String,
+        read: usize,
+    }
+
+    impl Scheme for Kv {
+        fn open(&self, url: &Url, _cx: &Context<'_>) -> tern::Result<Box<dyn Resource>> {
+            Ok(Box::new(Entry {
+                store: self.clone(),
+                key: url.path().trim_start_matches('/').to_owned(),
+                read: 0,
+            }))
+        }
+    }
+
+    impl Resource for Entry {
+        fn read(&mut self, buf: &mut [u8]) -> tern::Result<usize> {
+            let store = self.store.0.lock().unwrap();
+            let value = store.get(&self.key).map_or(&[][..], |v| &v[self.read..]);
+            let n = value.len().min(buf.len());
+            buf[..n].copy_from_slice(&value[..n]);
+            self.read += n;
+            Ok(n)
+        }
+
+        fn write(&mut self, buf: &[u8]) -> tern::Result<usize> {
+            let mut store = self.store.0.lock().unwrap();
+            store
+                .entry(self.key.clone())
+                .or_default()
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+    }
+}
+
+#[test]
+fn an_embedders_scheme_is_opened_under_the_policy() {
+    use std::sync::Arc;
+
+    let store = kv::Kv::default();
+    let mut schemes = tern::Schemes::new();
+    schemes.add("kv", store.clone()).unwrap();
+    assert!(
+        schemes.add("kv", store.clone()).is_err(),
+        "a name is taken once"
+    );
+    assert!(
+        schemes.add("file", store.clone()).is_err(),
+        "tern's own stay"
+    );
+    assert!(schemes.add("Kv!", store.clone()).is_err());
+    let schemes = Arc::new(schemes);
+    // Writes "hello" to kv://store/greeting, closes, opens it again and copies it to stdout.
+    let body = format!(
+        "{open}
+         (drop (call $resource_write (local.get $h) (i32.const 100) (i32.const 5)))
+         (call $resource_close (local.get $h))
+         {open}
+         (local.set $n (call $resource_read (local.get $h) (i32.const 200) (i32.const 64)))
+         (drop (call $resource_write (i32.const 1) (i32.const 200) (local.get $n)))
+         (i32.const 0)",
+        open = open(19)
+    );
+    let data = [(0, "kv://store/greeting"), (100, "hello")];
+    let run = Guest::main(&body, &data)
+        .schemes(Arc::clone(&schemes))
+        .allow("kv:")
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.log);
+    assert_eq!(run.stdout, "hello");
+    assert_eq!(store.0.lock().unwrap()["greeting"], b"hello");
+
+    // Not granted: denied like any URL, reported and counted.
+    let run = Guest::main(&body, &data).schemes(schemes).run();
+    assert_eq!(run.code(), 100 - errno::PERMISSION_DENIED, "{}", run.log);
+    let stats = &run.outcome.process.stats;
+    assert_eq!(stats.denials, 1);
+    assert_eq!(stats.denied, ["kv://store/greeting"]);
+    assert!(run.log.contains("--allow kv://store"), "{}", run.log);
+
+    // Granted but not registered: there is no such scheme.
+    let run = Guest::main(&body, &data).allow("kv:").run();
+    assert_eq!(run.code(), 100 - errno::NOT_FOUND, "{}", run.log);
+}

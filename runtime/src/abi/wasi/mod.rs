@@ -13,7 +13,7 @@ use std::io;
 use wasmi::Caller;
 
 use super::{with_memory, Imports};
-use crate::engine::HostState;
+use crate::host::HostState;
 use crate::memory;
 use crate::process::Process;
 

@@ -3,16 +3,18 @@
 //! Every handle tern has is always ready (files are, and streams block in the read or write itself),
 //! so a subscription on a handle is reported at once and the call never sleeps then. With only
 //! clock subscriptions the call sleeps until the earliest one fires — or until the run's wall-clock
-//! deadline, which ends the guest as a timeout, as `runtime_msleep` does.
+//! deadline, which ends the guest as a timeout, or the run's interrupt, which ends it as
+//! interrupted, as `runtime_msleep` does.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::clock::{MONOTONIC, REALTIME};
 use super::fd::node;
 use super::{bytes, check, errno, get_u32, get_u64, put, put_u32, Errno, Imports, C, R};
-use crate::abi::{with_memory, Deadline};
+use crate::abi::with_memory;
 use crate::process::Process;
 use crate::scheme::dir::Node;
+use crate::trap::{Deadline, Interrupted};
 
 /// Bytes in a `subscription` and an `event`.
 const SUBSCRIPTION: u32 = 48;
@@ -29,14 +31,11 @@ pub(super) fn link(imports: &mut Imports<'_>, m: &'static str) {
 }
 
 fn poll_oneoff(mut c: C, subs: i32, events: i32, n: i32, out: i32) -> Result<i32, wasmi::Error> {
-    let run_deadline = c.data().process.deadline();
     let (subs, events, n, out) = (subs as u32, events as u32, n as u32, out as u32);
-    with_memory(&mut c, |mem, p| {
-        match poll(mem, p, subs, events, n, out, run_deadline) {
-            Ok(Ok(())) => Ok(0),
-            Ok(Err(e)) => Ok(i32::from(e)),
-            Err(Deadline) => Err(wasmi::Error::host(Deadline)),
-        }
+    with_memory(&mut c, |mem, p| match poll(mem, p, subs, events, n, out) {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(e)) => Ok(i32::from(e)),
+        Err(stop) => Err(stop),
     })
 }
 
@@ -53,7 +52,8 @@ enum What {
     Fd(u8, u64),
 }
 
-/// The outer result is the run's deadline passing while asleep; the inner one the guest's errno.
+/// The outer result ends the run (its deadline or its interrupt came while asleep); the inner one
+/// is the guest's errno.
 fn poll(
     mem: &mut [u8],
     p: &mut Process,
@@ -61,8 +61,7 @@ fn poll(
     events_ptr: u32,
     n: u32,
     out: u32,
-    run_deadline: Option<Instant>,
-) -> Result<R, Deadline> {
+) -> Result<R, wasmi::Error> {
     if n == 0 {
         // Waiting for nothing would wait forever (as wasmtime, refused).
         return Ok(Err(errno::INVAL));
@@ -96,7 +95,7 @@ fn poll(
             })
             .min()
             .unwrap_or_else(Instant::now);
-        sleep_until(earliest, run_deadline)?;
+        sleep_until(p, earliest)?;
     }
     let now = Instant::now();
     let mut count = 0u32;
@@ -172,17 +171,21 @@ fn fires_at(p: &Process, id: u32, timeout: u64, absolute: bool) -> Result<Instan
         .unwrap_or(now + Duration::from_secs(1 << 32)))
 }
 
-/// Sleeps until `at`, or fails with [`Deadline`] if the run's deadline comes first.
-fn sleep_until(at: Instant, run_deadline: Option<Instant>) -> Result<(), Deadline> {
+/// Sleeps until `at`; fails with [`Deadline`] if the run's deadline comes first, with
+/// [`Interrupted`] if the run's interrupt is triggered first.
+fn sleep_until(p: &Process, at: Instant) -> Result<(), wasmi::Error> {
     let now = Instant::now();
-    match run_deadline {
-        Some(deadline) if deadline <= at => {
-            std::thread::sleep(deadline.saturating_duration_since(now));
-            Err(Deadline)
-        }
-        _ => {
-            std::thread::sleep(at.saturating_duration_since(now));
-            Ok(())
+    let (until, then) = match p.deadline() {
+        Some(deadline) if deadline <= at => (deadline, Err(wasmi::Error::host(Deadline))),
+        _ => (at, Ok(())),
+    };
+    let wait = until.saturating_duration_since(now);
+    match p.interrupt() {
+        Some(interrupt) if interrupt.sleep(wait) => Err(wasmi::Error::host(Interrupted)),
+        Some(_) => then,
+        None => {
+            std::thread::sleep(wait);
+            then
         }
     }
 }

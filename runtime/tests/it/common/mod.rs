@@ -46,6 +46,8 @@ pub struct Guest {
     pub env: Vec<(String, String)>,
     pub stdin: Vec<u8>,
     pub entry: Option<String>,
+    /// The schemes the guest can open, if not tern's own.
+    pub schemes: Option<Arc<tern::Schemes>>,
 }
 
 impl Guest {
@@ -60,6 +62,7 @@ impl Guest {
             env: Vec::new(),
             stdin: Vec::new(),
             entry: None,
+            schemes: None,
         }
     }
 
@@ -100,6 +103,11 @@ impl Guest {
         self
     }
 
+    pub fn schemes(mut self, schemes: Arc<tern::Schemes>) -> Self {
+        self.schemes = Some(schemes);
+        self
+    }
+
     pub fn limits(mut self, f: impl FnOnce(&mut tern::Limits)) -> Self {
         f(&mut self.limits);
         self
@@ -107,9 +115,11 @@ impl Guest {
 
     pub fn run(self) -> Run {
         let runtime = Runtime::new();
+        // Text is made binary here, so the tests run in builds without the `wat` feature too.
+        let wasm = wat::parse_str(&self.wat).expect("test module is valid text");
         let module = match &self.entry {
-            Some(entry) => runtime.compile_with_entry(self.wat.as_bytes(), entry),
-            None => runtime.compile(self.wat.as_bytes()),
+            Some(entry) => runtime.compile_with_entry(&wasm, entry),
+            None => runtime.compile(&wasm),
         }
         .expect("test module compiles");
         let (stdout, stderr, log) = (Capture::new(), Capture::new(), Capture::new());
@@ -121,6 +131,10 @@ impl Guest {
         );
         let mut process = Process::new("guest", self.args, Arc::new(self.policy), stdio);
         process.set_limits(self.limits);
+        if let Some(schemes) = self.schemes {
+            process.set_schemes(schemes);
+        }
+        #[cfg(feature = "wasi")]
         for (host, guest) in &self.preopens {
             process
                 .preopen(host, guest)

@@ -11,15 +11,15 @@ const PAGE: usize = 65536;
 /// Caps memory growth at the page limit, records the peak and every refused growth.
 pub(crate) struct MemoryLimiter {
     max_pages: Option<u32>,
-    pub(super) peak_pages: u64,
-    pub(super) refused: Option<RefusedGrowth>,
+    pub(crate) peak_pages: u64,
+    pub(crate) refused: Option<RefusedGrowth>,
     /// For the import check at compile time: refuse every memory and table, so that instantiation
     /// stops once the imports are linked and before anything is allocated.
     probe: bool,
 }
 
 impl MemoryLimiter {
-    pub(super) fn new(max_pages: Option<u32>) -> Self {
+    pub(crate) fn new(max_pages: Option<u32>) -> Self {
         MemoryLimiter {
             max_pages,
             peak_pages: 0,
@@ -28,7 +28,7 @@ impl MemoryLimiter {
         }
     }
 
-    pub(super) fn probe() -> Self {
+    pub(crate) fn probe() -> Self {
         MemoryLimiter {
             probe: true,
             ..MemoryLimiter::new(Some(0))
