@@ -132,7 +132,7 @@ mod process;
 mod scheme;
 mod trap;
 
-pub use engine::{Outcome, RefusedGrowth, Runtime, Termination};
+pub use engine::{Outcome, RefusedGrowth, Runtime, Termination, Validation};
 pub use error::{Error, Result};
 pub use interrupt::Interrupt;
 pub use module::Module;
