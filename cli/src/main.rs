@@ -118,7 +118,7 @@ mod tests {
     fn outcome<P: Parser + std::fmt::Debug>(args: &[&str]) -> String {
         match P::try_parse_from(args) {
             Ok(parsed) => format!("{parsed:?}"),
-            Err(e) => format!("exit {}: {}", e.exit_code(), e.render().ansi()),
+            Err(e) => format!("exit {}: {}", e.exit_code(), e.render()),
         }
     }
 
