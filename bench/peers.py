@@ -21,6 +21,9 @@ WORKLOADS = [
     ("clock", "1M clock_time_get (host-call cost)"),
     ("writes", "200k 16-byte writes to /dev/null"),
 ]
+# WORKLOADS=hello bench/peers.sh: only the named workloads (comma-separated).
+if os.environ.get("WORKLOADS"):
+    WORKLOADS = [w for w in WORKLOADS if w[0] in os.environ["WORKLOADS"].split(",")]
 
 
 def run_once(argv, capture=False):

@@ -5,6 +5,7 @@
 #
 #   bench/peers.sh                 # RUNS=10 rounds
 #   RUNS=30 PEERS="wasm3 wasmi" bench/peers.sh
+#   WORKLOADS=hello RUNS=200 PEERS=wasm3 bench/peers.sh   # start-up only
 #
 # Peers are built once into a cache outside the repository, TERN_BENCH_CACHE (default
 # ~/.cache/tern-bench): wasm3 and WAMR (fast interpreter) from source, cloned from GitHub unless

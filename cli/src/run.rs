@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use tern::{Limits, Outcome, Policy, Process, Runtime, Stdio, Termination};
+use tern::{Limits, Outcome, Policy, Process, Runtime, Stdio, Termination, Trap, Validation};
 
 /// Options of `tern run`.
 #[derive(Args, Debug)]
@@ -162,7 +162,10 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     if name.ends_with(".wasm") && !bytes.starts_with(b"\0asm") {
         bail!("{name}: not a WebAssembly binary (it does not start with \\0asm)");
     }
-    let runtime = Runtime::new();
+    // One run per compile: validating each function body on its first call does a tenth of the
+    // compile's work up front (BENCHMARKS.md, issue 17); an invalid body that is called still ends the
+    // run with an error naming it.
+    let runtime = Runtime::with_validation(Validation::OnFirstCall);
     let module = match &args.invoke {
         Some(entry) => runtime.compile_with_entry(&bytes, entry),
         None => runtime.compile(&bytes),
@@ -206,6 +209,10 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
         Err(e) => bail!("{name}: cannot start the guest's thread: {e}"),
     };
     drop(watchdog);
+    if let Termination::Trapped(invalid @ Trap::InvalidFunction(_)) = &outcome.termination {
+        // What compile says of an invalid body when it validates them all: tern could not run it.
+        bail!("{name}: {invalid}");
+    }
     let code = outcome.termination.exit_code();
     if !matches!(outcome.termination, Termination::Exited(_)) {
         crate::report(&format!("{name}: {}", outcome.termination));
@@ -219,6 +226,9 @@ pub(super) fn run(args: RunArgs) -> Result<i32> {
     if args.stats_json {
         eprintln_safe(&outcome.to_json());
     }
+    // The tern process ends with this run: taking the engine and linker apart (about 70k
+    // instructions, 1% of a Rust std hello) would be work for nothing.
+    std::mem::forget(runtime);
     Ok(code)
 }
 

@@ -145,7 +145,8 @@ mod scheme;
 mod trap;
 
 pub use engine::{
-    Outcome, RefusedGrowth, Runtime, StackBoundExceeded, Termination, GUEST_STACK_SIZE, MAX_PREPAID,
+    Outcome, RefusedGrowth, Runtime, StackBoundExceeded, Termination, Validation, GUEST_STACK_SIZE,
+    MAX_PREPAID,
 };
 pub use error::{Error, Result};
 pub use interrupt::Interrupt;

@@ -44,6 +44,10 @@ pub enum Trap {
     BadConversionToInteger,
     /// The host could not allocate memory the guest asked for.
     OutOfSystemMemory,
+    /// A function body failed validation on its first call, so the module is invalid. Only with
+    /// [`Validation::OnFirstCall`](crate::Validation::OnFirstCall), which validates bodies then;
+    /// otherwise compile refuses such a module.
+    InvalidFunction(String),
     /// A host function ended the guest (the message says why, e.g. a denial with no error code).
     Host(String),
     /// Anything else.
@@ -96,6 +100,7 @@ impl fmt::Display for Trap {
             Trap::IntegerOverflow => f.write_str("integer overflow"),
             Trap::BadConversionToInteger => f.write_str("invalid conversion to integer"),
             Trap::OutOfSystemMemory => f.write_str("out of system memory"),
+            Trap::InvalidFunction(message) => write!(f, "invalid module: {message}"),
             Trap::Host(message) | Trap::Other(message) => f.write_str(message),
         }
     }

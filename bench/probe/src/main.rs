@@ -2,7 +2,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use tern::{Policy, Process, Runtime, Stdio};
+use tern::{Policy, Process, Runtime, Stdio, Validation};
 
 fn process(name: &str) -> Process {
     let stdio = Stdio::new(
@@ -51,6 +51,19 @@ fn main() {
             per_iteration("run (fresh instance)", n, || {
                 runtime.run(&module, process(path)).unwrap();
             });
+            // What `tern run` does once: compile, then the first run, which translates (and with
+            // OnFirstCall validates) the functions the guest calls. A fresh runtime each time, as
+            // translations stay with the engine.
+            for (label, validation) in [
+                ("compile + first run, AtCompile", Validation::AtCompile),
+                ("compile + first run, OnFirstCall", Validation::OnFirstCall),
+            ] {
+                per_iteration(label, n, || {
+                    let runtime = Runtime::with_validation(validation);
+                    let module = runtime.compile(&bytes).unwrap();
+                    runtime.run(&module, process(path)).unwrap();
+                });
+            }
         }
         "loop" => {
             let runtime = Runtime::new();

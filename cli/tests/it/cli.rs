@@ -332,6 +332,35 @@ fn bad_input_gets_a_one_line_error_and_no_panic() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `tern run` validates a function body on its first call (Validation::OnFirstCall): an invalid body
+/// that is called ends the run as compile would have refused the module; one never called is never
+/// looked at.
+#[test]
+fn an_invalid_function_body_is_found_when_called() {
+    let dir = tempfile::tempdir().unwrap();
+    let called = dir.path().join("called.wat");
+    std::fs::write(
+        &called,
+        b"(module (func $bad (result i32) (i32.add)) (func (export \"_start\") (drop (call $bad))))",
+    )
+    .unwrap();
+    let out = tern(&["run", called.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("invalid module: type mismatch"),
+        "{err}"
+    );
+    let uncalled = dir.path().join("uncalled.wat");
+    std::fs::write(
+        &uncalled,
+        b"(module (func $bad (result i32) (i32.add)) (func (export \"_start\")))",
+    )
+    .unwrap();
+    let out = tern(&["run", uncalled.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 #[test]
 fn invoke_calls_the_named_export() {
     let dir = tempfile::tempdir().unwrap();

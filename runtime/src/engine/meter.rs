@@ -139,6 +139,10 @@ fn termination(error: &wasmi::Error, store: &Store<HostState>, meter: &FuelMeter
         wasmi::errors::ErrorKind::Host(_) | wasmi::errors::ErrorKind::Message(_) => {
             Termination::Trapped(Trap::Host(error.to_string()))
         }
+        // A body validated on its first call (Validation::OnFirstCall) and found invalid.
+        wasmi::errors::ErrorKind::Wasm(_) => {
+            Termination::Trapped(Trap::InvalidFunction(error.to_string()))
+        }
         _ => Termination::Trapped(Trap::Other(error.to_string())),
     })
 }
