@@ -193,3 +193,34 @@ fn a_long_poll_oneoff_ends_when_interrupted() {
     let (outcome, log) = interrupted(&wat, Policy::new(), None, None);
     assert_eq!(outcome.termination, Termination::Interrupted, "{log}");
 }
+
+#[test]
+#[cfg(all(feature = "net", target_os = "linux"))]
+fn a_tcp_connect_that_hangs_ends_when_interrupted() {
+    use std::net::{TcpListener, TcpStream};
+
+    // A listener that never accepts: once its accept queue is full the kernel drops further
+    // SYNs, and a connect waits (retransmitting) until it gives up.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let full =
+        (0..1024).any(
+            |_| match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                Ok(stream) => {
+                    held.push(stream);
+                    false
+                }
+                Err(_) => true,
+            },
+        );
+    assert!(full, "the accept queue never filled");
+    let url = format!("tcp://127.0.0.1:{}", addr.port());
+    let mut policy = Policy::new();
+    policy.allow(&url).unwrap();
+    // Longer than the test's guard: only the interrupt can end the connect in time.
+    policy.network.connect_timeout = Duration::from_secs(60);
+    let (outcome, log) = interrupted(&waiting_reader(Some(&url)), policy, None, None);
+    assert_eq!(outcome.termination, Termination::Interrupted, "{log}");
+    drop(held);
+}
