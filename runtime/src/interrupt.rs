@@ -11,9 +11,9 @@
 //!   (`http:`, `https:`) registers a wake handle with the interrupt ([`Wake`]); the trigger shuts
 //!   the sockets down (and the HTTP client with its connections), which ends a blocked read or
 //!   write at once. Waits that have no socket yet are made in steps of at most [`WAIT_STEP`] that
-//!   check the flag: a name lookup, and a TCP connect of `tcp:` and `tls:` (made non-blocking, on
-//!   Linux; elsewhere it waits at most the policy's connect timeout, also cut by the run's). An
-//!   HTTP exchange's connect is ureq's, and is not cut short either.
+//!   check the flag: a name lookup, and a TCP connect, `http:` exchanges' included (made
+//!   non-blocking, on Linux; elsewhere it waits at most the policy's connect timeout, also cut by
+//!   the run's).
 //! - **Reading stdin**: a stdin that can block (the host's own, a pipe; see
 //!   [`Stdio::stdin_fd`](crate::Stdio::stdin_fd)) is polled in steps of at most [`WAIT_STEP`]
 //!   that check the flag, and read only once it has data. A stdin given as a plain reader is read

@@ -241,7 +241,7 @@ pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: &Waits) ->
 /// Connects to `addr` within `timeout`. With an interrupt (on Linux) the connect is made
 /// non-blocking and waited for in steps that check it: a connect to a host that drops the SYN
 /// otherwise waits the whole connect timeout.
-fn connect_one(
+pub(crate) fn connect_one(
     addr: &SocketAddr,
     timeout: Duration,
     interrupt: Option<&Interrupt>,
