@@ -1,26 +1,4 @@
-//! Cancelling a run from another thread.
-//!
-//! Triggering an [`Interrupt`] ends the run it was given to, whatever the guest is doing:
-//!
-//! - **Running guest code**: the engine checks the flag between fuel slices, which it sizes to last
-//!   about a millisecond, so the run ends within a few milliseconds, whether it runs its entry point
-//!   or its start function.
-//! - **Sleeping** (`runtime_msleep`, WASI `poll_oneoff` waiting on clocks): the sleep waits on the
-//!   interrupt's condition variable, which the trigger notifies: it ends at once.
-//! - **Blocked on the network**: every socket a run opens (`tcp:`, `tls:`) and every HTTP client
-//!   (`http:`, `https:`) registers a wake handle with the interrupt ([`Wake`]); the trigger shuts
-//!   the sockets down (and the HTTP client with its connections), which ends a blocked read or
-//!   write at once. Waits that have no socket yet are made in steps of at most [`WAIT_STEP`] that
-//!   check the flag: a name lookup. A TCP connect is not cut short: it waits at most the policy's
-//!   connect timeout (`Network::connect_timeout`, also cut by the run's timeout).
-//! - **Reading stdin**: a stdin that can block (the host's own, a pipe; see
-//!   [`Stdio::stdin_fd`](crate::Stdio::stdin_fd)) is polled in steps of at most [`WAIT_STEP`]
-//!   that check the flag, and read only once it has data. A stdin given as a plain reader is read
-//!   directly, so it should not block (an in-memory request body does not).
-//!
-//! A host call cut short by the interrupt fails with [`Error::Interrupted`](crate::Error) and the
-//! run ends as [`Termination::Interrupted`](crate::Termination::Interrupted) whatever the guest does
-//! with that error. The guest cannot observe the trigger any other way, nor delay it.
+//! Cancelling a run from another thread: [`Interrupt`], and how every blocking wait sees it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
@@ -37,6 +15,29 @@ pub(crate) trait Wake: Send + Sync {
 
 /// A handle that ends a run from any thread: clone it, pass it to [`Runtime::run_with`], call
 /// [`Interrupt::trigger`]. The run then ends as [`Termination::Interrupted`].
+///
+/// Triggering an [`Interrupt`] ends the run it was given to, whatever the guest is doing:
+///
+/// - **Running guest code**: the engine checks the flag between fuel slices, which it sizes to last
+///   about a millisecond, so the run ends within a few milliseconds, whether it runs its entry point
+///   or its start function.
+/// - **Sleeping** (`runtime_msleep`, WASI `poll_oneoff` waiting on clocks): the sleep waits on the
+///   interrupt's condition variable, which the trigger notifies: it ends at once.
+/// - **Blocked on the network**: every socket a run opens (`tcp:`, `tls:`) and every HTTP client
+///   (`http:`, `https:`) registers a wake handle with the interrupt; the trigger shuts the sockets
+///   down (and the HTTP client with its connections), which ends a blocked read or write at once.
+///   Waits that have no socket yet are made in steps of at most 10 ms that check the flag: a name
+///   lookup, and a TCP connect, `http:` exchanges' included (made non-blocking, on Linux;
+///   elsewhere it waits at most the policy's connect timeout, also cut by the run's).
+/// - **Reading stdin**: a stdin that can block (the host's own, a pipe; see
+///   [`Stdio::stdin_fd`](crate::Stdio::stdin_fd)) is polled in steps of at most 10 ms that check
+///   the flag, and read only once it has data. A stdin given as a plain reader is read directly,
+///   so it should not block (an in-memory request body does not).
+///
+/// A host call cut short by the interrupt fails with
+/// [`Error::Interrupted`](crate::Error::Interrupted) and the run ends as
+/// [`Termination::Interrupted`] whatever the guest does with that error. The guest cannot observe
+/// the trigger any other way, nor delay it.
 ///
 /// [`Runtime::run_with`]: crate::Runtime::run_with
 /// [`Termination::Interrupted`]: crate::Termination::Interrupted

@@ -543,6 +543,8 @@ impl Process {
             }
         }
         self.open_count = 0;
+        // The HTTP client's pooled connections end with the run, not when the outcome is dropped.
+        self.shared = scheme::ProcessShared::default();
         // Handles 1 and 2 share the guest's streams with the host: flush them even if closed above.
         let _ = scheme::lock(&self.stdio.stdout).flush();
         let _ = scheme::lock(&self.stdio.stderr).flush();

@@ -14,6 +14,7 @@
 //! configuration ([`Authoriser::tls_config`]), through [`PolicyTls`].
 
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use ureq::config::Config;
 use ureq::http::{self, header, HeaderName, HeaderValue, Method, StatusCode};
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, TcpConnector,
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
     Transport, TransportAdapter,
 };
 use ureq::{Agent, AsSendBody, Body, BodyReader};
@@ -523,13 +524,144 @@ fn new_agent(auth: &Authoriser, interrupt: Option<&Interrupt>) -> Agent {
         .timeout_recv_response(Some(settings.timeout))
         .timeout_recv_body(Some(settings.timeout))
         .build();
+    let tcp = InterruptibleTcp {
+        interrupt: interrupt.cloned(),
+    };
     let tls = PolicyTls { auth: auth.clone() };
-    let connector = ().chain(TcpConnector::default()).chain(tls);
+    let connector = ().chain(tcp).chain(tls);
     let resolver = CheckedResolver {
         auth: auth.clone(),
         interrupt: interrupt.cloned(),
     };
     Agent::with_parts(config, connector, resolver)
+}
+
+/// Connects ureq's exchanges to the addresses [`CheckedResolver`] allowed, in the resolver's order,
+/// with [`net::connect_one`]: a connect sees the run's interrupt, as a `tcp:` connect does. The
+/// socket is registered for ureq's shutdown (the interrupt's [`Client::wake`]).
+#[derive(Debug)]
+struct InterruptibleTcp {
+    /// The run's interrupt.
+    interrupt: Option<Interrupt>,
+}
+
+impl<In: Transport> Connector<In> for InterruptibleTcp {
+    type Out = Either<In, TcpTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
+        if let Some(chained) = chained {
+            return Ok(Some(Either::A(chained)));
+        }
+        let timeout = details.timeout;
+        let started = std::time::Instant::now();
+        let budget = timeout.not_zero().map(|t| *t);
+        let mut last = None;
+        for addr in details.addrs.iter() {
+            let left = budget.map(|b| b.saturating_sub(started.elapsed()));
+            if left.is_some_and(|l| l.is_zero()) {
+                break;
+            }
+            // Without a connect timeout, a day: as good as forever.
+            let wait = left.unwrap_or(Duration::from_secs(86_400));
+            match net::connect_one(addr, wait, self.interrupt.as_ref()) {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    let stream = Arc::new(stream);
+                    let handle: Arc<dyn ShutdownHandle> = stream.clone();
+                    (details.register_shutdown)(Arc::downgrade(&handle))?;
+                    let buffers = LazyBuffers::new(
+                        details.config.input_buffer_size(),
+                        details.config.output_buffer_size(),
+                    );
+                    return Ok(Some(Either::B(TcpTransport { stream, buffers })));
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(match last {
+            Some(e) if e.kind() != io::ErrorKind::TimedOut => ureq::Error::Io(e),
+            _ => ureq::Error::Timeout(timeout.reason),
+        })
+    }
+}
+
+/// A plain TCP connection as ureq's exchanges use it.
+#[derive(Debug)]
+struct TcpTransport {
+    /// Shared (weakly) with ureq's shutdown, which may shut it down while it is in use.
+    stream: Arc<TcpStream>,
+    buffers: LazyBuffers,
+}
+
+/// A ureq timeout as a socket timeout: `None` never happens; a zero one has passed.
+fn socket_timeout(timeout: NextTimeout) -> std::result::Result<Option<Duration>, ureq::Error> {
+    if !timeout.after.is_not_happening() && timeout.after.is_zero() {
+        return Err(ureq::Error::Timeout(timeout.reason));
+    }
+    Ok(timeout.not_zero().map(|t| *t))
+}
+
+impl Transport for TcpTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        self.stream.set_write_timeout(socket_timeout(timeout)?)?;
+        let output = &self.buffers.output()[..amount];
+        (&*self.stream)
+            .write_all(output)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                    ureq::Error::Timeout(timeout.reason)
+                }
+                _ => e.into(),
+            })
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        self.stream.set_read_timeout(socket_timeout(timeout)?)?;
+        let input = self.buffers.input_append_buf();
+        let n = loop {
+            match (&*self.stream).read(input) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    return Err(ureq::Error::Timeout(timeout.reason))
+                }
+                other => break other?,
+            }
+        };
+        self.buffers.input_appended(n);
+        Ok(n > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        // A pooled connection is reusable if it has nothing to read and has not been closed: a
+        // non-blocking peek then has nothing to return yet.
+        if self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let open = matches!(
+            self.stream.peek(&mut [0u8; 1]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        );
+        self.stream.set_nonblocking(false).is_ok() && open
+    }
 }
 
 /// Puts ureq's connections to `https` origins in TLS with the policy's client configuration

@@ -221,7 +221,7 @@ pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: &Waits) ->
         if left.is_zero() {
             break;
         }
-        match TcpStream::connect_timeout(&addr, left) {
+        match connect_one(&addr, left, waits.interrupt()) {
             Ok(stream) => {
                 let wait = waits.io()?;
                 stream.set_read_timeout(wait)?;
@@ -236,6 +236,65 @@ pub(crate) fn connect(auth: &Authoriser, url: &Url, port: u16, waits: &Waits) ->
         Some((addr, e)) => io_error(e, &format!("connecting to {addr}")),
         None => Error::Timeout(format!("connecting took longer than {budget:?}")),
     })
+}
+
+/// Connects to `addr` within `timeout`. With an interrupt (on Linux) the connect is made
+/// non-blocking and waited for in steps that check it: a connect to a host that drops the SYN
+/// otherwise waits the whole connect timeout.
+pub(crate) fn connect_one(
+    addr: &SocketAddr,
+    timeout: Duration,
+    interrupt: Option<&Interrupt>,
+) -> io::Result<TcpStream> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(interrupt) = interrupt {
+        return connect_interruptibly(addr, timeout, interrupt);
+    }
+    let _ = interrupt;
+    TcpStream::connect_timeout(addr, timeout)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn connect_interruptibly(
+    addr: &SocketAddr,
+    timeout: Duration,
+    interrupt: &Interrupt,
+) -> io::Result<TcpStream> {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    use rustix::io::Errno;
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
+    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+    match rustix::net::connect(&socket, addr) {
+        Ok(()) => {}
+        Err(Errno::INPROGRESS | Errno::INTR) => {
+            let until = Instant::now() + timeout;
+            loop {
+                if interrupt.is_triggered() {
+                    return Err(io::Error::other(Error::Interrupted));
+                }
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+                let step = Timespec::try_from(left.min(WAIT_STEP)).ok();
+                let mut fds = [PollFd::new(&socket, PollFlags::OUT)];
+                match poll(&mut fds, step.as_ref()) {
+                    Ok(0) | Err(Errno::INTR) => continue,
+                    Ok(_) => break,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            rustix::net::sockopt::socket_error(&socket)?.map_err(io::Error::from)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    rustix::io::ioctl_fionbio(&socket, false)?;
+    Ok(TcpStream::from(socket))
 }
 
 /// Maps an I/O error on a network stream: a timeout is [`Error::Timeout`], every other failure

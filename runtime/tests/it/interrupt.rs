@@ -193,3 +193,59 @@ fn a_long_poll_oneoff_ends_when_interrupted() {
     let (outcome, log) = interrupted(&wat, Policy::new(), None, None);
     assert_eq!(outcome.termination, Termination::Interrupted, "{log}");
 }
+
+/// Runs a guest that connects to `scheme://` a loopback listener whose accept queue is full (the
+/// kernel drops further SYNs, so a connect waits, retransmitting, until it gives up), under a
+/// connect timeout longer than the test's guard: only the interrupt can end the connect in time.
+#[cfg(all(feature = "net", target_os = "linux"))]
+fn assert_a_hanging_connect_is_interrupted(scheme: &str, guest: fn(&str) -> String) {
+    use std::net::{TcpListener, TcpStream};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let full =
+        (0..1024).any(
+            |_| match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                Ok(stream) => {
+                    held.push(stream);
+                    false
+                }
+                Err(_) => true,
+            },
+        );
+    assert!(full, "the accept queue never filled");
+    let url = format!("{scheme}://127.0.0.1:{}", addr.port());
+    let mut policy = Policy::new();
+    policy.allow(&url).unwrap();
+    policy.network.connect_timeout = Duration::from_secs(60);
+    let (outcome, log) = interrupted(&guest(&url), policy, None, None);
+    assert_eq!(outcome.termination, Termination::Interrupted, "{log}");
+    drop(held);
+}
+
+#[test]
+#[cfg(all(feature = "net", target_os = "linux"))]
+fn a_tcp_connect_that_hangs_ends_when_interrupted() {
+    // The open connects, after the guest wrote to stdout.
+    assert_a_hanging_connect_is_interrupted("tcp", |url| waiting_reader(Some(url)));
+}
+
+#[test]
+#[cfg(all(feature = "net", target_os = "linux"))]
+fn an_http_connect_that_hangs_ends_when_interrupted() {
+    // The read connects (a GET), after the guest wrote to stdout; it reads whatever that write
+    // returned.
+    assert_a_hanging_connect_is_interrupted("http", |url| {
+        cwa_module(
+            &format!(
+                "(local.set $h (call $resource_open (i32.const 100) (i32.const {})))
+                 (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.const 100))))
+                 (drop (call $resource_write (i32.const 1) (i32.const 0) (i32.const 7)))
+                 (call $resource_read (local.get $h) (i32.const 1024) (i32.const 1024))",
+                url.len()
+            ),
+            &[(0, "waiting"), (100, &wat_escape(url.as_bytes()))],
+        )
+    });
+}
