@@ -29,8 +29,9 @@
 //! 27 in SQLite's amalgamation, 13 in a Rust std guest); a module over it is refused at compile time.
 //!
 //! With the numbers here that is at most 32,768 + 1,000 x 128 = 160,768 frames: 29.4 MiB at 192
-//! bytes, 39.3 MiB at 256 (room for targets whose frames were not measured). [`GUEST_STACK_SIZE`]
-//! is that plus room for host functions and wasmi's translator, which run on top of them.
+//! bytes, 39.3 MiB at 256. [`GUEST_STACK_SIZE`] is the latter plus room for host functions and
+//! wasmi's translator, which run on top of them. Only x86_64 and aarch64 use the tail-call dispatch
+//! (runtime/Cargo.toml); tests/release/deep-prepaid.wat runs 126,720 kept `memory.grow` frames.
 
 use std::fmt;
 
@@ -44,7 +45,7 @@ pub(crate) const MAX_CALL_DEPTH: usize = 1000;
 pub const MAX_PREPAID: u32 = 128;
 
 /// The largest host stack frame a leaking handler keeps, with room: wasmi 2.0.0's `memory.grow`
-/// keeps 192 bytes on x86_64 and on aarch64; other targets were not disassembled.
+/// keeps 192 bytes on x86_64 and on aarch64 (rustc 1.95); the rest is for a compiler or wasmi update.
 const FRAME_BYTES: usize = 256;
 
 /// What runs on top of the kept frames: host functions (a TLS handshake, a WASI call), wasmi's
