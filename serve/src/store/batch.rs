@@ -3,7 +3,6 @@
 //! records are dropped and counted rather than held without limit.
 
 use super::{RunRecord, Store};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -18,7 +17,7 @@ enum Msg {
 pub struct RecordBatcher {
     tx: Option<SyncSender<Msg>>,
     thread: Option<JoinHandle<()>>,
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<crate::count::Count>,
 }
 
 /// Called after each batch is written (e.g. to wake `logs?follow=1` readers).
@@ -33,7 +32,7 @@ impl RecordBatcher {
     /// Starts the writer: a batch is written when it is full or `interval` after its first record.
     pub fn start(store: Arc<dyn Store>, interval: Duration, on_written: OnWritten) -> Self {
         let (tx, rx) = mpsc::sync_channel(Self::CAPACITY);
-        let dropped = Arc::new(AtomicU64::new(0));
+        let dropped = Arc::new(crate::count::Count::new(0));
         let thread = std::thread::Builder::new()
             .name("tern-records".into())
             .spawn(move || write_loop(store, rx, interval, on_written))
@@ -51,7 +50,7 @@ impl RecordBatcher {
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             tx.try_send(Msg::Record(Box::new(record)))
         {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1);
         }
     }
 
@@ -66,7 +65,7 @@ impl RecordBatcher {
 
     /// Records dropped because the writer fell behind.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped.load()
     }
 }
 
