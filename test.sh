@@ -86,7 +86,8 @@ fuzz/run.sh 1000 ./target/release/tern
 
 # --- cross (issue 6): tern built for aarch64 and big-endian powerpc and tested under qemu-user — the
 # examples, guest-memory endianness, policy denials, fuel and timeout traps, WASI, an https fetch from a
-# loopback server and the conformance suite, for the full and the minimal release binary (the ones
+# loopback server, tern serve answering a WAT and a WASI handler, and the conformance suite (CGI
+# cases included), for the full and the minimal release binary (the ones
 # that ship: a profile without LTO breaks wasmi's dispatch, see Cargo.toml). README: "Running on a board".
 step "cross: aarch64 and powerpc under qemu-user"
 # The host's release build dispatches by tail calls too: a loop of every kind of instruction must run

@@ -7,8 +7,9 @@
 #   cross/build.sh --full-only aarch64-unknown-linux-gnu   # skip the minimal binary
 #
 # For each target, one target after another (each build uses every core), it builds two binaries:
-#   full     .wat, WASI and network (--features wat,wasi,net,cli-extras). Not `tern serve` yet: tern-serve
-#            uses 64-bit atomics, which 32-bit PowerPC lacks (see the README's board section)
+#   full     .wat, WASI, network and `tern serve` (--features wat,wasi,net,cli-extras,serve): the handler
+#            server without its control plane (no --data/--api-listen, SQLite or client verbs; see
+#            the README's board section)
 #   minimal  --no-default-features (runs .wasm modules only: no .wat, WASI or network)
 # and leaves them in target/cross/<target>/<profile>/{tern,tern-minimal}. Both are linked with
 # cross_release_flags (targets.sh): rust-lld, packed relocations (glibc >= 2.36 on the board;
@@ -32,7 +33,7 @@ for triple in "${targets[@]}"; do
         out="$target_dir/cross/$triple/$profile"
         mkdir -p "$out"
         for variant in "${variants[@]}"; do
-            flags=(--no-default-features --features wat,wasi,net,cli-extras)
+            flags=(--no-default-features --features wat,wasi,net,cli-extras,serve)
             [ "$variant" = minimal ] && flags=(--no-default-features)
             echo "--- $triple $variant ($profile)"
             start=$SECONDS

@@ -79,8 +79,13 @@ cross_env() {
     upper=$(tr 'a-z-' 'A-Z_' <<<"$triple")
     lower=${triple//-/_}
     export "CARGO_TARGET_${upper}_LINKER=${prefix}-gcc"
-    # `cargo run/test --target …` then runs the binary under qemu-user with the target's libraries.
-    export "CARGO_TARGET_${upper}_RUNNER=$(cross_qemu "$triple") -L /usr/${prefix}"
+    # `cargo run/test --target …` then runs the binary under qemu-user through the target's dynamic
+    # loader, as cross/test.sh does (cross_runner says why not `qemu -L`); no runner until the cross
+    # gcc (which brings the loader) is installed.
+    local runner
+    if runner=$(cross_runner "$triple"); then
+        export "CARGO_TARGET_${upper}_RUNNER=$runner"
+    fi
     export "CC_${lower}=${prefix}-gcc" "AR_${lower}=${prefix}-ar"
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests tern's cross-built binaries under qemu-user, on the host: the examples, the endianness checks
 # (guest memory is little-endian on every host), policy denials, fuel and timeout traps, instruction
-# dispatch that must not grow the host stack, WASI, an https fetch from a loopback test server, and
-# the conformance suite.
+# dispatch that must not grow the host stack, WASI, an https fetch from a loopback test server,
+# `tern serve` answering CGI requests from a WAT and a WASI handler, and the conformance suite.
 #
 #   cross/test.sh                                         # all six targets, release profile
 #   cross/test.sh aarch64-unknown-linux-gnu powerpc-unknown-linux-gnu
@@ -24,8 +24,10 @@ cross/build.sh --profile "$profile" $full_only "${targets[@]}"
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 work=$(mktemp -d)
 server_pid=
+tern_serve_pid=
 cleanup() {
     [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+    [ -z "$tern_serve_pid" ] || kill "$tern_serve_pid" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,6 +45,13 @@ done
 mkdir -p "$work/files"
 echo "granted content" >"$work/files/ok.txt"
 echo "secret content" >"$work/files/secret.txt"
+
+# A WASI handler for `tern serve`: Rust std for wasm32-wasip1, built where serve/test.sh builds it (so
+# a no-op after test.sh's serve step; a few seconds otherwise).
+serve_wasi_handler=$target_dir/serve-guests/wasm32-wasip1/release/hello-rust-std.wasm
+rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+cargo build --quiet --release --target wasm32-wasip1 --target-dir "$target_dir/serve-guests" \
+    --manifest-path examples/handlers/rust-std/Cargo.toml
 
 # An HTTPS server on 127.0.0.1 with a certificate from a throwaway CA, for runtimes that have --ca-file.
 https_port=
@@ -96,6 +105,44 @@ if [ -f conformance/suite/Cargo.toml ]; then
 fi
 
 # --- Checks.
+
+# serve_check NAME MODULE WANT CURL_ARGS...: `tern serve MODULE` (under qemu) listens on a port of its
+# choosing, answers the request CURL_ARGS make (a path on that port, e.g. /you) with status 200 and a
+# body that contains WANT, writes the invocation record, and exits 0 on SIGTERM.
+serve_check() {
+    local name=$1 module=$2 want=$3 path=$4 log=$work/serve.log port= status=0 code
+    shift 4
+    : >"$work/err"
+    "${tern[@]}" serve --listen 127.0.0.1:0 --log-format text --workers 2 "$module" 2>"$log" </dev/null &
+    tern_serve_pid=$!
+    # Up to 60 s for qemu to start the server and the interpreter to compile the module.
+    for _ in $(seq 600); do
+        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log")
+        [ -n "$port" ] || ! kill -0 "$tern_serve_pid" 2>/dev/null || { sleep 0.1; continue; }
+        break
+    done
+    if [ -z "$port" ]; then
+        kill "$tern_serve_pid" 2>/dev/null || true
+        wait "$tern_serve_pid" 2>/dev/null || true
+        tern_serve_pid=
+        cat "$log" >"$work/err"
+        fail "$name: the server printed no listening address"
+        return
+    fi
+    code=$(curl -s --max-time 60 -o "$work/out" -w '%{http_code}' "$@" "http://127.0.0.1:$port$path") || true
+    kill -TERM "$tern_serve_pid"
+    wait "$tern_serve_pid" || status=$?
+    tern_serve_pid=
+    if [ "$code" = 200 ] && grep -qF -- "$want" "$work/out" && [ "$status" = 0 ] \
+        && grep -qF " ${path%%\?*} -> 200 exited" "$log"; then
+        ok "$name"
+    else
+        { echo "HTTP status $code (expected 200), body: $(head -c 300 "$work/out")"
+          echo "server exit status $status after SIGTERM (expected 0; a record for $path expected); its log:"
+          cat "$log"; } >"$work/err"
+        fail "$name"
+    fi
+}
 
 passed=0 failed=0 skipped=0 summaries=()
 ok() { passed=$((passed + 1)); echo "ok      $label $1"; }
@@ -203,9 +250,21 @@ for triple in "${targets[@]}"; do
     else
         skip "https: this tern has no --ca-file yet"
     fi
+    if "${tern[@]}" serve --help >/dev/null 2>&1; then
+        # The handler server is in the board build; its control plane is not (README: boards).
+        serve_check "tern serve: a WAT handler answers a CGI request" examples/handlers/hello.wat \
+            "Hello from tern! You asked for /you" "/you?name=Ada"
+        head -c 5000 /dev/zero | tr '\0' x >"$work/body"
+        serve_check "tern serve: a WASI handler (Rust std) reads a POST body" "$serve_wasi_handler" \
+            "Hello from Rust std! POST /you?name=Ada (5000 body bytes)" "/you?name=Ada" --data-binary "@$work/body"
+        expect_err "tern serve refuses --data: no control plane in a board build" 125 "no control plane" \
+            "${tern[@]}" serve --data "$work/tern-data" examples/handlers/hello.wat
+    else
+        skip "tern serve: this tern was built without it"
+    fi
     if [ -n "$suite" ]; then
         status=0
-        "$harness" --runtime "$wrapper" --skip cgi --json "$p/conformance.json" "$suite" >"$p/conformance.log" 2>&1 || status=$?
+        "$harness" --runtime "$wrapper" --json "$p/conformance.json" "$suite" >"$p/conformance.log" 2>&1 || status=$?
         conformance=$(tail -n 1 "$p/conformance.log")
         echo "        conformance: $conformance"
         if [ "$status" = 0 ]; then

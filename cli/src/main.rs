@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[cfg(feature = "serve")]
+#[cfg(feature = "control")]
 mod client;
 mod run;
 #[cfg(feature = "serve")]
@@ -32,7 +32,7 @@ enum Command {
     /// Serve HTTP handlers: WebAssembly modules run once per request (CGI), behind a route table.
     #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
-    #[cfg(feature = "serve")]
+    #[cfg(feature = "control")]
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(args),
-        #[cfg(feature = "serve")]
+        #[cfg(feature = "control")]
         Command::Client(command) => Ok(client::run(command)),
     };
     match status {

@@ -68,17 +68,19 @@ pub struct ServeArgs {
     /// Call this exported function instead of _start / cwa_main / main.
     #[arg(long = "invoke", value_name = "NAME")]
     invoke: Option<String>,
+    // The control plane's flags are parsed in every build, and hidden from the help of a build
+    // without it (a board's), so that giving one says this build lacks the control plane rather
+    // than "unexpected argument".
     /// The control plane's data directory (handlers deployed with `tern handler deploy`); without a
     /// module or --config, `tern serve` uses ./tern-data.
-    #[arg(long = "data", value_name = "DIR")]
+    #[arg(long = "data", value_name = "DIR", hide = cfg!(not(feature = "control")))]
     data: Option<PathBuf>,
     /// Where the control plane's API listens (default 127.0.0.1:8081; keep it off the network).
-    #[arg(long = "api-listen", value_name = "ADDR")]
+    #[arg(long = "api-listen", value_name = "ADDR", hide = cfg!(not(feature = "control")))]
     api_listen: Option<String>,
     /// The control plane's store in PostgreSQL, shared by several nodes
     /// (postgres://user@host/db); without it, SQLite in the data directory.
-    #[cfg(feature = "postgres")]
-    #[arg(long = "store", value_name = "URL")]
+    #[arg(long = "store", value_name = "URL", hide = cfg!(not(feature = "postgres")))]
     store: Option<String>,
     /// The handler module (.wasm or .wat), served on every path.
     #[arg(value_name = "MODULE")]
@@ -107,13 +109,16 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         max_memory_pages: args.max_memory_pages,
         ..Default::default()
     };
-    // `tern serve` alone is the control plane on ./tern-data.
-    #[cfg(feature = "postgres")]
-    let shared = args.store.is_some();
-    #[cfg(not(feature = "postgres"))]
-    let shared = false;
+    #[cfg(all(feature = "control", not(feature = "postgres")))]
+    if args.store.is_some() {
+        bail!("--store: this build of tern has no PostgreSQL store (cargo feature `postgres`); the control plane keeps its store in --data DIR");
+    }
+    // `tern serve` alone is the control plane on ./tern-data (a build without it says there is
+    // nothing to serve).
     let data = match (&args.data, &args.module, &args.config) {
-        (None, None, None) if !shared => Some(PathBuf::from("tern-data")),
+        (None, None, None) if cfg!(feature = "control") && args.store.is_none() => {
+            Some(PathBuf::from("tern-data"))
+        }
         _ => args.data,
     };
     tern_serve::command::run(tern_serve::command::ServeArgs {
@@ -129,10 +134,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         tls_key: args.tls_key,
         data,
         api_listen: args.api_listen,
-        #[cfg(feature = "postgres")]
         store: args.store,
-        #[cfg(not(feature = "postgres"))]
-        store: None,
         handler,
     })?;
     Ok(0)

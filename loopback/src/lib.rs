@@ -253,20 +253,21 @@ mod tests {
     fn requests_are_read_one_after_another() {
         let mut input: &[u8] = b"POST /a HTTP/1.1\r\nContent-Length: 2\r\nX-Thing:  v \r\n\r\nhi\
                                  GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n";
-        let first = read_request(&mut input).unwrap().unwrap();
+        let first = read_request(&mut input, 1).unwrap().unwrap();
+        assert_eq!(first.connection, 1);
         assert_eq!(
             (first.method.as_str(), first.target.as_str()),
             ("POST", "/a")
         );
         assert_eq!(first.header("x-thing"), Some("v"));
         assert_eq!(first.body, b"hi");
-        let second = read_request(&mut input).unwrap().unwrap();
+        let second = read_request(&mut input, 1).unwrap().unwrap();
         assert_eq!((second.target.as_str(), second.body.len()), ("/b", 0));
         // A head the connection cuts short is no request.
-        assert!(read_request(&mut input).unwrap().is_none());
+        assert!(read_request(&mut input, 1).unwrap().is_none());
         // A body shorter than its Content-Length is an error, whatever length it claims.
         let mut input: &[u8] = b"POST / HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\nhi";
-        let e = read_request(&mut input).unwrap_err();
+        let e = read_request(&mut input, 1).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

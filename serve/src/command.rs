@@ -44,6 +44,8 @@ pub struct ServeArgs {
 
 /// Loads the configuration the arguments describe.
 pub fn configuration(args: &ServeArgs) -> Result<config::ServeConfig, Error> {
+    #[cfg(not(feature = "control"))]
+    without_control_plane(args)?;
     let mut config = match (&args.config, &args.module) {
         (Some(path), None) => {
             let flags = HandlerSection {
@@ -60,6 +62,7 @@ pub fn configuration(args: &ServeArgs) -> Result<config::ServeConfig, Error> {
         (None, Some(module)) => crate::single(module, args.handler.clone())?,
         (Some(_), Some(_)) => return Err(Error::new("give a module or --config, not both")),
         // The control plane alone: every handler comes from the store.
+        #[cfg(feature = "control")]
         (None, None) if args.data.is_some() || args.store.is_some() => {
             crate::api::empty_configuration()
         }
@@ -111,6 +114,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
     };
     let server = crate::start(config, options)?;
     eprintln!("tern serve: listening on {scheme}://{}", server.addr());
+    #[cfg(feature = "control")]
     let control = crate::api::attach_from_args(
         &server,
         args.data.as_deref(),
@@ -118,8 +122,48 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         args.store.as_deref(),
     )?;
     server.wait();
+    #[cfg(feature = "control")]
     if let Some(control) = control {
         control.stop();
     }
     Ok(())
+}
+
+/// Refuses the control plane's flags in a build without it (a board's), naming what is missing
+/// rather than ignoring them.
+#[cfg(not(feature = "control"))]
+fn without_control_plane(args: &ServeArgs) -> Result<(), Error> {
+    let flags = [
+        ("--data", args.data.is_some()),
+        ("--api-listen", args.api_listen.is_some()),
+        ("--store", args.store.is_some()),
+    ];
+    let given: Vec<&str> = flags.iter().filter(|f| f.1).map(|f| f.0).collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "{}: this build of tern serve has no control plane (no store, /v1/ API or dashboard; it was \
+         built without the cargo feature `control`, as board builds are); serve a module or \
+         --config tern.toml",
+        given.join(", ")
+    )))
+}
+
+#[cfg(all(test, not(feature = "control")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_plane_flags_are_refused_by_name() {
+        let args = ServeArgs {
+            module: Some(PathBuf::from("hello.wat")),
+            data: Some(PathBuf::from("tern-data")),
+            store: Some("postgres://db/tern".into()),
+            ..Default::default()
+        };
+        let message = configuration(&args).unwrap_err().to_string();
+        assert!(message.starts_with("--data, --store: "), "{message}");
+        assert!(message.contains("no control plane"), "{message}");
+    }
 }

@@ -221,7 +221,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             ran.fill(&mut record);
             record.queue_ms = ms(queue_wait);
             record.wall_ms = ms(arrived.elapsed());
-            record.bytes_in = bytes_in.load(Ordering::Relaxed);
+            record.bytes_in = bytes_in.load();
             record.client_gone = client_gone.load(Ordering::Relaxed);
             state.finish(&record);
         })

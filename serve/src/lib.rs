@@ -5,6 +5,10 @@
 //! worker threads, never on the I/O thread. The route table is swapped atomically ([`Live`]), so a
 //! reload, `--watch` or the control plane changes handlers without failing a request.
 //!
+//! The control plane (the store, the `/v1/` API, the dashboard, clusters: modules [`api`], [`store`],
+//! [`dashboard`], [`cluster`]) is the cargo feature `control`, on by default; without it (a board's
+//! build) the crate is the handler server alone.
+//!
 //! ```no_run
 //! let config = tern_serve::config::load(std::path::Path::new("tern.toml")).unwrap();
 //! let server = tern_serve::start(config, tern_serve::Options { signals: true, ..Default::default() }).unwrap();
@@ -14,11 +18,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "control")]
 pub mod api;
 pub mod cgi;
+#[cfg(feature = "control")]
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod count;
+#[cfg(feature = "control")]
 pub mod dashboard;
 mod http;
 pub mod invoke;
@@ -29,6 +37,7 @@ pub mod records;
 pub mod registry;
 pub mod router;
 pub mod server;
+#[cfg(feature = "control")]
 pub mod store;
 pub mod stream;
 mod tls;

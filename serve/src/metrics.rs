@@ -1,4 +1,7 @@
 //! `GET /metrics`: Prometheus text format, with prometheus-client.
+//!
+//! The metric types name their storage: prometheus-client's defaults depend on the target (64-bit
+//! counters only where the target has 64-bit atomics), and fuel counts pass 2^32 quickly.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -7,7 +10,15 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::count::Count;
 use crate::records::InvocationRecord;
+
+/// A counter that does not wrap at 2^32 on 32-bit targets.
+type Counter64 = Counter<u64, Count>;
+
+/// A gauge of runs or queued requests: bounded by the worker count and queue depths, far below 2^31,
+/// and an `AtomicI32` on every target.
+pub type SmallGauge = Gauge<i32, std::sync::atomic::AtomicI32>;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -34,16 +45,16 @@ fn duration_histogram() -> Histogram {
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
-    requests: Family<RequestLabels, Counter>,
+    requests: Family<RequestLabels, Counter64>,
     duration: Family<HandlerLabel, Histogram, fn() -> Histogram>,
     queue_wait: Family<HandlerLabel, Histogram, fn() -> Histogram>,
     /// Runs in progress.
-    pub in_flight: Gauge,
-    queued: Family<HandlerLabel, Gauge>,
-    rejected: Family<HandlerLabel, Counter>,
-    failures: Family<EndLabels, Counter>,
-    fuel: Family<HandlerLabel, Counter>,
-    denials: Family<HandlerLabel, Counter>,
+    pub in_flight: SmallGauge,
+    queued: Family<HandlerLabel, SmallGauge>,
+    rejected: Family<HandlerLabel, Counter64>,
+    failures: Family<EndLabels, Counter64>,
+    fuel: Family<HandlerLabel, Counter64>,
+    denials: Family<HandlerLabel, Counter64>,
 }
 
 impl Default for Metrics {
@@ -54,7 +65,7 @@ impl Default for Metrics {
             requests: Family::default(),
             duration: Family::new_with_constructor(duration_histogram),
             queue_wait: Family::new_with_constructor(duration_histogram),
-            in_flight: Gauge::default(),
+            in_flight: SmallGauge::default(),
             queued: Family::default(),
             rejected: Family::default(),
             failures: Family::default(),
@@ -140,7 +151,7 @@ impl Metrics {
             .get_or_create(&HandlerLabel {
                 handler: handler.to_owned(),
             })
-            .set(n as i64);
+            .set(i32::try_from(n).unwrap_or(i32::MAX));
     }
 
     /// The text exposition.

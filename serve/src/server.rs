@@ -2,7 +2,7 @@
 //! graceful shutdown, and the state every request shares.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
 use crate::config::{ServeConfig, ServerSettings};
+use crate::count::Count;
 use crate::http::{self, Peer};
 use crate::invoke::{Engine, Stopper};
 use crate::metrics::Metrics;
@@ -57,7 +58,7 @@ pub struct State {
     /// 404 debug lines.
     pub debug: bool,
     run_prefix: String,
-    runs: AtomicU64,
+    runs: Count,
     /// Runs on workers now, by run id: what shutdown stops once its grace is over.
     active: std::sync::Mutex<std::collections::HashMap<String, Stopper>>,
 }
@@ -65,7 +66,7 @@ pub struct State {
 impl State {
     /// A new run id: unique in this server's life and unlikely across restarts.
     pub fn next_run_id(&self) -> String {
-        let n = self.runs.fetch_add(1, Ordering::Relaxed);
+        let n = self.runs.fetch_add(1);
         format!("{}{:08x}", self.run_prefix, n)
     }
 
@@ -170,7 +171,7 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
         ready: AtomicBool::new(true),
         debug: options.debug,
         run_prefix: run_prefix(),
-        runs: AtomicU64::new(0),
+        runs: Count::new(0),
         active: Default::default(),
     });
     if options.watch {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -85,7 +85,7 @@ pub struct BodyReader {
     rx: Option<mpsc::Receiver<Chunk>>,
     current: Bytes,
     /// Body bytes the guest has read.
-    pub read: Arc<AtomicU64>,
+    pub read: Arc<crate::count::Count>,
 }
 
 impl BodyReader {
@@ -115,7 +115,7 @@ impl Read for BodyReader {
         }
         let n = buf.len().min(self.current.len());
         buf[..n].copy_from_slice(&self.current.split_to(n));
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        self.read.fetch_add(n as u64);
         Ok(n)
     }
 }

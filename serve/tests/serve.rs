@@ -12,8 +12,10 @@ mod limits;
 #[path = "serve/routing.rs"]
 mod routing;
 // The control plane (store, API, crash tests): tests/control/, owned by the control-plane work.
+#[cfg(feature = "control")]
 mod control;
 // Several nodes on a shared PostgreSQL, and the store suite both backends pass: tests/postgres/.
+#[cfg(feature = "control")]
 mod postgres;
 
 use std::io::{Read, Write};

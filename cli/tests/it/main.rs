@@ -9,7 +9,7 @@ mod net_support;
 
 mod ca_file;
 mod cli;
-#[cfg(feature = "serve")]
+#[cfg(feature = "control")]
 mod control_walkthrough;
 mod wasi;
 

@@ -5,7 +5,6 @@
 
 use super::backlog::Backlog;
 use super::{RunRecord, Store};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -22,7 +21,7 @@ enum Msg {
 pub struct RecordBatcher {
     tx: Option<SyncSender<Msg>>,
     thread: Option<JoinHandle<()>>,
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<crate::count::Count>,
 }
 
 /// Called after each batch is written (e.g. to wake `logs?follow=1` readers).
@@ -37,7 +36,7 @@ impl RecordBatcher {
     /// Starts the writer: a batch is written when it is full or `interval` after its first record.
     pub fn start(store: Arc<dyn Store>, interval: Duration, on_written: OnWritten) -> Self {
         let (tx, rx) = mpsc::sync_channel(Self::CAPACITY);
-        let dropped = Arc::new(AtomicU64::new(0));
+        let dropped = Arc::new(crate::count::Count::new(0));
         let backlog_dropped = dropped.clone();
         let thread = std::thread::Builder::new()
             .name("tern-records".into())
@@ -56,7 +55,7 @@ impl RecordBatcher {
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             tx.try_send(Msg::Record(Box::new(record)))
         {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1);
         }
     }
 
@@ -86,7 +85,7 @@ impl RecordBatcher {
     /// Records dropped because the writer fell behind, or the store was unavailable for so long
     /// that the backlog was full.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped.load()
     }
 }
 
@@ -105,7 +104,7 @@ fn write_loop(
     rx: Receiver<Msg>,
     interval: Duration,
     on_written: OnWritten,
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<crate::count::Count>,
 ) {
     let mut batch: Vec<RunRecord> = Vec::new();
     let mut deadline: Option<Instant> = None;
@@ -135,7 +134,7 @@ fn write_loop(
                 }
             }
         }
-        dropped.fetch_add(backlog.keep(batch.drain(..)), Ordering::Relaxed);
+        dropped.fetch_add(backlog.keep(batch.drain(..)));
         if (force && !tried) || backlog.due(Instant::now()) {
             let waiting = backlog.len();
             if backlog
