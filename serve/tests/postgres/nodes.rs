@@ -348,12 +348,8 @@ fn shell(command: &str) {
 
 #[test]
 fn postgres_losing_the_database_keeps_serving_and_reports_not_ready() {
-    let (Ok(stop), Ok(start)) = (
-        std::env::var("TERN_TEST_PG_STOP"),
-        std::env::var("TERN_TEST_PG_START"),
-    ) else {
-        eprintln!("skipped: TERN_TEST_PG_STOP/START not set (serve/tests/pg/run.sh sets them)");
-        return;
+    let Some(pg) = pg_control() else {
+        return skipped_without_pg_control();
     };
     let Some((_db, token, nodes)) = cluster() else {
         return;
@@ -367,8 +363,8 @@ fn postgres_losing_the_database_keeps_serving_and_reports_not_ready() {
         Duration::from_secs(5),
     );
 
-    shell(&stop);
-    let restart = scopeguard(start.clone());
+    shell(&pg.stop);
+    let restart = scopeguard(pg.start.clone());
     let t = Instant::now();
     for node in &nodes {
         while readyz(node) != 503 {
