@@ -11,6 +11,7 @@
 //! [`CONNECT_TIMEOUT`], a call by its caller's deadline (5 s; blobs 30 s) even when the database
 //! hangs without closing the connection, and each statement on the server by `statement_timeout`.
 
+use super::blobs::{check_address, check_content};
 use super::postgres_conn::{Connection, CALL_TIMEOUT};
 use super::postgres_schema;
 use super::rows::{
@@ -291,15 +292,7 @@ impl Store for PostgresStore {
     }
 
     fn get_blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
-        if sha256.len() != 64
-            || !sha256
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err(StoreError::Invalid(format!(
-                "blob address {sha256:?}: not a sha256"
-            )));
-        }
+        check_address(sha256)?;
         let key = sha256.to_string();
         let bytes: Vec<u8> = self
             .conn
@@ -308,11 +301,7 @@ impl Store for PostgresStore {
             })?
             .ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?
             .try_get(0)?;
-        if sha256_hex(&bytes) != sha256 {
-            return Err(StoreError::Corrupt(format!(
-                "blob {sha256} does not match its hash"
-            )));
-        }
+        check_content(sha256, &bytes)?;
         Ok(bytes)
     }
 
