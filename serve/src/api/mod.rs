@@ -83,11 +83,13 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// Opens the control plane on a store: requeues async runs a crash interrupted, makes every
     /// handler's live version live in `backend`, and starts the record writer and the async
-    /// workers (`async_workers` threads). Returns the handlers that could not be loaded, with why.
+    /// workers (`async_workers` threads); the writer counts the records it drops in
+    /// `records_dropped`. Returns the handlers that could not be loaded, with why.
     pub fn start(
         store: Arc<dyn Store>,
         backend: Arc<dyn Backend>,
         async_workers: usize,
+        records_dropped: crate::metrics::Counter64,
     ) -> Result<(Arc<Self>, Vec<String>), StoreError> {
         store.recover_jobs()?;
         // Age limits apply to handlers that get no new records too.
@@ -101,6 +103,7 @@ impl ControlPlane {
             Box::new(move || {
                 notify.send_modify(|n| *n += 1);
             }),
+            records_dropped,
         );
         let plane = Arc::new(ControlPlane {
             queue: queue::Queue::default(),

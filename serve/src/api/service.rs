@@ -121,8 +121,13 @@ pub fn attach_store(
         running.state().clone(),
         base.to_path_buf(),
     ));
-    let (plane, problems) = ControlPlane::start(store, backend.clone(), ASYNC_WORKERS)
-        .map_err(|e| Error::new(e.to_string()))?;
+    let (plane, problems) = ControlPlane::start(
+        store,
+        backend.clone(),
+        ASYNC_WORKERS,
+        running.state().metrics.records_dropped().clone(),
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
     for p in problems {
         eprintln!("tern serve: not serving {p}");
     }

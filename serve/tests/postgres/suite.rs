@@ -256,6 +256,7 @@ fn batcher_writes_on_flush_and_drop(store: Arc<dyn Store>) {
         Box::new(move || {
             w.fetch_add(1, Ordering::SeqCst);
         }),
+        Default::default(),
     );
     for i in 0..10 {
         batcher.push(record(&format!("r{i}"), "h", now_ms()));
