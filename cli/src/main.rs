@@ -59,6 +59,25 @@ enum RunOnlyCommand {
     Run(run::RunArgs),
 }
 
+/// The client verbs (`client::ClientCommand`), which talk to a control plane. A build without one
+/// (a board's) still knows their names, to say what it lacks instead of "unrecognized subcommand";
+/// a test checks the list against the verbs of a build with them.
+const CONTROL_PLANE_VERBS: &[&str] = &[
+    "login", "whoami", "handler", "logs", "invoke", "namegen", "token",
+];
+
+/// Exit status of a usage error, as clap's.
+const EXIT_USAGE: u8 = 2;
+
+/// What a build without the control plane says to one of its verbs, or `None` for another command.
+fn without_control_plane(command: &std::ffi::OsStr) -> Option<String> {
+    let verb = CONTROL_PLANE_VERBS.iter().find(|v| command == **v)?;
+    Some(format!(
+        "`tern {verb}`: this build of tern has no control plane (it was built without the cargo \
+         feature `control`, as board builds are); run the client verbs from a full build"
+    ))
+}
+
 /// Parses the command line (on a usage error, or for help, clap prints and exits); `None` for
 /// `tern --version` or `tern -V` alone. Those and `tern run …` take short ways that build no parser
 /// for the other commands (BENCHMARKS.md, issue 17: start-up); everything else goes through [`Cli`].
@@ -69,6 +88,13 @@ fn parse() -> Option<Command> {
         (Some(command), _) if command == "run" => {
             let RunOnlyCommand::Run(args) = RunOnly::parse().command;
             Some(Command::Run(args))
+        }
+        (Some(command), _) if !cfg!(feature = "control") => {
+            if let Some(message) = without_control_plane(&command) {
+                report(&message);
+                std::process::exit(EXIT_USAGE.into());
+            }
+            Some(Cli::parse().command)
         }
         _ => Some(Cli::parse().command),
     }
@@ -170,6 +196,27 @@ mod tests {
             assert_eq!(e.exit_code(), 0);
             assert_eq!(e.render().to_string(), version_line());
         }
+    }
+
+    /// The names a build without the control plane refuses are the verbs of a build with it.
+    #[cfg(feature = "control")]
+    #[test]
+    fn the_control_plane_verbs_are_the_client_commands() {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .filter(|name| name != "run" && name != "serve")
+            .collect();
+        assert_eq!(names, CONTROL_PLANE_VERBS);
+    }
+
+    #[test]
+    fn a_control_plane_verb_is_named_as_missing_from_the_build() {
+        let message = without_control_plane("login".as_ref()).expect("login is a client verb");
+        assert!(message.starts_with("`tern login`: "), "{message}");
+        assert!(message.contains("no control plane"), "{message}");
+        assert_eq!(without_control_plane("serve".as_ref()), None);
+        assert_eq!(without_control_plane("logins".as_ref()), None);
     }
 
     #[test]

@@ -59,7 +59,9 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
-    /// Time in-flight requests get to finish after SIGTERM/SIGINT.
+    /// Time in-flight requests get to finish after SIGTERM/SIGINT. With the control plane, the
+    /// last write of invocation records gets what is left of it (at least 1 s) to try again while
+    /// the store is unavailable.
     pub shutdown_grace: Duration,
     /// Format of invocation records on stderr.
     pub log_format: LogFormat,

@@ -14,7 +14,7 @@ use crate::count::Count;
 use crate::records::InvocationRecord;
 
 /// A counter that does not wrap at 2^32 on 32-bit targets.
-type Counter64 = Counter<u64, Count>;
+pub type Counter64 = Counter<u64, Count>;
 
 /// A gauge of runs or queued requests: bounded by the worker count and queue depths, far below 2^31,
 /// and an `AtomicI32` on every target.
@@ -55,6 +55,9 @@ pub struct Metrics {
     failures: Family<EndLabels, Counter64>,
     fuel: Family<HandlerLabel, Counter64>,
     denials: Family<HandlerLabel, Counter64>,
+    /// Invocation records the control plane's record writer dropped (it counts them).
+    #[cfg(feature = "control")]
+    records_dropped: Counter64,
 }
 
 impl Default for Metrics {
@@ -71,6 +74,8 @@ impl Default for Metrics {
             failures: Family::default(),
             fuel: Family::default(),
             denials: Family::default(),
+            #[cfg(feature = "control")]
+            records_dropped: Counter64::default(),
         };
         registry.register(
             "requests",
@@ -104,6 +109,13 @@ impl Default for Metrics {
             "denials",
             "Capability requests the policy denied",
             m.denials.clone(),
+        );
+        #[cfg(feature = "control")]
+        registry.register(
+            "records_dropped",
+            "Invocation records not stored: the record writer fell behind, or the store was \
+             unavailable until the records waiting for it passed their bound",
+            m.records_dropped.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -152,6 +164,12 @@ impl Metrics {
                 handler: handler.to_owned(),
             })
             .set(i32::try_from(n).unwrap_or(i32::MAX));
+    }
+
+    /// The counter of dropped invocation records, for the control plane's record writer.
+    #[cfg(feature = "control")]
+    pub fn records_dropped(&self) -> &Counter64 {
+        &self.records_dropped
     }
 
     /// The text exposition.

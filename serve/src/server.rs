@@ -55,6 +55,8 @@ pub struct State {
     sinks: RwLock<Vec<Arc<dyn RecordSink>>>,
     /// Handlers are loaded.
     pub ready: AtomicBool,
+    /// When the listener stopped accepting (a shutdown began): the shutdown grace counts from here.
+    pub stopping_since: std::sync::OnceLock<Instant>,
     /// 404 debug lines.
     pub debug: bool,
     run_prefix: String,
@@ -169,6 +171,7 @@ pub fn start(config: ServeConfig, options: Options) -> Result<Running, Error> {
         ring,
         sinks: RwLock::new(sinks),
         ready: AtomicBool::new(true),
+        stopping_since: Default::default(),
         debug: options.debug,
         run_prefix: run_prefix(),
         runs: Count::new(0),
@@ -395,6 +398,7 @@ async fn serve(
     }
     drop(listener);
     state.ready.store(false, Ordering::Release);
+    let _ = state.stopping_since.set(Instant::now());
     // Let in-flight requests finish, up to the grace period.
     let deadline = tokio::time::Instant::now() + settings.shutdown_grace;
     while open.load(Ordering::Acquire) > 0 {

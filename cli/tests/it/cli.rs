@@ -1,4 +1,6 @@
 //! `tern run` as a user runs it: the real binary, real files, real pipes.
+// The guests are .wat files: a build without .wat support (`--no-default-features`) refuses them.
+#![cfg(feature = "wat")]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

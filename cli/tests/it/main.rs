@@ -12,6 +12,8 @@ mod cli;
 #[cfg(feature = "control")]
 mod control_walkthrough;
 mod wasi;
+#[cfg(not(feature = "control"))]
+mod without_control;
 
 /// The path of the built `tern` binary.
 pub fn tern_bin() -> &'static str {

@@ -2,6 +2,8 @@
 //! `tern` binary with `--dir` preopens on temp directories, compared with expected output; escape
 //! attempts checked against the host files; and a differential run under Node's `node:wasi`. The
 //! in-process WASI tests (.wat guests) are in runtime/tests/it/wasi.rs.
+// Its guests include .wat files, run with --dir.
+#![cfg(all(feature = "wat", feature = "wasi"))]
 
 use std::collections::BTreeMap;
 use std::io::Write;

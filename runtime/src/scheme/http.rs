@@ -546,7 +546,7 @@ struct InterruptibleTcp {
 }
 
 impl<In: Transport> Connector<In> for InterruptibleTcp {
-    type Out = Either<In, TcpTransport>;
+    type Out = Either<In, StreamTransport<Arc<TcpStream>>>;
 
     fn connect(
         &self,
@@ -577,7 +577,7 @@ impl<In: Transport> Connector<In> for InterruptibleTcp {
                         details.config.input_buffer_size(),
                         details.config.output_buffer_size(),
                     );
-                    return Ok(Some(Either::B(TcpTransport { stream, buffers })));
+                    return Ok(Some(Either::B(StreamTransport { stream, buffers })));
                 }
                 Err(e) => last = Some(e),
             }
@@ -589,23 +589,111 @@ impl<In: Transport> Connector<In> for InterruptibleTcp {
     }
 }
 
-/// A plain TCP connection as ureq's exchanges use it.
-#[derive(Debug)]
-struct TcpTransport {
-    /// Shared (weakly) with ureq's shutdown, which may shut it down while it is in use.
-    stream: Arc<TcpStream>,
+/// A byte stream under one of ureq's connections: what a plain and a TLS connection do
+/// differently (where a timeout goes, how a pooled connection is known to be open);
+/// [`StreamTransport`] does the rest for both.
+trait TimedStream: Send + Sync + 'static {
+    /// The stream is TLS: ureq does not put it in TLS again.
+    const TLS: bool;
+
+    /// Makes the next reads (or, with `write`, writes) give up at `timeout`; returns the reason to
+    /// report if they do, or the timeout error if it has passed already.
+    fn set_timeout(
+        &mut self,
+        timeout: NextTimeout,
+        write: bool,
+    ) -> std::result::Result<ureq::Timeout, ureq::Error>;
+
+    /// Reads what has arrived, waiting until something has (or the timeout).
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Writes all of `bytes`.
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()>;
+
+    /// A pooled connection is still open and has nothing unread.
+    fn is_open(&mut self) -> bool;
+}
+
+/// A plain TCP connection, shared (weakly) with ureq's shutdown, which may shut it down while it
+/// is in use. Its timeouts are the socket's.
+impl TimedStream for Arc<TcpStream> {
+    const TLS: bool = false;
+
+    fn set_timeout(
+        &mut self,
+        timeout: NextTimeout,
+        write: bool,
+    ) -> std::result::Result<ureq::Timeout, ureq::Error> {
+        // ureq's per-read and per-write caps apply at the transport that does the I/O: this one.
+        let timeout = if write {
+            timeout.for_write()
+        } else {
+            timeout.for_read()
+        };
+        // `None` never happens; a zero timeout has passed.
+        if !timeout.after.is_not_happening() && timeout.after.is_zero() {
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
+        let after = timeout.not_zero().map(|t| *t);
+        if write {
+            self.set_write_timeout(after)?;
+        } else {
+            self.set_read_timeout(after)?;
+        }
+        Ok(timeout.reason)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&**self).read(buf)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (&**self).write_all(bytes)
+    }
+
+    fn is_open(&mut self) -> bool {
+        // A pooled connection is reusable if it has nothing to read and has not been closed: a
+        // non-blocking peek then has nothing to return yet.
+        if self.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let open = matches!(
+            self.peek(&mut [0u8; 1]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        );
+        self.set_nonblocking(false).is_ok() && open
+    }
+}
+
+/// A connection as ureq's exchanges use it: a [`TimedStream`] and ureq's buffers.
+struct StreamTransport<S> {
+    stream: S,
     buffers: LazyBuffers,
 }
 
-/// A ureq timeout as a socket timeout: `None` never happens; a zero one has passed.
-fn socket_timeout(timeout: NextTimeout) -> std::result::Result<Option<Duration>, ureq::Error> {
-    if !timeout.after.is_not_happening() && timeout.after.is_zero() {
-        return Err(ureq::Error::Timeout(timeout.reason));
+impl<S> std::fmt::Debug for StreamTransport<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamTransport").finish_non_exhaustive()
     }
-    Ok(timeout.not_zero().map(|t| *t))
 }
 
-impl Transport for TcpTransport {
+/// An I/O error of a stream as ureq's error: a timeout with `reason` (the socket's timeout, or
+/// ureq's own error from below a TLS stream, unwrapped), anything else as it is.
+fn stream_error(e: io::Error, reason: ureq::Timeout) -> ureq::Error {
+    match ureq::Error::from(e) {
+        ureq::Error::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            ureq::Error::Timeout(reason)
+        }
+        other => other,
+    }
+}
+
+impl<S: TimedStream> Transport for StreamTransport<S> {
     fn buffers(&mut self) -> &mut dyn Buffers {
         &mut self.buffers
     }
@@ -615,35 +703,20 @@ impl Transport for TcpTransport {
         amount: usize,
         timeout: NextTimeout,
     ) -> std::result::Result<(), ureq::Error> {
-        let timeout = timeout.for_write();
-        self.stream.set_write_timeout(socket_timeout(timeout)?)?;
+        let reason = self.stream.set_timeout(timeout, true)?;
         let output = &self.buffers.output()[..amount];
-        (&*self.stream)
+        self.stream
             .write_all(output)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                    ureq::Error::Timeout(timeout.reason)
-                }
-                _ => e.into(),
-            })
+            .map_err(|e| stream_error(e, reason))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
-        let timeout = timeout.for_read();
-        self.stream.set_read_timeout(socket_timeout(timeout)?)?;
+        let reason = self.stream.set_timeout(timeout, false)?;
         let input = self.buffers.input_append_buf();
         let n = loop {
-            match (&*self.stream).read(input) {
+            match self.stream.read(input) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-                    ) =>
-                {
-                    return Err(ureq::Error::Timeout(timeout.reason))
-                }
-                other => break other?,
+                other => break other.map_err(|e| stream_error(e, reason))?,
             }
         };
         self.buffers.input_appended(n);
@@ -651,16 +724,11 @@ impl Transport for TcpTransport {
     }
 
     fn is_open(&mut self) -> bool {
-        // A pooled connection is reusable if it has nothing to read and has not been closed: a
-        // non-blocking peek then has nothing to return yet.
-        if self.stream.set_nonblocking(true).is_err() {
-            return false;
-        }
-        let open = matches!(
-            self.stream.peek(&mut [0u8; 1]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock
-        );
-        self.stream.set_nonblocking(false).is_ok() && open
+        self.stream.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        S::TLS
     }
 }
 
@@ -673,7 +741,7 @@ struct PolicyTls {
 }
 
 impl<In: Transport> Connector<In> for PolicyTls {
-    type Out = Either<In, TlsTransport>;
+    type Out = Either<In, StreamTransport<StreamOwned<ClientConnection, TransportAdapter>>>;
 
     fn connect(
         &self,
@@ -704,55 +772,37 @@ impl<In: Transport> Connector<In> for PolicyTls {
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
-        Ok(Some(Either::B(TlsTransport {
-            buffers,
+        Ok(Some(Either::B(StreamTransport {
             stream: StreamOwned::new(conn, sock),
+            buffers,
         })))
     }
 }
 
-/// A connection in TLS, as ureq's exchanges use it.
-struct TlsTransport {
-    buffers: LazyBuffers,
-    stream: StreamOwned<ClientConnection, TransportAdapter>,
-}
+/// A connection in TLS over ureq's transport below it, whose timeouts are set through the
+/// adapter (the transport below applies ureq's per-read and per-write caps).
+impl TimedStream for StreamOwned<ClientConnection, TransportAdapter> {
+    const TLS: bool = true;
 
-impl std::fmt::Debug for TlsTransport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsTransport").finish_non_exhaustive()
-    }
-}
-
-impl Transport for TlsTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(
+    fn set_timeout(
         &mut self,
-        amount: usize,
         timeout: NextTimeout,
-    ) -> std::result::Result<(), ureq::Error> {
-        self.stream.sock.set_timeout(timeout);
-        let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
-        Ok(())
+        _write: bool,
+    ) -> std::result::Result<ureq::Timeout, ureq::Error> {
+        self.sock.set_timeout(timeout);
+        Ok(timeout.reason)
     }
 
-    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
-        self.stream.sock.set_timeout(timeout);
-        let input = self.buffers.input_append_buf();
-        let n = self.stream.read(input)?;
-        self.buffers.input_appended(n);
-        Ok(n > 0)
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        Write::write_all(self, bytes)
     }
 
     fn is_open(&mut self) -> bool {
-        self.stream.sock.get_mut().is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        true
+        self.sock.get_mut().is_open()
     }
 }
 

@@ -42,7 +42,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
@@ -62,8 +62,16 @@ const MAX_CONNECTIONS: usize = 64;
 /// How often invocation records are written in one batch.
 const RECORD_INTERVAL: Duration = Duration::from_millis(200);
 
-/// How long the last write of records tries at shutdown when the store is unavailable.
-const FINAL_FLUSH: Duration = Duration::from_secs(5);
+/// The least time the last write of records at shutdown gets to try again when the store is
+/// unavailable, however little of the shutdown grace is left.
+const MIN_FINAL_FLUSH: Duration = Duration::from_secs(1);
+
+/// Until when the last write of records at shutdown tries again when the store is unavailable: the
+/// end of the shutdown `grace` counted from when the shutdown `began`, but at least
+/// [`MIN_FINAL_FLUSH`] after `now`.
+pub fn final_flush_deadline(began: Instant, grace: Duration, now: Instant) -> Instant {
+    (began + grace).max(now + MIN_FINAL_FLUSH)
+}
 
 /// The control plane: the store, the server it drives, the record writer and the async workers.
 pub struct ControlPlane {
@@ -83,11 +91,13 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// Opens the control plane on a store: requeues async runs a crash interrupted, makes every
     /// handler's live version live in `backend`, and starts the record writer and the async
-    /// workers (`async_workers` threads). Returns the handlers that could not be loaded, with why.
+    /// workers (`async_workers` threads); the writer counts the records it drops in
+    /// `records_dropped`. Returns the handlers that could not be loaded, with why.
     pub fn start(
         store: Arc<dyn Store>,
         backend: Arc<dyn Backend>,
         async_workers: usize,
+        records_dropped: crate::metrics::Counter64,
     ) -> Result<(Arc<Self>, Vec<String>), StoreError> {
         store.recover_jobs()?;
         // Age limits apply to handlers that get no new records too.
@@ -101,6 +111,7 @@ impl ControlPlane {
             Box::new(move || {
                 notify.send_modify(|n| *n += 1);
             }),
+            records_dropped,
         );
         let plane = Arc::new(ControlPlane {
             queue: queue::Queue::default(),
@@ -158,8 +169,14 @@ impl ControlPlane {
     }
 
     /// Serves the API on `listener` until `shutdown` completes; then stops the async workers
-    /// (a run in progress finishes and is recorded) and writes the pending records.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    /// (a run in progress finishes and is recorded) and writes the pending records, trying again
+    /// until the instant `flush_until` gives then if the store is unavailable.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        flush_until: impl FnOnce() -> Instant + Send + 'static,
+    ) {
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         tokio::pin!(shutdown);
         loop {
@@ -191,9 +208,7 @@ impl ControlPlane {
         let plane = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
             plane.queue.stop();
-            plane
-                .batcher
-                .finish(std::time::Instant::now() + FINAL_FLUSH);
+            plane.batcher.finish(flush_until());
         })
         .await;
     }
@@ -330,5 +345,28 @@ impl hyper::body::Body for ChannelBody {
         self.0
             .poll_recv(cx)
             .map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_flush_gets_what_is_left_of_the_grace_and_at_least_the_minimum() {
+        let began = Instant::now();
+        let grace = Duration::from_secs(10);
+        let after = |secs| began + Duration::from_secs(secs);
+        // 3 s into the shutdown, 7 s of the grace are left.
+        assert_eq!(final_flush_deadline(began, grace, after(3)), after(10));
+        // The grace is (nearly) over: the minimum.
+        assert_eq!(
+            final_flush_deadline(began, grace, after(12)),
+            after(12) + MIN_FINAL_FLUSH
+        );
+        assert_eq!(
+            final_flush_deadline(began, grace, after(10)),
+            after(10) + MIN_FINAL_FLUSH
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::Error;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Threads running async invocations (each run also takes a worker of the server's pool).
 const ASYNC_WORKERS: usize = 2;
@@ -121,13 +122,25 @@ pub fn attach_store(
         running.state().clone(),
         base.to_path_buf(),
     ));
-    let (plane, problems) = ControlPlane::start(store, backend.clone(), ASYNC_WORKERS)
-        .map_err(|e| Error::new(e.to_string()))?;
+    let (plane, problems) = ControlPlane::start(
+        store,
+        backend.clone(),
+        ASYNC_WORKERS,
+        running.state().metrics.records_dropped().clone(),
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
     for p in problems {
         eprintln!("tern serve: not serving {p}");
     }
     running.add_sink(Arc::new(StoreSink::new(&plane, &backend)));
     let api = plane.clone();
+    let state = running.state().clone();
+    // The last write of records gets what is left of the handler server's shutdown grace.
+    let flush_until = move || {
+        let now = Instant::now();
+        let began = state.stopping_since.get().copied().unwrap_or(now);
+        super::final_flush_deadline(began, state.settings.shutdown_grace, now)
+    };
     let serving = server::bind(api_listen, &API_LISTENER)?.serve(
         move |listener, _, mut stop| async move {
             let stopped = async move {
@@ -137,7 +150,7 @@ pub fn attach_store(
                     }
                 }
             };
-            api.serve(listener, stopped).await;
+            api.serve(listener, stopped, flush_until).await;
         },
     )?;
     Ok(Attached { plane, serving })

@@ -163,11 +163,12 @@ fn json_len(v: &serde_json::Value) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::RunKind;
 
-    fn record(id: usize, log_bytes: usize) -> RunRecord {
+    /// Record `r{id}` of handler `h`, with `log_bytes` of logs.
+    pub(in crate::store) fn record(id: usize, log_bytes: usize) -> RunRecord {
         RunRecord {
             seq: 0,
             id: format!("r{id}"),

@@ -5,6 +5,7 @@
 
 use super::backlog::Backlog;
 use super::{RunRecord, Store};
+use crate::metrics::Counter64;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -21,7 +22,7 @@ enum Msg {
 pub struct RecordBatcher {
     tx: Option<SyncSender<Msg>>,
     thread: Option<JoinHandle<()>>,
-    dropped: Arc<crate::count::Count>,
+    dropped: Counter64,
 }
 
 /// Called after each batch is written (e.g. to wake `logs?follow=1` readers).
@@ -34,9 +35,14 @@ impl RecordBatcher {
     pub const MAX_BATCH: usize = 256;
 
     /// Starts the writer: a batch is written when it is full or `interval` after its first record.
-    pub fn start(store: Arc<dyn Store>, interval: Duration, on_written: OnWritten) -> Self {
+    /// Records it drops are counted in `dropped` (the server's `tern_records_dropped_total`).
+    pub fn start(
+        store: Arc<dyn Store>,
+        interval: Duration,
+        on_written: OnWritten,
+        dropped: Counter64,
+    ) -> Self {
         let (tx, rx) = mpsc::sync_channel(Self::CAPACITY);
-        let dropped = Arc::new(crate::count::Count::new(0));
         let backlog_dropped = dropped.clone();
         let thread = std::thread::Builder::new()
             .name("tern-records".into())
@@ -55,7 +61,7 @@ impl RecordBatcher {
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             tx.try_send(Msg::Record(Box::new(record)))
         {
-            self.dropped.fetch_add(1);
+            self.dropped.inc();
         }
     }
 
@@ -85,7 +91,7 @@ impl RecordBatcher {
     /// Records dropped because the writer fell behind, or the store was unavailable for so long
     /// that the backlog was full.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load()
+        self.dropped.get()
     }
 }
 
@@ -104,7 +110,7 @@ fn write_loop(
     rx: Receiver<Msg>,
     interval: Duration,
     on_written: OnWritten,
-    dropped: Arc<crate::count::Count>,
+    dropped: Counter64,
 ) {
     let mut batch: Vec<RunRecord> = Vec::new();
     let mut deadline: Option<Instant> = None;
@@ -134,7 +140,7 @@ fn write_loop(
                 }
             }
         }
-        dropped.fetch_add(backlog.keep(batch.drain(..)));
+        dropped.inc_by(backlog.keep(batch.drain(..)));
         if (force && !tried) || backlog.due(Instant::now()) {
             let waiting = backlog.len();
             if backlog

@@ -22,6 +22,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
+/// Refuses a blob address that is not a sha256 in lower-case hex (64 digits), before it names a
+/// file or a row: every store checks addresses here, with the same message.
+pub(crate) fn check_address(sha: &str) -> Result<(), StoreError> {
+    if sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "blob address {sha:?}: not a sha256 in lower-case hex"
+    )))
+}
+
+/// Refuses the loaded bytes of blob `sha` if they do not hash to it: every store checks what it
+/// loads here, with the same message.
+pub(crate) fn check_content(sha: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let actual = sha256_hex(bytes);
+    if actual == sha {
+        return Ok(());
+    }
+    Err(StoreError::Corrupt(format!(
+        "module blob {sha} has content hashing to {actual}"
+    )))
+}
+
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{what} {}: {e}", path.display()))
 }
@@ -52,15 +75,7 @@ impl BlobDir {
     }
 
     fn path_of(&self, sha: &str) -> Result<PathBuf, StoreError> {
-        if sha.len() != 64
-            || !sha
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return Err(StoreError::Invalid(format!(
-                "{sha:?} is not a sha256 in lower-case hex"
-            )));
-        }
+        check_address(sha)?;
         Ok(self.root.join("sha256").join(&sha[..2]).join(sha))
     }
 
@@ -98,12 +113,7 @@ impl BlobDir {
             }
             Err(e) => return Err(io("reading", &path, e)),
         };
-        let actual = sha256_hex(&bytes);
-        if actual != sha {
-            return Err(StoreError::Corrupt(format!(
-                "module blob {sha} has content hashing to {actual}"
-            )));
-        }
+        check_content(sha, &bytes)?;
         Ok(bytes)
     }
 

@@ -11,7 +11,8 @@
 //! [`CONNECT_TIMEOUT`], a call by its caller's deadline (5 s; blobs 30 s) even when the database
 //! hangs without closing the connection, and each statement on the server by `statement_timeout`.
 
-use super::postgres_conn::{Connection, CALL_TIMEOUT};
+use super::blobs::{check_address, check_content};
+use super::postgres_conn::{Connection, Queries, Session, Tx, CALL_TIMEOUT};
 use super::postgres_schema;
 use super::rows::{
     handler_info, handlers_of, job, job_state, oldest_kept, retention, run_record, stored_version,
@@ -25,7 +26,7 @@ use super::{
     MAX_ATTEMPTS,
 };
 use postgres::error::SqlState;
-use postgres::{Client, Config, GenericClient, NoTls, Transaction};
+use postgres::{Client, Config, NoTls};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -99,7 +100,9 @@ impl PostgresStore {
             config,
             node: random_hex(8)?,
         };
-        store.conn.call(MIGRATE_TIMEOUT, postgres_schema::migrate)?;
+        store
+            .conn
+            .call(MIGRATE_TIMEOUT, |s| postgres_schema::migrate(s.client()))?;
         Ok(store)
     }
 
@@ -151,13 +154,13 @@ impl PostgresStore {
     /// Runs `f` on the connection within [`CALL_TIMEOUT`] (see [`Connection::call`]).
     fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Session) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.conn.call(CALL_TIMEOUT, f)
     }
 }
 
-fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreError> {
+fn insert_run(tx: &mut impl Queries, rec: &RunRecord) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO runs (id, handler, version, kind, status, ended, created_at, finished_at,
                            wall_ms, logs, detail)
@@ -182,13 +185,13 @@ fn insert_run(tx: &mut impl GenericClient, rec: &RunRecord) -> Result<(), StoreE
 
 /// Tells every node that `handler` has new records (delivered when the transaction commits; one
 /// per handler and transaction, PostgreSQL folds repeats).
-fn announce_runs(tx: &mut Transaction, handler: &str) -> Result<(), StoreError> {
+fn announce_runs(tx: &mut Tx, handler: &str) -> Result<(), StoreError> {
     tx.execute("SELECT pg_notify($1, $2)", &[&RUNS_CHANNEL, &handler])?;
     Ok(())
 }
 
 /// Counts a change of the handlers and tells every node (delivered when the transaction commits).
-fn bump_revision(tx: &mut Transaction) -> Result<(), StoreError> {
+fn bump_revision(tx: &mut Tx) -> Result<(), StoreError> {
     let value: i64 = tx
         .query_one(
             "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
@@ -203,7 +206,7 @@ fn bump_revision(tx: &mut Transaction) -> Result<(), StoreError> {
 }
 
 /// Locks a handler's row for the rest of the transaction (deploys on two nodes take turns).
-fn lock_handler(tx: &mut Transaction, name: &str) -> Result<(), StoreError> {
+fn lock_handler(tx: &mut Tx, name: &str) -> Result<(), StoreError> {
     tx.query_opt(
         "SELECT name FROM handlers WHERE name = $1 FOR UPDATE",
         &[&name],
@@ -213,7 +216,7 @@ fn lock_handler(tx: &mut Transaction, name: &str) -> Result<(), StoreError> {
 }
 
 fn prune_handler(
-    tx: &mut Transaction,
+    tx: &mut Tx,
     handler: &str,
     keep: Retention,
     now: Millis,
@@ -232,7 +235,7 @@ fn prune_handler(
 
 /// Running jobs whose lease ran out (their node died or lost the database) go back to the queue,
 /// or fail after [`MAX_ATTEMPTS`] starts. Returns how many.
-fn reap_expired(tx: &mut Transaction) -> Result<usize, StoreError> {
+fn reap_expired(tx: &mut Tx) -> Result<usize, StoreError> {
     let expired = tx.query(
         format!(
             "SELECT id, handler, attempts, created_at FROM jobs
@@ -291,15 +294,7 @@ impl Store for PostgresStore {
     }
 
     fn get_blob(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
-        if sha256.len() != 64
-            || !sha256
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err(StoreError::Invalid(format!(
-                "blob address {sha256:?}: not a sha256"
-            )));
-        }
+        check_address(sha256)?;
         let key = sha256.to_string();
         let bytes: Vec<u8> = self
             .conn
@@ -308,11 +303,7 @@ impl Store for PostgresStore {
             })?
             .ok_or_else(|| StoreError::NotFound(format!("blob {sha256}")))?
             .try_get(0)?;
-        if sha256_hex(&bytes) != sha256 {
-            return Err(StoreError::Corrupt(format!(
-                "blob {sha256} does not match its hash"
-            )));
-        }
+        check_content(sha256, &bytes)?;
         Ok(bytes)
     }
 

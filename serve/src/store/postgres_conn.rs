@@ -12,10 +12,16 @@
 //! A call whose caller gave up before it started is skipped. One that was under way when its
 //! caller gave up may still complete once the database answers (as with any network timeout, the
 //! caller cannot know); its connection is closed afterwards, since its state is unknown.
+//!
+//! Calls get a [`Session`]: the connection with the statements prepared on it. A query given as
+//! SQL text is prepared on its first use on a connection and reused after (one round trip a
+//! query instead of two: prepare, then bind and execute).
 
 use super::StoreError;
 use crate::records::lock;
-use postgres::{Client, Config, NoTls};
+use postgres::types::ToSql;
+use postgres::{Client, Config, GenericClient, NoTls, Row, Statement, Transaction};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -24,7 +30,141 @@ use std::time::{Duration, Instant};
 /// Makes a call (or reports why it could not: no connection) and answers its caller; returns
 /// whether the connection is fit for the next call (the caller was still there to take the answer,
 /// and the call did not panic).
-type Run = Box<dyn FnOnce(Result<&mut Client, StoreError>) -> bool + Send>;
+type Run = Box<dyn FnOnce(Result<&mut Session, StoreError>) -> bool + Send>;
+
+/// The statements prepared on one connection, by their SQL text.
+#[derive(Default)]
+pub(super) struct Statements(HashMap<String, Statement>);
+
+impl Statements {
+    /// More different SQL texts than the store has: past this many, the cache starts again
+    /// rather than grow.
+    const MAX: usize = 256;
+
+    /// The statement for `sql` on `client`'s connection, prepared there on its first use.
+    fn get(
+        &mut self,
+        client: &mut impl GenericClient,
+        sql: &str,
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Queries by SQL text, each prepared once per connection: the methods of
+/// [`postgres::GenericClient`] the store uses, on a [`Session`] or a [`Tx`].
+pub(super) trait Queries {
+    /// The client (the connection, or a transaction on it).
+    type Client: GenericClient;
+
+    /// The client and the statements prepared on its connection.
+    fn parts(&mut self) -> (&mut Self::Client, &mut Statements);
+
+    /// The client, and the statement for `sql` prepared on its connection.
+    fn prepared(&mut self, sql: &str) -> Result<(&mut Self::Client, Statement), postgres::Error> {
+        let (client, statements) = self.parts();
+        let statement = statements.get(client, sql)?;
+        Ok((client, statement))
+    }
+
+    /// The rows `sql` returns.
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let (client, statement) = self.prepared(sql)?;
+        client.query(&statement, params)
+    }
+
+    /// The one row `sql` returns (an error if none or several).
+    fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error> {
+        let (client, statement) = self.prepared(sql)?;
+        client.query_one(&statement, params)
+    }
+
+    /// The row `sql` returns, if any (an error if several).
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let (client, statement) = self.prepared(sql)?;
+        client.query_opt(&statement, params)
+    }
+
+    /// Runs `sql`; returns how many rows it changed.
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        let (client, statement) = self.prepared(sql)?;
+        client.execute(&statement, params)
+    }
+}
+
+/// The store's connection as a call gets it, with the statements prepared on it.
+pub(super) struct Session {
+    client: Client,
+    statements: Statements,
+}
+
+impl Session {
+    /// The connection itself (for what is not a prepared query: the schema's migration).
+    pub(super) fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Starts a transaction, whose queries use the connection's prepared statements.
+    pub(super) fn transaction(&mut self) -> Result<Tx<'_>, postgres::Error> {
+        Ok(Tx {
+            tx: self.client.transaction()?,
+            statements: &mut self.statements,
+        })
+    }
+}
+
+impl Queries for Session {
+    type Client = Client;
+
+    fn parts(&mut self) -> (&mut Client, &mut Statements) {
+        (&mut self.client, &mut self.statements)
+    }
+}
+
+/// A transaction on a [`Session`]'s connection (rolled back if dropped before [`Tx::commit`]).
+pub(super) struct Tx<'a> {
+    tx: Transaction<'a>,
+    statements: &'a mut Statements,
+}
+
+impl Tx<'_> {
+    /// Commits the transaction.
+    pub(super) fn commit(self) -> Result<(), postgres::Error> {
+        self.tx.commit()
+    }
+}
+
+impl<'a> Queries for Tx<'a> {
+    type Client = Transaction<'a>;
+
+    fn parts(&mut self) -> (&mut Transaction<'a>, &mut Statements) {
+        (&mut self.tx, self.statements)
+    }
+}
 
 /// A store call on its way to the connection thread.
 struct Call {
@@ -59,7 +199,7 @@ impl Connection {
     pub(super) fn call<T: Send + 'static>(
         &self,
         timeout: Duration,
-        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Session) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let now = Instant::now();
         if lock(&self.busy_until).is_some_and(|until| now > until) {
@@ -110,20 +250,26 @@ fn make_calls(
     calls: Receiver<Call>,
     busy_until: &Mutex<Option<Instant>>,
 ) {
-    let mut client: Option<Client> = None;
+    // A new connection starts with no prepared statements.
+    let mut client: Option<Session> = None;
     for call in calls {
         if Instant::now() >= call.deadline {
             continue; // its caller has gone; dropping it tells nobody
         }
         *lock(busy_until) = Some(call.deadline);
-        if client.as_ref().is_none_or(Client::is_closed) {
+        if client.as_ref().is_none_or(|s| s.client.is_closed()) {
             client = None;
             let connected = config.connect(NoTls).and_then(|mut c| {
                 c.batch_execute(setup)?;
                 Ok(c)
             });
             match connected {
-                Ok(c) => client = Some(c),
+                Ok(c) => {
+                    client = Some(Session {
+                        client: c,
+                        statements: Statements::default(),
+                    })
+                }
                 Err(e) => {
                     (call.run)(Err(e.into()));
                     *lock(busy_until) = None;
@@ -135,7 +281,7 @@ fn make_calls(
         if Instant::now() < call.deadline {
             let c = client.as_mut().expect("connected above");
             let fit = (call.run)(Ok(c));
-            if !fit || c.is_closed() {
+            if !fit || c.client.is_closed() {
                 client = None;
             }
         }
@@ -166,13 +312,13 @@ mod tests {
     fn a_database_that_does_not_answer_costs_one_deadline_then_fails_at_once() {
         let (listener, config) = silent_server();
         let conn = Connection::start(config, "").unwrap();
-        let first = conn.call(Duration::from_millis(300), |c| Ok(c.is_closed()));
+        let first = conn.call(Duration::from_millis(300), |c| Ok(c.client.is_closed()));
         assert!(
             matches!(&first, Err(StoreError::Db(m)) if m.contains("did not answer")),
             "{first:?}"
         );
         // The thread still waits on the first connection: the next caller is told at once.
-        let second = conn.call(Duration::from_secs(3600), |c| Ok(c.is_closed()));
+        let second = conn.call(Duration::from_secs(3600), |c| Ok(c.client.is_closed()));
         assert!(
             matches!(&second, Err(StoreError::Db(m)) if m.contains("does not answer")),
             "{second:?}"
@@ -185,7 +331,7 @@ mod tests {
         let (listener, config) = silent_server();
         drop(listener); // nothing listens: refused
         let conn = Connection::start(config, "").unwrap();
-        let r = conn.call(Duration::from_secs(3600), |c| Ok(c.is_closed()));
+        let r = conn.call(Duration::from_secs(3600), |c| Ok(c.client.is_closed()));
         assert!(
             matches!(&r, Err(StoreError::Db(m)) if !m.contains("answer")),
             "{r:?}"

@@ -4,6 +4,8 @@
 //! serve/tests/pg/run.sh.
 
 use super::*;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -29,6 +31,44 @@ fn data_dir_is_private() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o700);
+}
+
+/// Records the store keeps refusing wait in the backlog up to its bound; the writer counts the
+/// ones past it in the server's `tern_records_dropped_total`.
+#[test]
+fn records_dropped_past_the_backlog_are_counted_in_the_metrics() {
+    let (dir, store) = open();
+    // Every write of records is refused, as by a store that is down.
+    rusqlite::Connection::open(dir.path().join("data/tern.db"))
+        .unwrap()
+        .execute_batch("DROP TABLE runs")
+        .unwrap();
+    let metrics = crate::metrics::Metrics::default();
+    assert!(metrics
+        .render()
+        .contains("\ntern_records_dropped_total 0\n"));
+    let batcher = RecordBatcher::start(
+        Arc::new(store),
+        Duration::from_secs(3600),
+        Box::new(|| {}),
+        metrics.records_dropped().clone(),
+    );
+    // The channel holds RecordBatcher::CAPACITY records, the backlog Backlog::MAX_RECORDS (as
+    // many): whichever drops them, the records past that many are counted, once each.
+    assert_eq!(
+        RecordBatcher::CAPACITY,
+        super::backlog::Backlog::MAX_RECORDS
+    );
+    let past = 10;
+    (0..super::backlog::Backlog::MAX_RECORDS + past)
+        .for_each(|i| batcher.push(super::backlog::tests::record(i, 0)));
+    batcher.flush();
+    let text = metrics.render();
+    assert!(
+        text.contains(&format!("\ntern_records_dropped_total {past}\n")),
+        "{text}"
+    );
+    assert_eq!(batcher.dropped(), past as u64);
 }
 
 #[test]

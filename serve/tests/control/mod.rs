@@ -285,6 +285,12 @@ fn deploy_serve_new_version_rollback_logs_delete() {
     let r = get(node.http, "/hello/x");
     assert_eq!((r.status, r.body.as_str()), (200, "v1"));
     let first_run = r.run_id.expect("a run id");
+    // The node's metrics count the invocation records its writer dropped (none here).
+    let metrics = get(node.http, "/metrics").body;
+    assert!(
+        metrics.contains("\ntern_records_dropped_total 0\n"),
+        "{metrics}"
+    );
 
     // A new version without a config keeps the routes.
     let v2 = deploy(node.api, t, "hello", &responder("v2"), None);
