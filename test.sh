@@ -45,6 +45,8 @@ done
 runtime/tests/wasi/c/run.sh ./target/release/tern
 # SQLite's amalgamation built for WASI: functions far larger than a fuel slice, 20,000 rows in memory.
 runtime/tests/wasi/c/sqlite.sh ./target/release/tern
+# ripgrep 14.1.1 built for WASI (cargo install, ~2.5 min, cached in target/): 26 searches as native ripgrep prints them.
+runtime/tests/release/ripgrep.sh ./target/release/tern
 echo "wasi ok"
 # --- end WASI
 

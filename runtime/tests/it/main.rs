@@ -18,3 +18,5 @@ mod schemes;
 mod spec;
 #[cfg(feature = "wasi")]
 mod wasi;
+#[cfg(feature = "wasi")]
+mod wasi_testsuite;

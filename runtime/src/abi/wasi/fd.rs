@@ -42,9 +42,11 @@ pub(super) mod rights {
     pub const PATH_UNLINK_FILE: u64 = 1 << 26;
     pub const POLL_FD_READWRITE: u64 = 1 << 27;
 
-    /// What a preopened directory reports: the set wasmtime hard-codes, which userlands expect,
-    /// and PATH_FILESTAT_SET_SIZE, which a truncating `path_open` needs (tern checks it).
-    pub const PREOPEN_BASE: u64 = PATH_FILESTAT_SET_SIZE
+    /// The most a directory handle has, preopened or opened with `path_open`: the set wasmtime
+    /// hard-codes for directories, which userlands expect, and PATH_FILESTAT_SET_SIZE, which a
+    /// truncating `path_open` needs (tern checks it). No FD_READ, FD_SEEK and the like, whatever
+    /// `path_open` asked for (the WASI test suite's directory_seek checks FD_SEEK is not there).
+    pub const DIRECTORY_BASE: u64 = PATH_FILESTAT_SET_SIZE
         | PATH_CREATE_DIRECTORY
         | PATH_CREATE_FILE
         | PATH_LINK_SOURCE
@@ -61,9 +63,8 @@ pub(super) mod rights {
         | PATH_FILESTAT_SET_TIMES
         | FD_FILESTAT_GET
         | FD_FILESTAT_SET_TIMES;
-    /// What files and directories opened under a preopen may get.
-    pub const PREOPEN_INHERITING: u64 = PREOPEN_BASE
-        | FD_DATASYNC
+    /// The most a file handle has: wasmtime's set for files (no PATH_* or FD_READDIR).
+    pub const FILE_BASE: u64 = FD_DATASYNC
         | FD_READ
         | FD_SEEK
         | FD_FDSTAT_SET_FLAGS
@@ -76,6 +77,8 @@ pub(super) mod rights {
         | FD_FILESTAT_SET_SIZE
         | FD_FILESTAT_SET_TIMES
         | POLL_FD_READWRITE;
+    /// What files and directories opened under a preopen may get.
+    pub const PREOPEN_INHERITING: u64 = DIRECTORY_BASE | FILE_BASE;
 }
 
 /// `fdflags` bits.
@@ -491,8 +494,9 @@ fn iovec(mem: &[u8], iovs: u32, i: u32) -> R<(u32, u32)> {
     Ok((ptr, len))
 }
 
-/// The rights handle `fd` has as the guest sees them: a file's or directory's own (a preopen has at
-/// most wasmtime's preopen sets), a stream's what it supports.
+/// The rights handle `fd` has as the guest sees them: a file's or directory's own, within what its
+/// kind can have (`path_open` asks before it knows what it opens; a preopen passes on at most
+/// wasmtime's set), a stream's what it supports.
 pub(super) fn rights_of(p: &mut Process, fd: i32) -> R<Rights> {
     let stream = match p.url_of(fd) {
         None => return Err(errno::BADF),
@@ -501,15 +505,24 @@ pub(super) fn rights_of(p: &mut Process, fd: i32) -> R<Rights> {
         Some(_) => rights::FD_READ | rights::FD_WRITE | rights::POLL_FD_READWRITE,
     };
     Ok(match node(p, fd)? {
-        Some(Node::Dir(d)) if d.preopen_name().is_some() => {
+        Some(Node::Dir(d)) => {
             let r = d.rights();
+            let inheriting = match d.preopen_name() {
+                Some(_) => r.inheriting & rights::PREOPEN_INHERITING,
+                None => r.inheriting,
+            };
             Rights {
-                base: r.base & rights::PREOPEN_BASE,
-                inheriting: r.inheriting & rights::PREOPEN_INHERITING,
+                base: r.base & rights::DIRECTORY_BASE,
+                inheriting,
             }
         }
-        Some(Node::Dir(d)) => d.rights(),
-        Some(Node::File(f)) => f.rights(),
+        Some(Node::File(f)) => {
+            let r = f.rights();
+            Rights {
+                base: r.base & rights::FILE_BASE,
+                inheriting: r.inheriting,
+            }
+        }
         None => Rights {
             base: stream,
             inheriting: stream,
