@@ -37,7 +37,9 @@ for triple in "${targets[@]}"; do
             [ "$variant" = minimal ] && flags=(--no-default-features)
             echo "--- $triple $variant ($profile)"
             start=$SECONDS
-            cargo build --quiet -p tern-cli --bin tern --profile "$profile" --target "$triple" "${flags[@]}"
+            # wasmi at "s" on the boards (their size goals); the x86_64 release has it at 3 (Cargo.toml).
+            cargo build --quiet -p tern-cli --bin tern --profile "$profile" --target "$triple" "${flags[@]}" \
+                --config "profile.$profile.package.wasmi.opt-level=\"s\""
             name=tern
             [ "$variant" = minimal ] && name=tern-minimal
             # Both variants build to the same path; keep each under its own name.
