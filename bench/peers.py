@@ -21,9 +21,13 @@ WORKLOADS = [
     ("clock", "1M clock_time_get (host-call cost)"),
     ("writes", "200k 16-byte writes to /dev/null"),
 ]
-# WORKLOADS=hello bench/peers.sh: only the named workloads (comma-separated).
+# WORKLOADS=hello bench/peers.sh: only the named workloads (separated by commas or spaces).
 if os.environ.get("WORKLOADS"):
-    WORKLOADS = [w for w in WORKLOADS if w[0] in os.environ["WORKLOADS"].split(",")]
+    chosen = os.environ["WORKLOADS"].replace(",", " ").split()
+    unknown = set(chosen) - {w[0] for w in WORKLOADS}
+    if unknown:
+        sys.exit(f"peers.py: unknown workloads {sorted(unknown)} (hello fib sha clock writes)")
+    WORKLOADS = [w for w in WORKLOADS if w[0] in chosen]
 
 
 def run_once(argv, capture=False):
@@ -95,6 +99,8 @@ def main():
             _, _, code, out = run_once(argv + [module], capture=True)
             if code != 0:
                 sys.exit(f"peers.py: {name} {workload}: exit status {code}")
+            # wasmi_cli --fuel adds a line of its own ("fuel consumed: N, fuel remaining: M").
+            out = b"".join(l for l in out.splitlines(True) if not l.startswith(b"fuel consumed: "))
             outputs[name] = out if workload != "writes" else len(out)
         if workload not in ("clock",) and len(set(map(repr, outputs.values()))) != 1:
             sys.exit(f"peers.py: {workload}: the runtimes disagree: {outputs}")

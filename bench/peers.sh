@@ -5,6 +5,7 @@
 #
 #   bench/peers.sh                 # RUNS=10 rounds
 #   RUNS=30 PEERS="wasm3 wasmi" bench/peers.sh
+#   RUNS=10 PEERS="wasmi wasmi-fuel" WORKLOADS=fib,sha bench/peers.sh   # compute, with and without fuel
 #   WORKLOADS=hello RUNS=200 PEERS=wasm3 bench/peers.sh   # start-up only
 #
 # Peers are built once into a cache outside the repository, TERN_BENCH_CACHE (default
@@ -76,8 +77,11 @@ for peer in $PEERS; do
         wasm3) build_wasm3; runtimes+=("wasm3=$CACHE/bin/wasm3") ;;
         wamr) build_wamr; runtimes+=("WAMR fast-interp=$CACHE/bin/iwasm") ;;
         wasmi) build_wasmi; runtimes+=("wasmi_cli=$CACHE/bin/wasmi:run") ;;
+        # The same wasmi_cli metering fuel as tern always does (its --fuel is a budget; this one
+        # never runs out): tern / this is the cost of tern's own layer, without fuel's.
+        wasmi-fuel) build_wasmi; runtimes+=("wasmi_cli --fuel=$CACHE/bin/wasmi:run:--fuel:1000000000000000") ;;
         wasmtime) build_wasmtime; runtimes+=("wasmtime (JIT)=$CACHE/bin/wasmtime:run") ;;
-        *) say "unknown peer $peer (wasm3 wamr wasmi wasmtime)"; exit 1 ;;
+        *) say "unknown peer $peer (wasm3 wamr wasmi wasmi-fuel wasmtime)"; exit 1 ;;
     esac
 done
 

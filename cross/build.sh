@@ -37,7 +37,13 @@ for triple in "${targets[@]}"; do
             [ "$variant" = minimal ] && flags=(--no-default-features)
             echo "--- $triple $variant ($profile)"
             start=$SECONDS
-            cargo build --quiet -p tern-cli --bin tern --profile "$profile" --target "$triple" "${flags[@]}"
+            # The boards keep the interpreter optimised for size (wasmi and wasmi_core "s", the rest
+            # "z"), as measured in the README; the x86_64 release builds it at 3 (Cargo.toml).
+            cargo build --quiet -p tern-cli --bin tern --profile "$profile" --target "$triple" "${flags[@]}" \
+                --config "profile.$profile.package.wasmi.opt-level=\"s\"" \
+                --config "profile.$profile.package.wasmi_core.opt-level=\"s\"" \
+                --config "profile.$profile.package.wasmi_ir.opt-level=\"z\"" \
+                --config "profile.$profile.package.wasmi_collections.opt-level=\"z\""
             name=tern
             [ "$variant" = minimal ] && name=tern-minimal
             # Both variants build to the same path; keep each under its own name.
