@@ -488,13 +488,17 @@ mod tests {
 
     #[test]
     fn compile_refuses_a_module_over_the_bound_with_a_typed_error() {
+        // Binary, not text: the test must pass in builds without the `wat` feature too.
         let grows = |n: u32| {
             let grow = "(drop (memory.grow (local.get 0)))".repeat(n as usize);
-            format!("(module (memory 1) (func (export \"cwa_main\") (local i32) {grow}))")
+            wat::parse_str(format!(
+                "(module (memory 1) (func (export \"cwa_main\") (local i32) {grow}))"
+            ))
+            .expect("valid text")
         };
         let runtime = crate::Runtime::new();
-        assert!(runtime.compile(grows(MAX_PREPAID).as_bytes()).is_ok());
-        match runtime.compile(grows(MAX_PREPAID + 1).as_bytes()) {
+        assert!(runtime.compile(&grows(MAX_PREPAID)).is_ok());
+        match runtime.compile(&grows(MAX_PREPAID + 1)) {
             Err(crate::Error::StackBound(e)) => {
                 assert_eq!(
                     (e.function, e.prepaid, e.bound),
