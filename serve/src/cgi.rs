@@ -2,6 +2,7 @@
 //! guest's response header block turned into an HTTP status and headers. abi/ABI.md ("CGI") is the
 //! contract; this file is its one implementation.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
@@ -68,16 +69,17 @@ pub fn environment(m: &RequestMeta<'_>) -> Vec<(String, String)> {
     let mut set = |k: &str, v: String| env.push((k.to_owned(), v));
     let raw = raw_segments(m.raw_path);
     let (script, rest) = raw.split_at(m.matched.script_segments.min(raw.len()));
-    let join = |segs: &[String], decode: bool| -> String {
-        segs.iter()
-            .map(|s| {
-                if decode {
-                    format!("/{}", percent_decode(s))
-                } else {
-                    format!("/{s}")
-                }
-            })
-            .collect()
+    let join = |segs: &[&str], decode: bool| -> String {
+        let mut out = String::with_capacity(segs.iter().map(|s| s.len() + 1).sum());
+        for s in segs {
+            out.push('/');
+            out.push_str(&if decode {
+                decode_segment(s)
+            } else {
+                (*s).into()
+            });
+        }
+        out
     };
     let path_info = join(rest, true);
     // SERVER_NAME comes from the route: an exact host as written; for a wildcard or any-host route
@@ -134,8 +136,13 @@ pub fn environment(m: &RequestMeta<'_>) -> Vec<(String, String)> {
     }
     set("TERN_PATH_PARAMS", names.join(","));
     let headers = header_variables(m.headers, m.pass_authorization);
-    let listed: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
-    let listed = listed.join(",");
+    let mut listed = String::new();
+    for (i, (k, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            listed.push(',');
+        }
+        listed.push_str(k);
+    }
     env.extend(headers);
     env.push(("TERN_HTTP_HEADERS".into(), listed));
     env
@@ -155,31 +162,46 @@ fn header_variables(headers: &HeaderMap, pass_authorization: bool) -> Vec<(Strin
             continue;
         }
         let separator = if n == "cookie" { "; " } else { ", " };
-        let value = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(separator);
-        let var = format!("HTTP_{}", n.to_ascii_uppercase().replace('-', "_"));
+        let mut value = String::new();
+        for (i, v) in headers.get_all(name).iter().enumerate() {
+            if i > 0 {
+                value.push_str(separator);
+            }
+            value.push_str(&String::from_utf8_lossy(v.as_bytes()));
+        }
+        let mut var = String::with_capacity(5 + n.len());
+        var.push_str("HTTP_");
+        var.extend(n.chars().map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_uppercase(),
+        }));
         out.push((var, value));
     }
     out
 }
 
 /// Splits a raw path into normalised raw (still encoded) segments; `.`/`..` resolved as the router does.
-fn raw_segments(path: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn raw_segments(path: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
     for raw in path.split('/') {
-        match percent_decode(raw).as_str() {
+        match &*decode_segment(raw) {
             "" | "." => {}
             ".." => {
                 out.pop();
             }
-            _ => out.push(raw.to_owned()),
+            _ => out.push(raw),
         }
     }
     out
+}
+
+/// A segment percent-decoded; one without `%` is its own decoding, and is not copied.
+fn decode_segment(raw: &str) -> Cow<'_, str> {
+    if raw.contains('%') {
+        Cow::Owned(percent_decode(raw))
+    } else {
+        Cow::Borrowed(raw)
+    }
 }
 
 /// A parsed CGI response head.

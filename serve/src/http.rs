@@ -18,7 +18,8 @@ use crate::invoke::Stopper;
 use crate::job::{self, Invocation};
 use crate::pool::Rejected;
 use crate::records::InvocationRecord;
-use crate::router::Routed;
+use crate::registry::Handler;
+use crate::router::{Match, Routed};
 use crate::server::State;
 use crate::stream::{Body, BodyReader, Chunk, Reply};
 
@@ -59,6 +60,60 @@ impl Drop for GoneGuard {
     }
 }
 
+/// The parts of a request its run needs, moved to the worker: the CGI environment is built there,
+/// so its few dozen strings are made and freed on one thread, off the I/O thread.
+struct RequestHead {
+    parts: hyper::http::request::Parts,
+    host: String,
+    matched: Match,
+    peer: Peer,
+    run_id: String,
+    /// Whether the request has a body, and its length when known.
+    body: Option<Option<u64>>,
+    /// Arrival, as seconds since the Unix epoch.
+    started_at: f64,
+}
+
+impl RequestHead {
+    /// The handler's own variables first: a CGI variable of the same name wins.
+    fn environment(&self, handler: &Handler) -> Vec<(String, String)> {
+        let mut env = handler.spec.env.clone();
+        env.extend(cgi::environment(&RequestMeta {
+            method: self.parts.method.as_str(),
+            raw_path: self.parts.uri.path(),
+            query: self.parts.uri.query(),
+            protocol: match self.parts.version {
+                hyper::Version::HTTP_10 => "HTTP/1.0",
+                _ => "HTTP/1.1",
+            },
+            headers: &self.parts.headers,
+            remote: self.peer.remote,
+            local: self.peer.local,
+            host: &self.host,
+            scheme: if self.peer.tls { "https" } else { "http" },
+            matched: &self.matched,
+            run_id: &self.run_id,
+            pass_authorization: handler.spec.pass_authorization,
+            body: self.body,
+        }));
+        env
+    }
+
+    /// The invocation record as it stands before the outcome.
+    fn record(&self, handler: &Handler) -> InvocationRecord {
+        InvocationRecord {
+            run_id: self.run_id.clone(),
+            started_at: self.started_at,
+            handler: handler.spec.name.clone(),
+            version: handler.module.sha256.clone(),
+            route: self.matched.pattern.clone(),
+            method: self.parts.method.as_str().to_owned(),
+            path: self.parts.uri.path().to_owned(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Answers one request.
 pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Response<Body> {
     let arrived = Instant::now();
@@ -72,6 +127,10 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             };
         }
         (&Method::GET, "/metrics") => {
+            // The queue gauges are set here, when read, rather than on every request.
+            for (handler, n) in state.pool.queue_lengths() {
+                state.metrics.set_queued(&handler, n);
+            }
             let mut r = plain(StatusCode::OK, state.metrics.render());
             r.headers_mut().insert(
                 CONTENT_TYPE,
@@ -85,13 +144,17 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
     }
     let host = request_host(&req);
     let table = state.live.current();
-    let method = req.method().as_str().to_owned();
-    let raw_path = req.uri().path().to_owned();
-    let matched = match table.router.route(&host, &method, &raw_path) {
+    let matched = match table
+        .router
+        .route(&host, req.method().as_str(), req.uri().path())
+    {
         Routed::Found(m) => m,
         Routed::NotFound => {
             if state.debug {
-                eprintln!("tern serve: 404: no route for host {host:?} path {raw_path:?}");
+                eprintln!(
+                    "tern serve: 404: no route for host {host:?} path {:?}",
+                    req.uri().path()
+                );
             }
             return plain(StatusCode::NOT_FOUND, "no route for this path\n");
         }
@@ -105,43 +168,45 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
     };
     let handler = table.handlers[matched.handler].clone();
     let concurrency = table.concurrency[matched.handler];
-    let limits = handler.spec.limits.clone();
-    let run_id = state.next_run_id();
-    let mut record = InvocationRecord {
-        run_id: run_id.clone(),
+    let limits = &handler.spec.limits;
+    let content_length = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let has_body = content_length.map_or_else(
+        || req.headers().contains_key(hyper::header::TRANSFER_ENCODING),
+        |n| n > 0,
+    );
+    let (parts, body) = req.into_parts();
+    let head = Arc::new(RequestHead {
+        parts,
+        host,
+        matched,
+        peer,
+        run_id: state.next_run_id(),
+        body: has_body.then_some(content_length),
         started_at: SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64()),
-        handler: handler.spec.name.clone(),
-        version: handler.module.sha256.clone(),
-        route: matched.pattern.clone(),
-        method: method.clone(),
-        path: raw_path.clone(),
-        ..Default::default()
-    };
-    let reject = |record: &mut InvocationRecord, status: StatusCode, end: &str, detail: String| {
+    });
+    let reject = |status: StatusCode, detail: String| {
+        let mut record = head.record(&handler);
         record.status = status.as_u16();
-        record.end = end.into();
+        record.end = "rejected".into();
         record.detail = detail.clone();
         record.wall_ms = ms(arrived.elapsed());
-        state.finish(record);
+        state.finish(&record);
         let mut r = plain(status, format!("{detail}\n"));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         }
-        with_run_id(r, &record.run_id)
+        with_run_id(r, &head.run_id)
     };
 
-    let content_length = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if content_length.is_some_and(|n| n > limits.max_request_body) {
         return reject(
-            &mut record,
             StatusCode::PAYLOAD_TOO_LARGE,
-            "rejected",
             format!(
                 "request body of {} bytes is over this handler's limit of {}",
                 content_length.unwrap_or_default(),
@@ -149,30 +214,6 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             ),
         );
     }
-    let has_body = content_length.map_or_else(
-        || req.headers().contains_key(hyper::header::TRANSFER_ENCODING),
-        |n| n > 0,
-    );
-    // The handler's own variables first: a CGI variable of the same name wins.
-    let mut env = handler.spec.env.clone();
-    env.extend(cgi::environment(&RequestMeta {
-        method: &method,
-        raw_path: &raw_path,
-        query: req.uri().query(),
-        protocol: match req.version() {
-            hyper::Version::HTTP_10 => "HTTP/1.0",
-            _ => "HTTP/1.1",
-        },
-        headers: req.headers(),
-        remote: peer.remote,
-        local: peer.local,
-        host: &host,
-        scheme: if peer.tls { "https" } else { "http" },
-        matched: &matched,
-        run_id: &run_id,
-        pass_authorization: handler.spec.pass_authorization,
-        body: has_body.then_some(content_length),
-    }));
 
     // The request body flows to the guest's stdin as it arrives, counted against the limit.
     let too_large = Arc::new(AtomicBool::new(false));
@@ -181,7 +222,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         let deadline =
             tokio::time::Instant::from_std(arrived + limits.queue_timeout + limits.timeout);
         tokio::spawn(pump(
-            req.into_body(),
+            body,
             tx,
             limits.max_request_body,
             deadline,
@@ -189,27 +230,31 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
         ));
         Some(rx)
     } else {
+        drop(body);
         None
     };
 
-    let (reply_tx, reply_rx) = oneshot::channel::<Reply>();
+    // The run answers once, on this channel: the whole response when it is small and quick (the
+    // usual case: one wake of this thread per request), else the head and a stream.
+    let (reply_tx, mut reply_rx) = oneshot::channel::<Reply>();
     let client_gone = Arc::new(AtomicBool::new(false));
     let stopper = Stopper::default();
-    let head_only = method == "HEAD";
+    let head_only = head.parts.method == Method::HEAD;
     let job = {
         let state = state.clone();
         let handler = handler.clone();
         let client_gone = client_gone.clone();
         let stopper = stopper.clone();
         let too_large = too_large.clone();
-        let mut record = record.clone();
+        let head = head.clone();
         Box::new(move || {
             let queue_wait = arrived.elapsed();
             let stdin = BodyReader::new(stdin_rx);
             let bytes_in = stdin.read.clone();
+            let mut record = head.record(&handler);
             let invocation = Invocation {
+                env: head.environment(&handler),
                 handler,
-                env,
                 stdin: Box::new(stdin),
                 reply: reply_tx,
                 client_gone: client_gone.clone(),
@@ -217,6 +262,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
                 head_only,
                 request_too_large: too_large,
             };
+            drop(head);
             let ran = job::execute(&state, &record.run_id, invocation);
             ran.fill(&mut record);
             record.queue_ms = ms(queue_wait);
@@ -226,68 +272,56 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             state.finish(&record);
         })
     };
-    let mut ticket =
-        match state
-            .pool
-            .submit(&handler.spec.name, concurrency, limits.queue_depth, job)
-        {
-            Ok(ticket) => ticket,
-            Err(Rejected::QueueFull) => {
-                return reject(
-                    &mut record,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "rejected",
-                    format!("handler {} is busy: its queue is full", handler.spec.name),
-                )
-            }
-            Err(Rejected::Stopping) => {
-                return reject(
-                    &mut record,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "rejected",
-                    "the server is shutting down".into(),
-                )
-            }
-        };
-    state
-        .metrics
-        .set_queued(&handler.spec.name, state.pool.queued(&handler.spec.name));
+    let ticket = match state
+        .pool
+        .submit(&handler.spec.name, concurrency, limits.queue_depth, job)
+    {
+        Ok(ticket) => ticket,
+        Err(Rejected::QueueFull) => {
+            return reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("handler {} is busy: its queue is full", handler.spec.name),
+            )
+        }
+        Err(Rejected::Stopping) => {
+            return reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is shutting down".into(),
+            )
+        }
+    };
     // From here on, a dropped request (the client went away) tells the run.
     let mut guard = GoneGuard(Some((client_gone, stopper.clone())));
-    let waited = tokio::time::timeout(limits.queue_timeout, &mut ticket.started).await;
-    if waited.is_err() && ticket.abandon() {
-        guard.0 = None;
-        state
-            .metrics
-            .set_queued(&handler.spec.name, state.pool.queued(&handler.spec.name));
-        return reject(
-            &mut record,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "rejected",
-            format!(
-                "handler {} is busy: waited longer than its queue timeout",
-                handler.spec.name
-            ),
-        );
-    }
-    state
-        .metrics
-        .set_queued(&handler.spec.name, state.pool.queued(&handler.spec.name));
-    let reply = reply_rx.await;
+    // The queue timeout: a job no worker has started by then is taken back and answered 503; one
+    // that has started runs on under its own timeout.
+    let reply = match tokio::time::timeout(limits.queue_timeout, &mut reply_rx).await {
+        Ok(reply) => reply,
+        Err(_) if ticket.abandon() => {
+            guard.0 = None;
+            return reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "handler {} is busy: waited longer than its queue timeout",
+                    handler.spec.name
+                ),
+            );
+        }
+        Err(_) => reply_rx.await,
+    };
     guard.0 = None;
     let response = match reply {
-        Ok(Reply::Complete(head, body)) => {
+        Ok(Reply::Complete(cgi_head, body)) => {
             let mut r = Response::new(Body::Full(if head_only || body.is_empty() {
                 None
             } else {
                 Some(body)
             }));
-            apply_head(&mut r, head);
+            apply_head(&mut r, cgi_head);
             r
         }
-        Ok(Reply::Streaming(head, rx)) => {
+        Ok(Reply::Streaming(cgi_head, rx)) => {
             let mut r = Response::new(Body::Channel(rx));
-            apply_head(&mut r, head);
+            apply_head(&mut r, cgi_head);
             r
         }
         Ok(Reply::Error(status, detail)) => {
@@ -302,7 +336,7 @@ pub async fn handle(state: Arc<State>, req: Request<Incoming>, peer: Peer) -> Re
             "the run ended without an answer\n",
         ),
     };
-    with_run_id(response, &run_id)
+    with_run_id(response, &head.run_id)
 }
 
 fn apply_head(r: &mut Response<Body>, head: cgi::Head) {

@@ -203,7 +203,7 @@ pub fn run(
     module: &CompiledModule,
     permissions: &Permissions,
     name: &str,
-    env: &[(String, String)],
+    env: Vec<(String, String)>,
     streams: RunStreams,
     stopper: &Stopper,
 ) -> (RunEnd, RunStats) {
@@ -221,7 +221,7 @@ pub fn run(
     );
     process.set_limits(permissions.limits.clone());
     for (k, v) in env {
-        process.set_env(k.clone(), v.clone());
+        process.set_env(k, v);
     }
     for (host, guest) in &permissions.dirs {
         if let Err(e) = process.preopen(host, guest) {

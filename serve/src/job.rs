@@ -98,7 +98,7 @@ pub fn execute(state: &State, run_id: &str, inv: Invocation) -> Ran {
             &inv.handler.module,
             &inv.handler.permissions,
             &inv.handler.spec.name,
-            &inv.env,
+            inv.env,
             RunStreams {
                 stdin: inv.stdin,
                 stdout: Box::new(output.clone()),

@@ -4,14 +4,17 @@
 //! across the handlers that are under their cap, so one flooded handler cannot keep another's requests
 //! waiting behind its whole queue. A request that finds its handler's queue full is rejected at once
 //! (503); one that waits past its queue timeout is abandoned by the server and skipped by the workers.
+//!
+//! Wakes cost more than the short runs they start (a futex call each, and on a small machine a
+//! context switch), so the pool makes only the ones that do something: a submit wakes a worker only
+//! when one is asleep, and a worker that finishes a job looks for the next one itself instead of
+//! waking another.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-
-use tokio::sync::oneshot;
 
 use crate::records::lock;
 
@@ -25,29 +28,40 @@ pub type Work = Box<dyn FnOnce() + Send>;
 struct Job {
     work: Work,
     state: Arc<AtomicU8>,
-    started: oneshot::Sender<()>,
 }
 
-#[derive(Default)]
 struct HandlerQueue {
+    name: String,
     jobs: VecDeque<Job>,
     running: usize,
     cap: usize,
 }
 
+impl HandlerQueue {
+    fn waiting(&self) -> usize {
+        self.jobs
+            .iter()
+            .filter(|j| j.state.load(Ordering::Acquire) == QUEUED)
+            .count()
+    }
+}
+
 struct State {
-    queues: HashMap<String, HandlerQueue>,
-    /// Handler names in round-robin order.
-    order: Vec<String>,
+    /// Queues in round-robin order; a handler's queue stays at its index for the pool's life.
+    queues: Vec<HandlerQueue>,
+    /// Handler name to its index in `queues`.
+    index: HashMap<String, usize>,
     cursor: usize,
     busy: usize,
+    /// Workers waiting on `wake`.
+    sleeping: usize,
     stopping: bool,
 }
 
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
-    /// Notified when a job finishes (for [`Pool::drain`]).
+    /// Notified when a job finishes once stopping (for [`Pool::drain`]).
     done: Condvar,
     workers: usize,
 }
@@ -67,11 +81,9 @@ pub enum Rejected {
     Stopping,
 }
 
-/// A queued job: resolves when a worker starts it; abandon it to take it back.
+/// A queued job; abandon it to take it back before a worker starts it.
 pub struct Ticket {
     state: Arc<AtomicU8>,
-    /// Fires when a worker starts the job.
-    pub started: oneshot::Receiver<()>,
 }
 
 impl Ticket {
@@ -88,10 +100,11 @@ impl Pool {
     pub fn new(workers: usize) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                queues: HashMap::new(),
-                order: Vec::new(),
+                queues: Vec::new(),
+                index: HashMap::new(),
                 cursor: 0,
                 busy: 0,
+                sleeping: 0,
                 stopping: false,
             }),
             wake: Condvar::new(),
@@ -132,48 +145,68 @@ impl Pool {
         depth: usize,
         work: Work,
     ) -> Result<Ticket, Rejected> {
-        let mut state = lock(&self.shared.state);
+        let mut guard = lock(&self.shared.state);
+        let state = &mut *guard;
         if state.stopping {
             return Err(Rejected::Stopping);
         }
         let idle = self.shared.workers.saturating_sub(state.busy);
-        if !state.queues.contains_key(handler) {
-            state.order.push(handler.to_owned());
-        }
-        let queue = state.queues.entry(handler.to_owned()).or_default();
+        let at = match state.index.get(handler) {
+            Some(&at) => at,
+            None => {
+                state.index.insert(handler.to_owned(), state.queues.len());
+                state.queues.push(HandlerQueue {
+                    name: handler.to_owned(),
+                    jobs: VecDeque::new(),
+                    running: 0,
+                    cap: 1,
+                });
+                state.queues.len() - 1
+            }
+        };
+        let queue = &mut state.queues[at];
         queue.cap = cap.max(1);
-        queue
-            .jobs
-            .retain(|j| j.state.load(Ordering::Acquire) == QUEUED);
         // Jobs a free worker will take at once do not count against the queue's depth.
-        let startable = queue.cap.saturating_sub(queue.running).min(idle);
-        if queue.jobs.len() >= depth + startable {
-            return Err(Rejected::QueueFull);
+        let room = depth + queue.cap.saturating_sub(queue.running).min(idle);
+        if queue.jobs.len() >= room {
+            // Abandoned jobs still hold places until a worker skips them: clear them out first.
+            queue
+                .jobs
+                .retain(|j| j.state.load(Ordering::Acquire) == QUEUED);
+            if queue.jobs.len() >= room {
+                return Err(Rejected::QueueFull);
+            }
         }
-        let (tx, rx) = oneshot::channel();
         let job_state = Arc::new(AtomicU8::new(QUEUED));
         queue.jobs.push_back(Job {
             work,
             state: job_state.clone(),
-            started: tx,
         });
-        drop(state);
-        self.shared.wake.notify_one();
-        Ok(Ticket {
-            state: job_state,
-            started: rx,
-        })
+        let wake = state.sleeping > 0;
+        drop(guard);
+        if wake {
+            self.shared.wake.notify_one();
+        }
+        Ok(Ticket { state: job_state })
     }
 
     /// Jobs waiting for `handler`.
     pub fn queued(&self, handler: &str) -> usize {
         let state = lock(&self.shared.state);
-        state.queues.get(handler).map_or(0, |q| {
-            q.jobs
-                .iter()
-                .filter(|j| j.state.load(Ordering::Acquire) == QUEUED)
-                .count()
-        })
+        state
+            .index
+            .get(handler)
+            .map_or(0, |&at| state.queues[at].waiting())
+    }
+
+    /// Jobs waiting, for every handler that has had a request.
+    pub fn queue_lengths(&self) -> Vec<(String, usize)> {
+        let state = lock(&self.shared.state);
+        state
+            .queues
+            .iter()
+            .map(|q| (q.name.clone(), q.waiting()))
+            .collect()
     }
 
     /// Refuses new jobs and waits until every queued and running job has finished, or `deadline`;
@@ -183,11 +216,7 @@ impl Pool {
         state.stopping = true;
         self.shared.wake.notify_all();
         loop {
-            let queued = state.queues.values().any(|q| {
-                q.jobs
-                    .iter()
-                    .any(|j| j.state.load(Ordering::Acquire) == QUEUED)
-            });
+            let queued = state.queues.iter().any(|q| q.waiting() > 0);
             if state.busy == 0 && !queued {
                 return true;
             }
@@ -216,36 +245,37 @@ impl Pool {
 
 /// A worker: take the next job, run it, repeat; return when stopping and nothing is queued.
 fn work(shared: &Shared) {
+    let mut finished = None;
     loop {
-        let Some((job, handler)) = next_job(shared) else {
+        let Some((job, at)) = next_job(shared, finished.take()) else {
             return;
         };
-        let _ = job.started.send(());
         // A panic in one run must not take a worker away; the run's reply is dropped, which the
         // server answers with a 500.
         let _ = catch_unwind(AssertUnwindSafe(job.work));
-        let mut state = lock(&shared.state);
-        state.busy -= 1;
-        if let Some(q) = state.queues.get_mut(&handler) {
-            q.running -= 1;
-        }
-        drop(state);
-        shared.wake.notify_one();
-        shared.done.notify_all();
+        finished = Some(at);
     }
 }
 
-fn next_job(shared: &Shared) -> Option<(Job, String)> {
+/// Accounts for the job that ended (the queue index `finished`), then takes the next one, waiting
+/// for it if need be. The worker that ended a job takes the next one itself: a job is only ever
+/// held back by its handler's cap, which that ending just made room under, so no other worker needs
+/// waking for it.
+fn next_job(shared: &Shared, finished: Option<usize>) -> Option<(Job, usize)> {
     let mut state = lock(&shared.state);
+    if let Some(at) = finished {
+        state.busy -= 1;
+        state.queues[at].running -= 1;
+        if state.stopping {
+            shared.done.notify_all();
+        }
+    }
     'scan: loop {
-        let n = state.order.len();
+        let n = state.queues.len();
         let mut any_queued = false;
         for step in 0..n {
             let i = (state.cursor + step) % n;
-            let name = state.order[i].clone();
-            let Some(q) = state.queues.get_mut(&name) else {
-                continue;
-            };
+            let q = &mut state.queues[i];
             while let Some(front) = q.jobs.front() {
                 if front.state.load(Ordering::Acquire) == ABANDONED {
                     q.jobs.pop_front();
@@ -274,11 +304,13 @@ fn next_job(shared: &Shared) -> Option<(Job, String)> {
             q.running += 1;
             state.busy += 1;
             state.cursor = (i + 1) % n;
-            return Some((job, name));
+            return Some((job, i));
         }
         if state.stopping && !any_queued {
             return None;
         }
+        state.sleeping += 1;
         state = shared.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+        state.sleeping -= 1;
     }
 }

@@ -2,7 +2,7 @@
 //! graceful shutdown, and the state every request shares.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -421,20 +421,24 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let settings = &state.settings;
+    let opened = Instant::now();
     let in_flight = Arc::new(AtomicUsize::new(0));
-    let (activity_tx, mut activity) = watch::channel(Instant::now());
+    // When the last response was made, in microseconds since `opened`. The idle timer reads it when
+    // it fires instead of being re-armed by every request (a timer wheel update and a wake each).
+    let last_activity = Arc::new(AtomicU64::new(0));
     let service = {
         let state = state.clone();
         let in_flight = in_flight.clone();
+        let last_activity = last_activity.clone();
         service_fn(move |req| {
             let state = state.clone();
             let in_flight = in_flight.clone();
-            let activity_tx = activity_tx.clone();
+            let last_activity = last_activity.clone();
             in_flight.fetch_add(1, Ordering::AcqRel);
             async move {
                 let response = http::handle(state, req, peer).await;
                 in_flight.fetch_sub(1, Ordering::AcqRel);
-                let _ = activity_tx.send(Instant::now());
+                last_activity.store(micros(opened.elapsed()), Ordering::Release);
                 Ok::<_, std::convert::Infallible>(response)
             }
         })
@@ -451,25 +455,33 @@ where
     if closing {
         conn.as_mut().graceful_shutdown();
     }
-    let mut idle_since = Instant::now();
+    let idle = tokio::time::sleep(settings.keep_alive_timeout);
+    tokio::pin!(idle);
     loop {
-        let idle_deadline =
-            tokio::time::Instant::from_std(idle_since + settings.keep_alive_timeout);
         tokio::select! {
             _ = conn.as_mut() => return,
             _ = shutdown.changed(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
-            Ok(()) = activity.changed() => idle_since = *activity.borrow_and_update(),
-            _ = tokio::time::sleep_until(idle_deadline), if !closing => {
-                if in_flight.load(Ordering::Acquire) == 0 {
+            () = idle.as_mut(), if !closing => {
+                let now = Instant::now();
+                let last = opened + Duration::from_micros(last_activity.load(Ordering::Acquire));
+                let due = last + settings.keep_alive_timeout;
+                if in_flight.load(Ordering::Acquire) > 0 {
+                    // A request in progress is not idleness: count again from now.
+                    idle.as_mut().reset((now + settings.keep_alive_timeout).into());
+                } else if now < due {
+                    idle.as_mut().reset(due.into());
+                } else {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
-                } else {
-                    idle_since = Instant::now();
                 }
             }
         }
     }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

@@ -148,3 +148,58 @@ fn slowloris_does_not_starve_workers() {
         );
     }
 }
+
+/// Reads one response off a keep-alive connection: its head, then a `Content-Length` or chunked body.
+fn read_response(c: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut fill = |buf: &mut Vec<u8>, until: &dyn Fn(&[u8]) -> bool| {
+        while !until(buf) {
+            assert_eq!(c.read(&mut byte).unwrap(), 1, "closed mid-response");
+            buf.push(byte[0]);
+        }
+    };
+    fill(&mut buf, &|b| b.ends_with(b"\r\n\r\n"));
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    if head.contains("transfer-encoding: chunked") {
+        fill(&mut buf, &|b| b.ends_with(b"\r\n0\r\n\r\n"));
+    } else {
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().unwrap());
+        let start = buf.len();
+        fill(&mut buf, &|b| b.len() == start + len);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[test]
+fn idle_keep_alive_connections_close_and_busy_ones_do_not() {
+    let s = Server::start(
+        r#"keep-alive-timeout = "300ms"
+[handlers.t]
+module = "GUEST"
+routes = ["/t/..."]
+"#,
+    );
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // A run longer than the idle timeout: the connection is busy, not idle, and stays open for the
+    // next request.
+    c.write_all(b"GET /t/slow?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut c);
+    assert!(
+        r.starts_with("HTTP/1.1 200") && r.contains("slow done"),
+        "{r}"
+    );
+    c.write_all(b"GET /t/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut c);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    // Then, idle, the server closes it (well before the read timeout).
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
