@@ -302,6 +302,15 @@ fn to_binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Error> {
     }
     #[cfg(feature = "wat")]
     {
+        // Bytes that are not UTF-8 were never meant as text: a broken or foreign binary is more
+        // likely, and the text parser's complaint about UTF-8 would not say so.
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(Error::InvalidModule(
+                "not a WebAssembly module: not a binary (it does not start with \\0asm) and not \
+                 text (it is not UTF-8)"
+                    .into(),
+            ));
+        }
         wat::parse_bytes(bytes)
             .map_err(|e| Error::InvalidModule(format!("invalid WebAssembly text: {e}")))
     }

@@ -86,6 +86,30 @@ fn a_mistyped_or_unknown_import_is_refused_at_compile_time() {
     }
 }
 
+/// Bytes that are neither a binary nor UTF-8 text are named as such, not as a text parse error
+/// (a `.wasm` file truncated or of another format used to get "invalid WebAssembly text: … utf-8").
+#[cfg(feature = "wat")]
+#[test]
+fn bytes_that_are_neither_binary_nor_text_are_refused_by_name() {
+    let Err(error) = Runtime::new().compile(&[0x7f, b'E', b'L', b'F', 0xff, 0x00, 0x01]) else {
+        panic!("an ELF header compiled")
+    };
+    assert!(matches!(error, tern::Error::InvalidModule(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("not a binary") && error.to_string().contains("not text"),
+        "{error}"
+    );
+    // Text still gets the text parser's message.
+    let Err(error) = Runtime::new().compile(b"(module (func (export \"_start\") (i32.bogus)))")
+    else {
+        panic!("bad text compiled")
+    };
+    assert!(
+        error.to_string().contains("invalid WebAssembly text"),
+        "{error}"
+    );
+}
+
 #[test]
 fn abi_md_documents_every_function_and_error_number() {
     let spec = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../abi/ABI.md"));
