@@ -2,7 +2,7 @@
 //! graceful shutdown, and the state every request shares.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -423,9 +423,11 @@ where
     let settings = &state.settings;
     let opened = Instant::now();
     let in_flight = Arc::new(AtomicUsize::new(0));
-    // When the last response was made, in microseconds since `opened`. The idle timer reads it when
+    // When the last response was made, in milliseconds since `opened`. The idle timer reads it when
     // it fires instead of being re-armed by every request (a timer wheel update and a wake each).
-    let last_activity = Arc::new(AtomicU64::new(0));
+    // usize, not u64: 32-bit PowerPC has no 64-bit atomics (it saturates after 49 days there, which
+    // at worst closes a connection that has been kept busy that long at its next idle moment).
+    let last_activity = Arc::new(AtomicUsize::new(0));
     let service = {
         let state = state.clone();
         let in_flight = in_flight.clone();
@@ -438,7 +440,7 @@ where
             async move {
                 let response = http::handle(state, req, peer).await;
                 in_flight.fetch_sub(1, Ordering::AcqRel);
-                last_activity.store(micros(opened.elapsed()), Ordering::Release);
+                last_activity.store(millis(opened.elapsed()), Ordering::Release);
                 Ok::<_, std::convert::Infallible>(response)
             }
         })
@@ -466,7 +468,8 @@ where
             }
             () = idle.as_mut(), if !closing => {
                 let now = Instant::now();
-                let last = opened + Duration::from_micros(last_activity.load(Ordering::Acquire));
+                let since_opened = last_activity.load(Ordering::Acquire) as u64;
+                let last = opened + Duration::from_millis(since_opened);
                 let due = last + settings.keep_alive_timeout;
                 if in_flight.load(Ordering::Acquire) > 0 {
                     // A request in progress is not idleness: count again from now.
@@ -482,6 +485,6 @@ where
     }
 }
 
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+fn millis(d: Duration) -> usize {
+    usize::try_from(d.as_millis()).unwrap_or(usize::MAX)
 }
