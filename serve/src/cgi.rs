@@ -136,13 +136,7 @@ pub fn environment(m: &RequestMeta<'_>) -> Vec<(String, String)> {
     }
     set("TERN_PATH_PARAMS", names.join(","));
     let headers = header_variables(m.headers, m.pass_authorization);
-    let mut listed = String::new();
-    for (i, (k, _)) in headers.iter().enumerate() {
-        if i > 0 {
-            listed.push(',');
-        }
-        listed.push_str(k);
-    }
+    let listed = joined(headers.iter().map(|(k, _)| k), ",");
     env.extend(headers);
     env.push(("TERN_HTTP_HEADERS".into(), listed));
     env
@@ -162,13 +156,13 @@ fn header_variables(headers: &HeaderMap, pass_authorization: bool) -> Vec<(Strin
             continue;
         }
         let separator = if n == "cookie" { "; " } else { ", " };
-        let mut value = String::new();
-        for (i, v) in headers.get_all(name).iter().enumerate() {
-            if i > 0 {
-                value.push_str(separator);
-            }
-            value.push_str(&String::from_utf8_lossy(v.as_bytes()));
-        }
+        let value = joined(
+            headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes())),
+            separator,
+        );
         let mut var = String::with_capacity(5 + n.len());
         var.push_str("HTTP_");
         var.extend(n.chars().map(|c| match c {
@@ -176,6 +170,19 @@ fn header_variables(headers: &HeaderMap, pass_authorization: bool) -> Vec<(Strin
             c => c.to_ascii_uppercase(),
         }));
         out.push((var, value));
+    }
+    out
+}
+
+/// `parts` joined by `separator`, built in one string (no vector of parts first: this runs for every
+/// header of every request).
+fn joined(parts: impl IntoIterator<Item = impl AsRef<str>>, separator: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(part.as_ref());
     }
     out
 }
