@@ -154,6 +154,19 @@ fn cluster_of(n: usize) -> Option<(String, String, Vec<TernNode>)> {
     Some((db, token, nodes))
 }
 
+/// Deploys the `hello` responder answering "v1" through the first node and waits until every node
+/// serves it.
+fn deploy_hello_v1_everywhere(nodes: &[TernNode], token: &str) {
+    let r = deploy(nodes[0].api, token, "hello", &responder("v1"), None);
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    served_everywhere(
+        &nodes.iter().collect::<Vec<_>>(),
+        "/hello/x",
+        "v1",
+        Duration::from_secs(5),
+    );
+}
+
 /// Waits until every node in `nodes` answers `path` with `body`; returns how long that took.
 fn served_everywhere(nodes: &[&TernNode], path: &str, body: &str, limit: Duration) -> Duration {
     let start = Instant::now();
@@ -354,14 +367,7 @@ fn postgres_losing_the_database_keeps_serving_and_reports_not_ready() {
     let Some((_db, token, nodes)) = cluster() else {
         return;
     };
-    let r = deploy(nodes[0].api, &token, "hello", &responder("v1"), None);
-    assert!(r.status < 300, "{} {}", r.status, r.body);
-    served_everywhere(
-        &nodes.iter().collect::<Vec<_>>(),
-        "/hello/x",
-        "v1",
-        Duration::from_secs(5),
-    );
+    deploy_hello_v1_everywhere(&nodes, &token);
 
     shell(&pg.stop);
     let restart = scopeguard(pg.start.clone());
@@ -477,14 +483,7 @@ fn postgres_sigterm_without_the_database_ends_within_the_grace() {
     let Some((_db, token, mut nodes)) = cluster_of(2) else {
         return;
     };
-    let r = deploy(nodes[0].api, &token, "hello", &responder("v1"), None);
-    assert!(r.status < 300, "{} {}", r.status, r.body);
-    served_everywhere(
-        &nodes.iter().collect::<Vec<_>>(),
-        "/hello/x",
-        "v1",
-        Duration::from_secs(5),
-    );
+    deploy_hello_v1_everywhere(&nodes, &token);
 
     // Stopped: connections are refused.
     shell(&pg.stop);
